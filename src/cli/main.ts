@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { commandFactories } from "./commands/index.js";
+import { reportFatal } from "./fatal.js";
+
+export function buildProgram(): Command {
+  const program = new Command("connector")
+    .description("Identity-governance connector for AWS IAM and IAM Identity Center (baton-compatible).")
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  for (const create of commandFactories) program.addCommand(create());
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => reportFatal(error));

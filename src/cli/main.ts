@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { Command } from "commander";
 import { commandFactories } from "./commands/index.js";
 import { reportFatal } from "./fatal.js";

@@ -1,0 +1,134 @@
+import { IAMClient } from "@aws-sdk/client-iam";
+import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import type { AwsServiceId, ConnectorConfig } from "../config/config.js";
+import { silentLogger, type Logger } from "../log.js";
+import { AwsCallStats } from "./call-stats.js";
+import { instrumentClient } from "./middleware.js";
+import { AwsRateLimiter } from "./rate-limiter.js";
+import { baseCredentials, memberAccountCredentials } from "./session.js";
+
+export interface CallerIdentity {
+  accountId: string;
+  arn: string;
+  userId: string;
+}
+
+/**
+ * Every AWS client the connector uses, created once per connector from the configuration. All of
+ * them share one rate limiter and one call counter (see middleware.ts). Resource syncers and
+ * provisioners depend on this interface only, so tests can hand them clients pointed at the
+ * simulator or mocked with aws-sdk-client-mock.
+ */
+export interface AwsClients {
+  /** IAM of the connector's own account, or of a member account through the member-account role. */
+  iam(accountId?: string): Promise<IAMClient>;
+  sts(): STSClient;
+  identityStore(): IdentitystoreClient;
+  ssoAdmin(): SSOAdminClient;
+  organizations(): OrganizationsClient;
+  /** sts:GetCallerIdentity of the connector's credentials, asked once. */
+  callerIdentity(): Promise<CallerIdentity>;
+  readonly stats: AwsCallStats;
+  readonly limiter: AwsRateLimiter;
+  /** Releases sockets. */
+  destroy(): void;
+}
+
+export interface AwsClientsOptions {
+  log?: Logger;
+  /** Shared counters (e.g. one per sync summary); a fresh one by default. */
+  stats?: AwsCallStats;
+}
+
+const SDK_SERVICE_ID: Record<AwsServiceId, string> = {
+  iam: "IAM",
+  sts: "STS",
+  identitystore: "IDENTITYSTORE",
+  sso: "SSO_ADMIN",
+  organizations: "ORGANIZATIONS",
+};
+
+/** AWS_ENDPOINT_URL_<SERVICE> wins over --aws-endpoint / AWS_ENDPOINT_URL (resolved in the config loader). */
+export function endpointFor(config: ConnectorConfig, service: AwsServiceId): string | undefined {
+  return config.aws.serviceEndpoints[service] ?? config.aws.endpoint;
+}
+
+export function createAwsClients(config: ConnectorConfig, options: AwsClientsOptions = {}): AwsClients {
+  const log = options.log ?? silentLogger;
+  const stats = options.stats ?? new AwsCallStats();
+  const limiter = new AwsRateLimiter(
+    Object.fromEntries(
+      Object.entries(config.rateLimits.requestsPerSecond).map(([service, rps]) => [
+        service,
+        { requestsPerSecond: rps, maxConcurrency: config.rateLimits.maxConcurrency },
+      ]),
+    ) as Record<AwsServiceId, { requestsPerSecond: number; maxConcurrency: number }>,
+  );
+  const credentials = baseCredentials(config, log);
+
+  function common(service: AwsServiceId, region: string, creds: AwsCredentialIdentityProvider | AwsCredentialIdentity) {
+    return {
+      region,
+      credentials: creds,
+      endpoint: endpointFor(config, service),
+      maxAttempts: config.aws.maxAttempts,
+      retryMode: config.aws.retryMode,
+    };
+  }
+  const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C): C =>
+    instrumentClient(client as never, service, limiter, stats) as unknown as C;
+
+  const sts = instrument("sts", new STSClient(common("sts", config.aws.region, credentials)));
+  const iamSelf = instrument("iam", new IAMClient(common("iam", config.aws.region, credentials)));
+  const identityStore = instrument("identitystore", new IdentitystoreClient(common("identitystore", config.aws.ssoRegion, credentials)));
+  const ssoAdmin = instrument("sso", new SSOAdminClient(common("sso", config.aws.ssoRegion, credentials)));
+  const organizations = instrument("organizations", new OrganizationsClient(common("organizations", config.aws.region, credentials)));
+
+  let caller: Promise<CallerIdentity> | undefined;
+  const memberIam = new Map<string, Promise<IAMClient>>();
+
+  const clients: AwsClients = {
+    stats,
+    limiter,
+    sts: () => sts,
+    identityStore: () => identityStore,
+    ssoAdmin: () => ssoAdmin,
+    organizations: () => organizations,
+    callerIdentity() {
+      caller ??= sts.send(new GetCallerIdentityCommand({})).then((out) => ({
+        accountId: out.Account ?? "",
+        arn: out.Arn ?? "",
+        userId: out.UserId ?? "",
+      }));
+      // A failed lookup must not be cached forever (e.g. a transient network error).
+      caller.catch(() => (caller = undefined));
+      return caller;
+    },
+    async iam(accountId) {
+      if (accountId === undefined || accountId === (await clients.callerIdentity()).accountId) return iamSelf;
+      let client = memberIam.get(accountId);
+      if (!client) {
+        client = (async () => {
+          const provider = memberAccountCredentials(config, sts, accountId);
+          // Resolve now so an account whose role cannot be assumed fails here, by name.
+          await provider();
+          return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)));
+        })();
+        memberIam.set(accountId, client);
+        client.catch(() => memberIam.delete(accountId));
+      }
+      return client;
+    },
+    destroy() {
+      for (const client of [sts, iamSelf, identityStore, ssoAdmin, organizations]) client.destroy();
+      for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
+    },
+  };
+  return clients;
+}
+
+export { SDK_SERVICE_ID };

@@ -1,0 +1,136 @@
+import type { AwsServiceId } from "../config/config.js";
+
+/**
+ * Client-side pacing per AWS service: a token bucket at the service's quota plus a cap on requests
+ * in flight. When AWS still throttles (other clients share the account's quota), the rate is cut
+ * multiplicatively and recovers additively on success, so a sync settles just under what AWS allows
+ * instead of burning its retry budget.
+ */
+export interface ServiceLimit {
+  requestsPerSecond: number;
+  maxConcurrency: number;
+}
+
+const MIN_RATE_FRACTION = 0.1;
+const DECREASE_FACTOR = 0.7;
+/** Fraction of the configured rate regained per successful call after a throttle. */
+const RECOVERY_STEP = 0.02;
+
+class ServiceBucket {
+  #rate: number;
+  #tokens: number;
+  #lastRefill: number;
+  #inFlight = 0;
+  readonly #waiters: Array<() => void> = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly limit: ServiceLimit) {
+    this.#rate = limit.requestsPerSecond;
+    // Start with one token: a fresh process may share the quota with a previous one that just ended.
+    this.#tokens = 1;
+    this.#lastRefill = performance.now();
+  }
+
+  get currentRate(): number {
+    return this.#rate;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (this.#tryTake()) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(grant);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(signal?.reason ?? new Error("aborted"));
+      };
+      const grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(grant);
+      this.#schedule();
+    });
+  }
+
+  release(outcome: "ok" | "throttled" | "error"): void {
+    this.#inFlight -= 1;
+    const configured = this.limit.requestsPerSecond;
+    if (outcome === "throttled") {
+      this.#rate = Math.max(configured * MIN_RATE_FRACTION, this.#rate * DECREASE_FACTOR);
+    } else if (outcome === "ok" && this.#rate < configured) {
+      this.#rate = Math.min(configured, this.#rate + configured * RECOVERY_STEP);
+    }
+    this.#drain();
+  }
+
+  #refill(): void {
+    const now = performance.now();
+    const burst = Math.max(1, this.#rate);
+    this.#tokens = Math.min(burst, this.#tokens + ((now - this.#lastRefill) / 1000) * this.#rate);
+    this.#lastRefill = now;
+  }
+
+  #tryTake(): boolean {
+    if (this.#waiters.length > 0 || this.#inFlight >= this.limit.maxConcurrency) return false;
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    this.#inFlight += 1;
+    return true;
+  }
+
+  #drain(): void {
+    while (this.#waiters.length > 0 && this.#inFlight < this.limit.maxConcurrency) {
+      this.#refill();
+      if (this.#tokens < 1) break;
+      this.#tokens -= 1;
+      this.#inFlight += 1;
+      this.#waiters.shift()!();
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#waiters.length === 0 || this.#inFlight >= this.limit.maxConcurrency) return;
+    const waitMs = Math.max(1, ((1 - this.#tokens) / this.#rate) * 1000);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#drain();
+    }, waitMs);
+  }
+}
+
+export class AwsRateLimiter {
+  readonly #buckets = new Map<AwsServiceId, ServiceBucket>();
+
+  constructor(limits: Record<AwsServiceId, ServiceLimit>) {
+    for (const [service, limit] of Object.entries(limits) as Array<[AwsServiceId, ServiceLimit]>) {
+      if (!(limit.requestsPerSecond > 0) || !(limit.maxConcurrency >= 1)) {
+        throw new Error(`invalid rate limit for ${service}: ${JSON.stringify(limit)}`);
+      }
+      this.#buckets.set(service, new ServiceBucket(limit));
+    }
+  }
+
+  /** Waits for a slot; every acquire must be followed by exactly one release. */
+  acquire(service: AwsServiceId, signal?: AbortSignal): Promise<void> {
+    return this.#bucket(service).acquire(signal);
+  }
+
+  release(service: AwsServiceId, outcome: "ok" | "throttled" | "error"): void {
+    this.#bucket(service).release(outcome);
+  }
+
+  /** The rate currently applied (lower than configured right after throttling). */
+  currentRate(service: AwsServiceId): number {
+    return this.#bucket(service).currentRate;
+  }
+
+  #bucket(service: AwsServiceId): ServiceBucket {
+    const bucket = this.#buckets.get(service);
+    if (!bucket) throw new Error(`no rate limit configured for ${service}`);
+    return bucket;
+  }
+}

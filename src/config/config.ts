@@ -1,0 +1,148 @@
+/**
+ * The connector's whole configuration, after flags, BATON_* environment variables and the optional
+ * config file have been merged and validated (see load-config.ts). Everything else receives this
+ * typed object; nothing below the CLI reads process.env for connector settings.
+ */
+export type AwsServiceId = "iam" | "sts" | "identitystore" | "sso" | "organizations";
+
+export const AWS_SERVICES: readonly AwsServiceId[] = ["iam", "sts", "identitystore", "sso", "organizations"];
+
+export interface AssumeRoleHop {
+  roleArn: string;
+  /** Sent as sts:ExternalId on this hop. Every hop may carry its own. */
+  externalId?: string;
+  sessionName?: string;
+}
+
+export interface AwsConfig {
+  /** Region for the global clients (IAM, STS, Organizations). */
+  region: string;
+  /** Region of the IAM Identity Center instance (Identity Store and SSO Admin clients). */
+  ssoRegion: string;
+  /** Static base credentials; when absent the default chain (env, profile, SSO, web identity, instance role) is used. */
+  staticCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Named profile for the default chain. */
+  profile?: string;
+  /**
+   * Roles assumed in order from the base credentials: none, one (the customer role), or two (an
+   * intermediate binding role, then the customer role), each with its own external ID.
+   */
+  assumeRoleChain: AssumeRoleHop[];
+  /** Endpoint override for every AWS client (AWS_ENDPOINT_URL, --aws-endpoint). */
+  endpoint?: string;
+  /** Per-service endpoint overrides (AWS_ENDPOINT_URL_<SERVICE>); they win over `endpoint`. */
+  serviceEndpoints: Partial<Record<AwsServiceId, string>>;
+  /** AWS SDK attempts per call, including the first (AWS_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** AWS SDK retry mode (AWS_RETRY_MODE). */
+  retryMode: "standard" | "adaptive";
+}
+
+export interface FeatureConfig {
+  /** Read accounts from AWS Organizations. */
+  organizations: boolean;
+  /** Read IAM Identity Center (Identity Store users/groups, permission sets, account assignments). */
+  identityCenter: boolean;
+  /** Sync the IAM of each member account through a role assumed in it. */
+  crossAccountIam: boolean;
+  /** Role assumed in each member account for cross-account IAM sync and provisioning. */
+  memberRoleName: string;
+  /** External ID sent when assuming the member-account role (baton-aws sends none). */
+  memberExternalId?: string;
+  /** Identity Center instance to use when the organisation has several (default: the only/first one). */
+  identityCenterInstanceArn?: string;
+}
+
+export interface RateLimitConfig {
+  /** Client-side requests per second per AWS service; AWS's published quota where there is one. */
+  requestsPerSecond: Record<AwsServiceId, number>;
+  /** Maximum AWS requests in flight per service. */
+  maxConcurrency: number;
+}
+
+export interface ProvisioningConfig {
+  /** Grant/Revoke are refused unless this is on (`--provisioning`). */
+  enabled: boolean;
+  /** How long to wait for AWS to confirm an account assignment before answering DeadlineExceeded. */
+  assignmentDeadlineMs: number;
+  /** AWS allows at most this many outstanding account-assignment operations per instance. */
+  maxOutstandingAssignments: number;
+}
+
+export interface ServerConfig {
+  /** host:port; loopback unless told otherwise. */
+  listen: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** CA bundle that client certificates must chain to (mutual TLS). */
+  tlsClientCaFile?: string;
+  /** File holding the bearer token clients must send; no token required when absent. */
+  authTokenFile?: string;
+}
+
+export interface ConnectorConfig {
+  aws: AwsConfig;
+  features: FeatureConfig;
+  rateLimits: RateLimitConfig;
+  provisioning: ProvisioningConfig;
+  server: ServerConfig;
+  /** Directory for durable local state: page-token key, JIT ledger, audit log. */
+  stateDir: string;
+  /** Secret for page-token integrity; read from the state directory when absent. */
+  pageTokenSecret?: string;
+}
+
+/**
+ * AWS publishes a quota only for IAM Identity Center (20 TPS across its APIs). The other values are
+ * conservative assumptions, documented in the README, and configurable.
+ */
+export const DEFAULT_REQUESTS_PER_SECOND: Record<AwsServiceId, number> = {
+  iam: 15,
+  sts: 20,
+  identitystore: 20,
+  sso: 20,
+  organizations: 10,
+};
+
+export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): ConnectorConfig {
+  const base: ConnectorConfig = {
+    aws: {
+      region: "us-east-1",
+      ssoRegion: "us-east-1",
+      assumeRoleChain: [],
+      serviceEndpoints: {},
+      maxAttempts: 8,
+      retryMode: "standard",
+    },
+    features: {
+      organizations: true,
+      identityCenter: true,
+      crossAccountIam: false,
+      memberRoleName: "OrganizationAccountAccessRole",
+    },
+    rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
+    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: 10 },
+    server: { listen: "127.0.0.1:50051" },
+    stateDir: ".connector-state",
+  };
+  return mergeDeep(base, overrides);
+}
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends Array<infer U> ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
+
+function mergeDeep<T>(base: T, overrides: DeepPartial<T>): T {
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(overrides as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] =
+      isPlainObject(value) && isPlainObject(current) ? mergeDeep(current, value as DeepPartial<typeof current>) : value;
+  }
+  return out as T;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

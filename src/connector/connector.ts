@@ -1,0 +1,350 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { GrantAlreadyExistsSchema, GrantAlreadyRevokedSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
+import { RequestIdSchema } from "../gen/c1/connector/v2/annotation_request_pb.js";
+import {
+  Capability,
+  ConnectorCapabilitiesSchema,
+  ConnectorMetadataSchema,
+  ConnectorServiceCleanupResponseSchema,
+  ConnectorServiceGetMetadataResponseSchema,
+  ConnectorServiceValidateResponseSchema,
+  type ConnectorCapabilities,
+  type ConnectorServiceCleanupRequest,
+  type ConnectorServiceGetMetadataRequest,
+  type ConnectorServiceValidateRequest,
+} from "../gen/c1/connector/v2/connector_pb.js";
+import {
+  EntitlementsServiceListEntitlementsResponseSchema,
+  EntitlementsServiceListStaticEntitlementsResponseSchema,
+  type EntitlementsServiceListEntitlementsRequest,
+  type EntitlementsServiceListStaticEntitlementsRequest,
+} from "../gen/c1/connector/v2/entitlement_pb.js";
+import {
+  GrantManagerServiceGrantResponseSchema,
+  GrantManagerServiceRevokeResponseSchema,
+  GrantsServiceListGrantsResponseSchema,
+  type GrantManagerServiceGrantRequest,
+  type GrantManagerServiceRevokeRequest,
+  type GrantsServiceListGrantsRequest,
+} from "../gen/c1/connector/v2/grant_pb.js";
+import {
+  ResourceGetterServiceGetResourceResponseSchema,
+  ResourcesServiceListResourcesResponseSchema,
+  ResourceTypesServiceListResourceTypesResponseSchema,
+  type ResourceGetterServiceGetResourceRequest,
+  type ResourceId,
+  type ResourcesServiceListResourcesRequest,
+  type ResourceTypesServiceListResourceTypesRequest,
+} from "../gen/c1/connector/v2/resource_pb.js";
+import {
+  DoResponseSchema,
+  RateLimitDescription_Status,
+  ReportResponseSchema,
+  type DoRequest,
+  type ReportRequest,
+} from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
+import { silentLogger, type Logger } from "../log.js";
+import { annotation } from "./annotations.js";
+import { toConnectError } from "./errors.js";
+import type { PageState, PageTokenCodec, PageTokenScope } from "./page-token.js";
+import type { CallContext, Page, Provisioner, Requester, ResourceSyncer } from "./resource-syncer.js";
+
+/** The version we report to baton hosts; ≥ 0.4.3 makes them send active_sync_id. */
+export const BATON_SDK_COMPATIBILITY_VERSION = "v0.25.0";
+
+/** Set by the server for each request: who is calling (for the audit log). */
+export const requesterKey = createContextKey<Requester>({ id: "grpc:unknown" });
+
+/** What describe() supplies; capabilities are computed from the registered syncers and provisioners. */
+export interface ConnectorMetadataInit {
+  displayName: string;
+  description?: string;
+  helpUrl?: string;
+  profile?: MessageInitShape<typeof ConnectorMetadataSchema>["profile"];
+}
+
+export interface ConnectorDeps {
+  syncers: readonly ResourceSyncer[];
+  provisioners: readonly Provisioner[];
+  provisioningEnabled: boolean;
+  pageTokens: PageTokenCodec;
+  /** Display name, description, profile (may call AWS, e.g. for the account alias). */
+  describe(signal: AbortSignal): Promise<ConnectorMetadataInit>;
+  /** Throws (a ConnectError with a useful message) when the connector cannot work as configured. */
+  validate(signal: AbortSignal): Promise<void>;
+  /** Drops per-sync state for the sync that just ended. */
+  cleanup(syncId: string): Promise<void>;
+  log?: Logger;
+}
+
+/**
+ * The baton connector API, implemented once. The gRPC server mounts these methods; the in-process
+ * sync engine calls the very same methods (direct-client.ts), so both paths behave identically.
+ *
+ * Cross-cutting work lives here and only here: routing by resource type, page-token wrapping,
+ * request validation, the "token did not advance" check and error mapping.
+ */
+export function createConnectorServices(deps: ConnectorDeps) {
+  const log = deps.log ?? silentLogger;
+  const syncers = indexByTypeId(deps.syncers.map((s) => [s.resourceType.id, s] as const), "resource syncer");
+  const provisioners = indexByTypeId(deps.provisioners.map((p) => [p.resourceTypeId, p] as const), "provisioner");
+
+  const capabilities = buildCapabilities(deps.syncers, provisioners);
+
+  function syncerFor(resourceTypeId: string, missing: Code = Code.NotFound): ResourceSyncer {
+    checkId("resource type id", resourceTypeId);
+    const syncer = syncers.get(resourceTypeId);
+    if (!syncer) throw new ConnectError(`unknown resource type "${resourceTypeId}"`, missing);
+    return syncer;
+  }
+
+  /** Runs one page of a listing: decode the token, call the syncer, encode the next token. */
+  async function page<T>(
+    scope: PageTokenScope,
+    request: { pageToken: string; pageSize: number; activeSyncId: string },
+    handler: HandlerContext,
+    fetch: (state: PageState | undefined, ctx: CallContext) => Promise<Page<T>>,
+  ): Promise<{ list: T[]; nextPageToken: string; annotations: Any[] }> {
+    checkPaging(request);
+    const state = deps.pageTokens.decode(scope, request.pageToken);
+    const result = await fetch(state, { syncId: request.activeSyncId, signal: handler.signal });
+    const nextPageToken = result.next === undefined ? "" : deps.pageTokens.encode(scope, result.next);
+    if (nextPageToken !== "" && nextPageToken === request.pageToken) {
+      throw new ConnectError(`${scope.rpc} for ${scope.resourceTypeId} did not advance its page token (connector bug)`, Code.Internal);
+    }
+    return { list: result.items, nextPageToken, annotations: result.annotations ?? [] };
+  }
+
+  /** Wraps a handler so every failure leaves as a proper gRPC status (see errors.ts). */
+  function guarded<Req, Res>(rpc: string, handler: (req: Req, ctx: HandlerContext) => Promise<Res>) {
+    return async (req: Req, ctx: HandlerContext): Promise<Res> => {
+      try {
+        return await handler(req, ctx);
+      } catch (error) {
+        const mapped = toConnectError(error);
+        if (mapped.code === Code.Internal || mapped.code === Code.Unknown) {
+          log.error({ rpc, err: mapped.cause ?? mapped }, "request failed");
+        } else {
+          log.debug({ rpc, code: Code[mapped.code], msg: mapped.rawMessage }, "request refused");
+        }
+        throw mapped;
+      }
+    };
+  }
+
+  function requireProvisioning(): void {
+    if (!deps.provisioningEnabled) throw new ConnectError("provisioning is not enabled", Code.FailedPrecondition);
+  }
+
+  function provisionerFor(resourceTypeId: string): Provisioner {
+    checkId("resource type id", resourceTypeId);
+    const provisioner = provisioners.get(resourceTypeId);
+    if (!provisioner) {
+      throw new ConnectError(`resource type "${resourceTypeId}" has no provisionable entitlements`, Code.Unimplemented);
+    }
+    return provisioner;
+  }
+
+  const connector = {
+    getMetadata: guarded("GetMetadata", async (_req: ConnectorServiceGetMetadataRequest, ctx) => {
+      const described = await deps.describe(ctx.signal);
+      return create(ConnectorServiceGetMetadataResponseSchema, {
+        metadata: create(ConnectorMetadataSchema, { ...described, capabilities }),
+      });
+    }),
+    validate: guarded("Validate", async (_req: ConnectorServiceValidateRequest, ctx) => {
+      await deps.validate(ctx.signal);
+      return create(ConnectorServiceValidateResponseSchema, { sdkVersion: BATON_SDK_COMPATIBILITY_VERSION });
+    }),
+    cleanup: guarded("Cleanup", async (req: ConnectorServiceCleanupRequest) => {
+      await deps.cleanup(req.activeSyncId);
+      return create(ConnectorServiceCleanupResponseSchema, {});
+    }),
+  };
+
+  const resourceTypes = {
+    listResourceTypes: guarded("ListResourceTypes", async (req: ResourceTypesServiceListResourceTypesRequest) => {
+      checkPaging(req);
+      if (req.pageToken !== "") throw new ConnectError("invalid page token: resource types fit on one page", Code.InvalidArgument);
+      return create(ResourceTypesServiceListResourceTypesResponseSchema, {
+        list: deps.syncers.map((s) => s.resourceType),
+      });
+    }),
+  };
+
+  const resources = {
+    listResources: guarded("ListResources", async (req: ResourcesServiceListResourcesRequest, ctx) => {
+      const syncer = syncerFor(req.resourceTypeId);
+      const parent = req.parentResourceId;
+      if (parent) checkResourceId("parent resource id", parent);
+      const scope = { rpc: "ListResources", resourceTypeId: req.resourceTypeId, resourceId: parent ? resourceKey(parent) : "" };
+      const result = await page(scope, req, ctx, (state, call) => syncer.listResources(parent, state, call));
+      return create(ResourcesServiceListResourcesResponseSchema, result);
+    }),
+  };
+
+  const resourceGetter = {
+    getResource: guarded("GetResource", async (req: ResourceGetterServiceGetResourceRequest, ctx) => {
+      if (!req.resourceId) throw new ConnectError("resource_id is required", Code.InvalidArgument);
+      checkResourceId("resource id", req.resourceId);
+      const syncer = syncerFor(req.resourceId.resourceType, Code.Unimplemented);
+      if (!syncer.getResource) {
+        throw new ConnectError(`resource type "${req.resourceId.resourceType}" does not support GetResource`, Code.Unimplemented);
+      }
+      const resource = await syncer.getResource(req.resourceId, req.parentResourceId, {
+        syncId: req.activeSyncId,
+        signal: ctx.signal,
+      });
+      if (!resource) throw new ConnectError(`resource ${resourceKey(req.resourceId)} not found`, Code.NotFound);
+      return create(ResourceGetterServiceGetResourceResponseSchema, { resource });
+    }),
+  };
+
+  const entitlements = {
+    listEntitlements: guarded("ListEntitlements", async (req: EntitlementsServiceListEntitlementsRequest, ctx) => {
+      const resource = req.resource;
+      if (!resource?.id) throw new ConnectError("resource with an id is required", Code.InvalidArgument);
+      checkResourceId("resource id", resource.id);
+      const syncer = syncerFor(resource.id.resourceType);
+      const scope = { rpc: "ListEntitlements", resourceTypeId: resource.id.resourceType, resourceId: resourceKey(resource.id) };
+      const result = await page(scope, req, ctx, (state, call) => syncer.listEntitlements(resource, state, call));
+      return create(EntitlementsServiceListEntitlementsResponseSchema, result);
+    }),
+    listStaticEntitlements: guarded(
+      "ListStaticEntitlements",
+      async (req: EntitlementsServiceListStaticEntitlementsRequest) => {
+        syncerFor(req.resourceTypeId);
+        checkPaging(req);
+        // Every entitlement here depends on the resource; hosts expect an empty answer, not Unimplemented.
+        return create(EntitlementsServiceListStaticEntitlementsResponseSchema, {});
+      },
+    ),
+  };
+
+  const grants = {
+    listGrants: guarded("ListGrants", async (req: GrantsServiceListGrantsRequest, ctx) => {
+      const resource = req.resource;
+      if (!resource?.id) throw new ConnectError("resource with an id is required", Code.InvalidArgument);
+      checkResourceId("resource id", resource.id);
+      const syncer = syncerFor(resource.id.resourceType);
+      const scope = { rpc: "ListGrants", resourceTypeId: resource.id.resourceType, resourceId: resourceKey(resource.id) };
+      const result = await page(scope, req, ctx, (state, call) => syncer.listGrants(resource, state, call));
+      return create(GrantsServiceListGrantsResponseSchema, result);
+    }),
+  };
+
+  const grantManager = {
+    grant: guarded("Grant", async (req: GrantManagerServiceGrantRequest, ctx) => {
+      requireProvisioning();
+      const { entitlement, principal } = req;
+      if (!entitlement?.resource?.id || !entitlement.id) {
+        throw new ConnectError("entitlement with an id and a resource is required", Code.InvalidArgument);
+      }
+      if (!principal?.id) throw new ConnectError("principal with an id is required", Code.InvalidArgument);
+      checkResourceId("principal id", principal.id);
+      const provisioner = provisionerFor(entitlement.resource.id.resourceType);
+      const outcome = await provisioner.grant(principal, entitlement, {
+        syncId: "",
+        signal: ctx.signal,
+        requester: ctx.values.get(requesterKey),
+        requestAnnotations: req.annotations,
+      });
+      const annotations = [
+        ...(outcome.alreadyExists ? [annotation(GrantAlreadyExistsSchema)] : []),
+        ...outcome.awsRequestIds.map((requestId) => annotation(RequestIdSchema, { requestId })),
+        ...(outcome.annotations ?? []),
+      ];
+      return create(GrantManagerServiceGrantResponseSchema, { annotations, grants: outcome.grants });
+    }),
+    revoke: guarded("Revoke", async (req: GrantManagerServiceRevokeRequest, ctx) => {
+      requireProvisioning();
+      const grant = req.grant;
+      if (!grant?.entitlement?.resource?.id || !grant.principal?.id) {
+        throw new ConnectError("grant with an entitlement (with its resource) and a principal is required", Code.InvalidArgument);
+      }
+      const provisioner = provisionerFor(grant.entitlement.resource.id.resourceType);
+      const outcome = await provisioner.revoke(grant, {
+        syncId: "",
+        signal: ctx.signal,
+        requester: ctx.values.get(requesterKey),
+        requestAnnotations: req.annotations,
+      });
+      const annotations = [
+        ...(outcome.alreadyRevoked ? [annotation(GrantAlreadyRevokedSchema)] : []),
+        ...outcome.awsRequestIds.map((requestId) => annotation(RequestIdSchema, { requestId })),
+        ...(outcome.annotations ?? []),
+      ];
+      return create(GrantManagerServiceRevokeResponseSchema, { annotations });
+    }),
+  };
+
+  /** Hosts ask before and report after every call; AWS quotas are enforced client-side instead. */
+  const rateLimiter = {
+    do: async (req: DoRequest) =>
+      create(DoResponseSchema, { requestToken: req.requestToken, description: { status: RateLimitDescription_Status.OK } }),
+    report: async (_req: ReportRequest) => create(ReportResponseSchema, {}),
+  };
+
+  return { connector, resourceTypes, resources, resourceGetter, entitlements, grants, grantManager, rateLimiter, capabilities };
+}
+
+export type ConnectorServices = ReturnType<typeof createConnectorServices>;
+
+/** What each resource type supports; also printed by `connector capabilities`. */
+export function buildCapabilities(
+  syncers: readonly ResourceSyncer[],
+  provisioners: ReadonlyMap<string, Provisioner>,
+): ConnectorCapabilities {
+  return create(ConnectorCapabilitiesSchema, {
+    resourceTypeCapabilities: syncers.map((s) => ({
+      resourceType: s.resourceType,
+      capabilities: provisioners.has(s.resourceType.id)
+        ? [Capability.SYNC, Capability.PROVISION]
+        : [Capability.SYNC],
+    })),
+    connectorCapabilities:
+      provisioners.size > 0 ? [Capability.SYNC, Capability.PROVISION] : [Capability.SYNC],
+  });
+}
+
+export function resourceKey(id: ResourceId): string {
+  return `${id.resourceType}:${id.resource}`;
+}
+
+function indexByTypeId<T>(entries: ReadonlyArray<readonly [string, T]>, what: string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const [id, value] of entries) {
+    if (map.has(id)) throw new Error(`duplicate ${what} for resource type "${id}"`);
+    map.set(id, value);
+  }
+  return map;
+}
+
+// Request limits from baton's protoc-gen-validate rules, enforced here as its Go server would.
+const MAX_ID_BYTES = 1024;
+const MAX_PAGE_SIZE = 250;
+const MAX_TOKEN_BYTES = 1_048_576;
+
+function checkId(what: string, value: string): void {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes < 1 || bytes > MAX_ID_BYTES) {
+    throw new ConnectError(`${what} must be 1 to ${MAX_ID_BYTES} bytes`, Code.InvalidArgument);
+  }
+}
+
+function checkResourceId(what: string, id: ResourceId): void {
+  checkId(`${what} resource_type`, id.resourceType);
+  checkId(`${what} resource`, id.resource);
+}
+
+function checkPaging(req: { pageSize: number; pageToken: string; activeSyncId: string }): void {
+  if (req.pageSize > MAX_PAGE_SIZE) throw new ConnectError(`page_size must be at most ${MAX_PAGE_SIZE}`, Code.InvalidArgument);
+  if (Buffer.byteLength(req.pageToken, "utf8") > MAX_TOKEN_BYTES) {
+    throw new ConnectError("invalid page token: longer than 1 MiB", Code.InvalidArgument);
+  }
+  if (Buffer.byteLength(req.activeSyncId, "utf8") > MAX_ID_BYTES) {
+    throw new ConnectError(`active_sync_id must be at most ${MAX_ID_BYTES} bytes`, Code.InvalidArgument);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Identifiers exactly as ConductorOne's baton-aws forms them, so a governance platform that already
+ * knows baton-aws's ids sees the same resources, entitlements and grants from us. Shared by the
+ * resource syncers (which emit them) and the provisioners (which parse them back).
+ */
+
+export const ResourceTypeIds = {
+  iamUser: "iam_user",
+  iamGroup: "group",
+  iamRole: "role",
+  ssoUser: "sso_user",
+  ssoGroup: "sso_group",
+  account: "account",
+  permissionSet: "permission_set",
+  accountIam: "account_iam",
+} as const;
+
+export type ResourceTypeId = (typeof ResourceTypeIds)[keyof typeof ResourceTypeIds];
+
+/** baton's convention for entitlement ids: "<resource type>:<resource id>:<slug>". */
+export function entitlementId(resourceTypeId: string, resourceId: string, slug: string): string {
+  return `${resourceTypeId}:${resourceId}:${slug}`;
+}
+
+/** baton's convention for grant ids: "<entitlement id>:<principal type>:<principal id>". */
+export function grantId(entitlementId: string, principalTypeId: string, principalId: string): string {
+  return `${entitlementId}:${principalTypeId}:${principalId}`;
+}
+
+export const MEMBER_SLUG = "member";
+export const ASSIGNMENT_SLUG = "assignment";
+
+// --- Identity Center users and groups: synthetic ARNs (not real AWS ARNs), as baton-aws builds them.
+
+export function ssoUserArn(ssoRegion: string, identityStoreId: string, userId: string): string {
+  return `arn:aws:identitystore:${ssoRegion}::${identityStoreId}/user/${userId}`;
+}
+
+export function ssoGroupArn(ssoRegion: string, identityStoreId: string, groupId: string): string {
+  return `arn:aws:identitystore:${ssoRegion}::${identityStoreId}/group/${groupId}`;
+}
+
+/** The Identity Store user or group id inside a synthetic ARN; undefined if it is not one. */
+export function parseIdentityStoreArn(
+  arn: string,
+): { region: string; identityStoreId: string; kind: "user" | "group"; id: string } | undefined {
+  const match = /^arn:aws:identitystore:([^:]*)::([^/]+)\/(user|group)\/(.+)$/.exec(arn);
+  if (!match) return undefined;
+  return { region: match[1]!, identityStoreId: match[2]!, kind: match[3] as "user" | "group", id: match[4]! };
+}
+
+// --- Account entitlements: one per permission set, id "<accountId>|<permissionSetArn>" (baton-aws's legacy
+// flat model; not the <rt>:<rid>:<slug> convention).
+
+export function accountEntitlementId(accountId: string, permissionSetArn: string): string {
+  return `${accountId}|${permissionSetArn}`;
+}
+
+export function parseAccountEntitlementId(id: string): { accountId: string; permissionSetArn: string } | undefined {
+  const bar = id.indexOf("|");
+  if (bar <= 0) return undefined;
+  const accountId = id.slice(0, bar);
+  const permissionSetArn = id.slice(bar + 1);
+  if (!/^\d{12}$/.test(accountId) || !permissionSetArn.startsWith("arn:")) return undefined;
+  return { accountId, permissionSetArn };
+}
+
+export function accountEntitlementSlug(permissionSetName: string): string {
+  return `${permissionSetName} access`;
+}
+
+export function accountEntitlementDisplayName(permissionSetName: string): string {
+  return `${permissionSetName} Permission Set`;
+}
+
+/** Account-assignment grants: "grant:<principal type>:<principal id>:<entitlement id>". */
+export function accountGrantId(principalTypeId: string, principalId: string, entitlementId: string): string {
+  return `grant:${principalTypeId}:${principalId}:${entitlementId}`;
+}
+
+// --- Legacy V1Identifier values kept on entitlements and grants.
+
+export function v1MembershipEntitlementId(resourceId: string): string {
+  return `membership:${resourceId}`;
+}
+
+export function v1GrantId(entitlementId: string, principalId: string): string {
+  return `grant:${entitlementId}:${principalId}`;
+}
+
+// --- IAM ARNs.
+
+/** Name of an IAM user/group/role from its ARN (the last path segment). */
+export function iamNameFromArn(arn: string): string {
+  const slash = arn.lastIndexOf("/");
+  return slash >= 0 ? arn.slice(slash + 1) : arn;
+}
+
+/** The 12-digit account of an IAM or STS ARN. */
+export function accountIdFromArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1];
+}

@@ -90,3 +90,8 @@ export function concatSequences<T>(parts: ReadonlyArray<Sequence<T>>): Sequence<
 export function sequenceOf<T>(items: readonly T[]): Sequence<T> {
   return { length: items.length, slice: (start, end) => items.slice(start, end) };
 }
+
+/** A sequence whose items are transformed only when sliced (no per-request copy of the whole). */
+export function mapSequence<T, U>(source: Sequence<T>, map: (item: T) => U): Sequence<U> {
+  return { length: source.length, slice: (start, end) => source.slice(start, end).map(map) };
+}

@@ -1,0 +1,194 @@
+/**
+ * Identity Store (awsJson1_1, `AWSIdentityStore.<Op>`): users, groups and group memberships of
+ * the Identity Center instance's store. Only the account that owns the instance may call it.
+ */
+import { SimError } from "../errors.js";
+import {
+  addMembership,
+  findMembership,
+  membershipsOfGroup,
+  membershipsOfUser,
+  removeMembership,
+} from "../model/identity-store.js";
+import { IDENTITY_STORE_ID, RESOURCE_ID, identityStoreResourceId } from "../model/ids.js";
+import { sequenceOf, type Sequence } from "../model/keyed-list.js";
+import type { GroupMembership, IdentityStore, IdentityStoreGroup, IdentityStoreUser } from "../model/types.js";
+import { cachedJson } from "../protocol/json.js";
+import { timestamp } from "../protocol/timestamp.js";
+import { optionalArray, requiredObject, requiredString } from "../validate.js";
+import { page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
+
+type ResourceType = "GROUP" | "USER" | "IDENTITY_STORE" | "GROUP_MEMBERSHIP";
+
+const ID_RULE = { min: 1, max: 47, pattern: RESOURCE_ID };
+
+function notFound(ctx: RequestContext, type: ResourceType, id: string): SimError {
+  const what = { GROUP: "Group", USER: "User", IDENTITY_STORE: "Identity store", GROUP_MEMBERSHIP: "Group membership" }[type];
+  return SimError.coded("ResourceNotFoundException", `${what} ${id} does not exist.`, { ResourceType: type, ResourceId: id, RequestId: ctx.requestId });
+}
+
+function storeFor(ctx: RequestContext, input: Input): IdentityStore {
+  const id = requiredString(input, "IdentityStoreId", { min: 1, max: 36, pattern: IDENTITY_STORE_ID });
+  const store = ctx.sim.model.identityStore;
+  const owner = ctx.sim.model.ssoInstance?.ownerAccountId;
+  if (!store || store.id !== id) throw notFound(ctx, "IDENTITY_STORE", id);
+  if (ctx.caller.accountId !== owner) {
+    throw SimError.of("accessDenied", `User: ${ctx.caller.arn} is not authorized to perform: identitystore:${ctx.operation} on resource: arn:aws:identitystore::${owner}:identitystore/${id}`);
+  }
+  return store;
+}
+
+const userShape = (store: IdentityStore, u: IdentityStoreUser) => ({
+  IdentityStoreId: store.id,
+  UserId: u.id,
+  UserName: u.userName,
+  Name: { Formatted: `${u.givenName} ${u.familyName}`, GivenName: u.givenName, FamilyName: u.familyName },
+  DisplayName: u.displayName,
+  Emails: u.email ? [{ Value: u.email, Type: "work", Primary: true }] : undefined,
+  UserStatus: u.status,
+  CreatedAt: timestamp(u.createdAt),
+  UpdatedAt: timestamp(u.createdAt),
+});
+
+const groupShape = (store: IdentityStore, g: IdentityStoreGroup) => ({
+  IdentityStoreId: store.id,
+  GroupId: g.id,
+  DisplayName: g.displayName,
+  Description: g.description,
+  CreatedAt: timestamp(g.createdAt),
+  UpdatedAt: timestamp(g.createdAt),
+});
+
+const membershipShape = (store: IdentityStore, m: GroupMembership) => ({
+  IdentityStoreId: store.id,
+  MembershipId: m.id,
+  GroupId: m.groupId,
+  MemberId: { UserId: m.userId },
+  CreatedAt: timestamp(m.createdAt),
+});
+
+/** Render functions bound to the (single) store, stable so list items can be cached. */
+const renderersByStore = new WeakMap<IdentityStore, ReturnType<typeof createRenderers>>();
+const createRenderers = (store: IdentityStore) => ({
+  user: (u: IdentityStoreUser) => userShape(store, u),
+  group: (g: IdentityStoreGroup) => groupShape(store, g),
+  membership: (m: GroupMembership) => membershipShape(store, m),
+});
+function renderers(store: IdentityStore) {
+  let found = renderersByStore.get(store);
+  if (!found) {
+    found = createRenderers(store);
+    renderersByStore.set(store, found);
+  }
+  return found;
+}
+
+/** The deprecated `Filters` (at most one, on UserName / DisplayName): an exact, indexed lookup. */
+function filtered<T>(input: Input, attribute: string, all: Sequence<T>, byName: Map<string, T>): { items: Sequence<T>; scope: string } {
+  const filters = optionalArray(input, "Filters", { max: 1 });
+  const filter = filters?.[0] as Record<string, unknown> | undefined;
+  if (!filter) return { items: all, scope: "" };
+  const path = requiredString(filter, "AttributePath", { min: 1, max: 255 });
+  const value = requiredString(filter, "AttributeValue", { min: 1, max: 1024 });
+  if (path !== attribute) {
+    throw SimError.of("validation", `Filtering by attribute path ${path} is not supported; only ${attribute} is.`);
+  }
+  const match = byName.get(value.toLowerCase());
+  return { items: sequenceOf(match ? [match] : []), scope: `${path}=${value}` };
+}
+
+function findUser(ctx: RequestContext, store: IdentityStore, id: string): IdentityStoreUser {
+  const user = store.users.get(id);
+  if (!user) throw notFound(ctx, "USER", id);
+  return user;
+}
+
+function findGroup(ctx: RequestContext, store: IdentityStore, id: string): IdentityStoreGroup {
+  const group = store.groups.get(id);
+  if (!group) throw notFound(ctx, "GROUP", id);
+  return group;
+}
+
+function memberUserId(input: Input): string {
+  return requiredString(requiredObject(input, "MemberId"), "UserId", ID_RULE);
+}
+
+export const identityStoreService: ServiceDefinition = {
+  name: "identitystore",
+  protocol: "json",
+  operations: {
+    ListUsers(ctx, input) {
+      const store = storeFor(ctx, input);
+      const { items, scope } = filtered(input, "UserName", store.users, store.usersByName);
+      const result = page(ctx, items, input, scope);
+      return { Users: result.items.map((u) => cachedJson(u, renderers(store).user)), NextToken: result.nextToken };
+    },
+    ListGroups(ctx, input) {
+      const store = storeFor(ctx, input);
+      const { items, scope } = filtered(input, "DisplayName", store.groups, store.groupsByName);
+      const result = page(ctx, items, input, scope);
+      return { Groups: result.items.map((g) => cachedJson(g, renderers(store).group)), NextToken: result.nextToken };
+    },
+    DescribeUser(ctx, input) {
+      const store = storeFor(ctx, input);
+      return userShape(store, findUser(ctx, store, requiredString(input, "UserId", ID_RULE)));
+    },
+    DescribeGroup(ctx, input) {
+      const store = storeFor(ctx, input);
+      return groupShape(store, findGroup(ctx, store, requiredString(input, "GroupId", ID_RULE)));
+    },
+    ListGroupMemberships(ctx, input) {
+      const store = storeFor(ctx, input);
+      const group = findGroup(ctx, store, requiredString(input, "GroupId", ID_RULE));
+      const result = page(ctx, membershipsOfGroup(store, group.id), input, group.id);
+      return { GroupMemberships: result.items.map((m) => cachedJson(m, renderers(store).membership)), NextToken: result.nextToken };
+    },
+    ListGroupMembershipsForMember(ctx, input) {
+      const store = storeFor(ctx, input);
+      const user = findUser(ctx, store, memberUserId(input));
+      const result = page(ctx, membershipsOfUser(store, user.id), input, user.id);
+      return { GroupMemberships: result.items.map((m) => cachedJson(m, renderers(store).membership)), NextToken: result.nextToken };
+    },
+    GetGroupMembershipId(ctx, input) {
+      const store = storeFor(ctx, input);
+      const groupId = requiredString(input, "GroupId", ID_RULE);
+      const userId = memberUserId(input);
+      const membership = findMembership(store, groupId, userId);
+      if (!membership) throw notFound(ctx, "GROUP_MEMBERSHIP", `${groupId}/${userId}`);
+      return { MembershipId: membership.id, IdentityStoreId: store.id };
+    },
+    IsMemberInGroups(ctx, input) {
+      const store = storeFor(ctx, input);
+      const userId = memberUserId(input);
+      const groupIds = optionalArray(input, "GroupIds", { max: 100 }) ?? [];
+      if (groupIds.length === 0) throw SimError.of("validation", "1 validation error detected: Value '[]' at 'groupIds' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      findUser(ctx, store, userId);
+      return {
+        Results: groupIds.map((raw) => {
+          const groupId = requiredString({ GroupId: raw }, "GroupId", ID_RULE);
+          return { GroupId: groupId, MemberId: { UserId: userId }, MembershipExists: findMembership(store, groupId, userId) !== undefined };
+        }),
+      };
+    },
+    CreateGroupMembership(ctx, input) {
+      const store = storeFor(ctx, input);
+      const group = findGroup(ctx, store, requiredString(input, "GroupId", ID_RULE));
+      const user = findUser(ctx, store, memberUserId(input));
+      const membership = { id: identityStoreResourceId(ctx.sim.prng("ids"), store.idPrefix), groupId: group.id, userId: user.id, createdAt: ctx.now };
+      if (!addMembership(store, membership)) {
+        throw SimError.coded("ConflictException", `Member ${user.id} already exists in group ${group.id}.`, {
+          Reason: "UNIQUENESS_CONSTRAINT_VIOLATION",
+          RequestId: ctx.requestId,
+        });
+      }
+      return { MembershipId: membership.id, IdentityStoreId: store.id };
+    },
+    DeleteGroupMembership(ctx, input) {
+      const store = storeFor(ctx, input);
+      const id = requiredString(input, "MembershipId", ID_RULE);
+      if (!removeMembership(store, id)) throw notFound(ctx, "GROUP_MEMBERSHIP", id);
+      return {};
+    },
+  },
+};
+

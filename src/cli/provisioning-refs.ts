@@ -1,0 +1,126 @@
+import { create } from "@bufbuild/protobuf";
+import { C1zReader } from "../c1z/reader.js";
+import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { GrantSchema, type Grant } from "../gen/c1/connector/v2/grant_pb.js";
+import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import {
+  MEMBER_SLUG,
+  ResourceTypeIds,
+  parseAccountEntitlementId,
+  parseAccountGrantId,
+  parseMemberGrantId,
+} from "../resources/ids.js";
+import { UserError } from "./fatal.js";
+
+/**
+ * What `connector grant` / `connector revoke` send, built from ids on the command line — or, like
+ * baton's --grant-entitlement/--revoke-grant, looked up in a c1z from a previous sync (--file).
+ */
+
+const PRINCIPAL_TYPES: readonly string[] = [ResourceTypeIds.iamUser, ResourceTypeIds.ssoUser, ResourceTypeIds.ssoGroup];
+const MEMBER_ENTITLEMENT_TYPES = [
+  { type: ResourceTypeIds.iamGroup, principal: ResourceTypeIds.iamUser },
+  { type: ResourceTypeIds.ssoGroup, principal: ResourceTypeIds.ssoUser },
+] as const;
+
+function resourceRef(resourceType: string, resource: string): Resource {
+  return create(ResourceSchema, { id: { resourceType, resource } });
+}
+
+/** An entitlement from its id: `group:<arn>:member`, `sso_group:<arn>:member` or `<accountId>|<permissionSetArn>`. */
+export function entitlementFromId(id: string): Entitlement {
+  const account = parseAccountEntitlementId(id);
+  if (account) return create(EntitlementSchema, { id, resource: resourceRef(ResourceTypeIds.account, account.accountId) });
+  for (const { type } of MEMBER_ENTITLEMENT_TYPES) {
+    const prefix = `${type}:`;
+    const suffix = `:${MEMBER_SLUG}`;
+    if (id.startsWith(prefix) && id.endsWith(suffix) && id.length > prefix.length + suffix.length) {
+      return create(EntitlementSchema, { id, resource: resourceRef(type, id.slice(prefix.length, -suffix.length)) });
+    }
+  }
+  throw new UserError(
+    `cannot tell what entitlement "${id}" is: expected group:<arn>:member, sso_group:<arn>:member or <accountId>|<permissionSetArn> (or pass --file to look it up in a c1z)`,
+  );
+}
+
+/** A principal from "<resource type>:<resource id>", e.g. "sso_user:arn:aws:identitystore:…/user/…". */
+export function principalFromRef(ref: string): Resource {
+  const colon = ref.indexOf(":");
+  const type = colon > 0 ? ref.slice(0, colon) : "";
+  const id = colon > 0 ? ref.slice(colon + 1) : "";
+  if (!PRINCIPAL_TYPES.includes(type) || id === "") {
+    throw new UserError(`--principal must be TYPE:ID with TYPE one of ${PRINCIPAL_TYPES.join(", ")} (got "${ref}")`);
+  }
+  return resourceRef(type, id);
+}
+
+/** A grant from its id, for the id forms that name their entitlement and principal. */
+export function grantFromId(id: string): Grant {
+  const account = parseAccountGrantId(id);
+  if (account) {
+    return create(GrantSchema, { id, entitlement: entitlementFromId(account.entitlementId), principal: resourceRef(account.principalTypeId, account.principalId) });
+  }
+  for (const { type, principal } of MEMBER_ENTITLEMENT_TYPES) {
+    const member = parseMemberGrantId(id, type, principal);
+    if (member) {
+      return create(GrantSchema, {
+        id,
+        entitlement: entitlementFromId(`${type}:${member.resourceId}:${MEMBER_SLUG}`),
+        principal: resourceRef(principal, member.principalId),
+      });
+    }
+  }
+  throw new UserError(
+    `grant id "${id}" does not name its entitlement and principal (Identity Store memberships are identified by their MembershipId): ` +
+      `pass --file <c1z> to look it up in a sync, or give --entitlement and --principal instead of --grant`,
+  );
+}
+
+/** Entitlement (with its resource) and principal as stored in the c1z's latest sync. */
+export async function grantInputFromC1z(file: string, entitlementId: string, principal: Resource): Promise<{ entitlement: Entitlement; principal: Resource }> {
+  return withReader(file, (reader, syncId) => {
+    const entitlement = reader.entitlements(syncId).find((e) => e.id === entitlementId);
+    if (!entitlement) throw new UserError(`entitlement "${entitlementId}" is not in ${file}`);
+    const stored = findResource(reader, syncId, principal.id!.resourceType, principal.id!.resource);
+    if (!stored) throw new UserError(`principal ${principal.id!.resourceType}:${principal.id!.resource} is not in ${file}`);
+    return { entitlement: hydrate(reader, syncId, entitlement), principal: stored };
+  });
+}
+
+/** The grant as stored in the c1z's latest sync, its entitlement's resource filled in. */
+export async function grantFromC1z(file: string, grantId: string): Promise<Grant> {
+  return withReader(file, (reader, syncId) => {
+    for (const grant of reader.grants(syncId)) {
+      if (grant.id !== grantId) continue;
+      if (grant.entitlement) grant.entitlement = hydrate(reader, syncId, grant.entitlement);
+      return grant;
+    }
+    throw new UserError(`grant "${grantId}" is not in ${file}`);
+  });
+}
+
+async function withReader<T>(file: string, use: (reader: C1zReader, syncId: string) => T): Promise<T> {
+  let reader: C1zReader;
+  try {
+    reader = await C1zReader.open(file);
+  } catch (error) {
+    throw new UserError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return use(reader, reader.resolveSync().syncId);
+  } finally {
+    reader.close();
+  }
+}
+
+function findResource(reader: C1zReader, syncId: string, type: string, id: string): Resource | undefined {
+  return reader.resources(syncId, { resourceTypeId: type }).find((r) => r.id?.resource === id);
+}
+
+/** Stored entitlements may carry only their resource's id; the Grant request wants the resource. */
+function hydrate(reader: C1zReader, syncId: string, entitlement: Entitlement): Entitlement {
+  const id = entitlement.resource?.id;
+  if (!id) return entitlement;
+  const resource = findResource(reader, syncId, id.resourceType, id.resource);
+  return resource ? { ...entitlement, resource } : entitlement;
+}

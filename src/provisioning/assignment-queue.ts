@@ -1,0 +1,193 @@
+/**
+ * Ordering of account-assignment operations for one Identity Center instance:
+ *
+ *  - at most `maxOutstanding` operations hold a slot (AWS allows 10 outstanding asynchronous
+ *    assignment operations per instance; a slot is held from the write until AWS reports the
+ *    operation finished), the rest wait in arrival order;
+ *  - concurrent identical requests (same kind, same principal/account/permission set) share one
+ *    operation, so every caller gets the same confirmed answer from a single AWS write;
+ *  - different requests for the same target (a grant and a revoke) run one after the other;
+ *  - each caller waits until its own deadline or cancellation. An operation nobody waits for any
+ *    more is dropped if it has not written yet, and otherwise runs on until AWS answers, so its
+ *    slot stays accounted for and a caller repeating the request joins it.
+ */
+
+/** What an operation tells the queue (and, through a caller's timeout, the caller). */
+export interface OperationProgress {
+  /** Set just before the write is sent: from then on the operation can no longer be dropped. */
+  writeStarted: boolean;
+  /** AWS's request id of the assignment operation, once known. */
+  operationRequestId?: string;
+}
+
+export interface OperationHandle {
+  /** Aborted when every caller has left before the write started. */
+  readonly abandoned: AbortSignal;
+  readonly progress: OperationProgress;
+}
+
+/** A caller stopped waiting (its deadline passed or it cancelled); the operation may still run. */
+export class CallerStoppedWaiting extends Error {
+  constructor(
+    readonly reason: "deadline" | "cancelled",
+    readonly progress: Readonly<OperationProgress>,
+    readonly waitedMs: number,
+  ) {
+    super(reason === "deadline" ? "deadline passed while waiting for the operation" : "caller cancelled");
+    this.name = "CallerStoppedWaiting";
+  }
+}
+
+/** The operation was dropped before writing anything because nobody waited for it any more. */
+export class OperationDropped extends Error {
+  constructor() {
+    super("operation dropped before it started: nobody is waiting for it");
+    this.name = "OperationDropped";
+  }
+}
+
+interface Entry {
+  kind: string;
+  promise: Promise<unknown>;
+  waiters: number;
+  abandon: AbortController;
+  progress: OperationProgress;
+}
+
+export interface CallerWait {
+  signal: AbortSignal;
+  /** Epoch ms after which this caller stops waiting. */
+  deadlineAt: number;
+}
+
+export class AssignmentQueue {
+  readonly #maxOutstanding: number;
+  #outstanding = 0;
+  #maxObserved = 0;
+  readonly #waiting: Array<{ grant: () => void }> = [];
+  readonly #lastByTarget = new Map<string, Entry>();
+
+  constructor(maxOutstanding: number) {
+    if (!Number.isInteger(maxOutstanding) || maxOutstanding < 1) throw new Error(`maxOutstandingAssignments must be ≥ 1, got ${maxOutstanding}`);
+    this.#maxOutstanding = maxOutstanding;
+  }
+
+  /** Slots in use now, and the most ever in use at once. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+  get maxOutstandingObserved(): number {
+    return this.#maxObserved;
+  }
+
+  /**
+   * Runs `operation` for (target, kind), or joins the identical one already queued or running;
+   * waits for it on behalf of one caller.
+   */
+  run<T>(target: string, kind: string, operation: (handle: OperationHandle) => Promise<T>, caller: CallerWait): Promise<T> {
+    let entry = this.#lastByTarget.get(target);
+    if (!entry || entry.kind !== kind || entry.abandon.signal.aborted) {
+      const previous = entry?.promise;
+      const fresh: Entry = { kind, waiters: 0, abandon: new AbortController(), progress: { writeStarted: false }, promise: Promise.resolve() };
+      const handle: OperationHandle = { abandoned: fresh.abandon.signal, progress: fresh.progress };
+      // Serialise after whatever was last queued for this target, whatever its outcome.
+      fresh.promise = (previous ? previous.then(noop, noop) : Promise.resolve()).then(() => {
+        if (fresh.abandon.signal.aborted) throw new OperationDropped();
+        return operation(handle);
+      });
+      fresh.promise.then(noop, noop).finally(() => {
+        if (this.#lastByTarget.get(target) === fresh) this.#lastByTarget.delete(target);
+      });
+      this.#lastByTarget.set(target, fresh);
+      entry = fresh;
+    }
+    return this.#wait(entry, caller) as Promise<T>;
+  }
+
+  /** Holds one outstanding-operation slot while `fn` runs; gives up waiting for one when `abandoned` fires. */
+  async withSlot<T>(abandoned: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    await this.#acquire(abandoned);
+    try {
+      return await fn();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #wait(entry: Entry, caller: CallerWait): Promise<unknown> {
+    entry.waiters += 1;
+    const joinedAt = Date.now();
+    return new Promise((resolve, reject) => {
+      let left = false;
+      const leave = (reason: "deadline" | "cancelled") => {
+        if (left) return;
+        left = true;
+        cleanup();
+        entry.waiters -= 1;
+        // Stays last for its target until it settles, so later requests still queue behind it.
+        if (entry.waiters === 0 && !entry.progress.writeStarted) entry.abandon.abort();
+        reject(new CallerStoppedWaiting(reason, { ...entry.progress }, Date.now() - joinedAt));
+      };
+      const onAbort = () => leave("cancelled");
+      const timer = setTimeout(() => leave("deadline"), Math.max(0, caller.deadlineAt - Date.now()));
+      const cleanup = () => {
+        clearTimeout(timer);
+        caller.signal.removeEventListener("abort", onAbort);
+      };
+      if (caller.signal.aborted) return leave("cancelled");
+      caller.signal.addEventListener("abort", onAbort, { once: true });
+      entry.promise.then(
+        (value) => {
+          if (left) return;
+          left = true;
+          cleanup();
+          entry.waiters -= 1;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (left) return;
+          left = true;
+          cleanup();
+          entry.waiters -= 1;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #acquire(abandoned: AbortSignal): Promise<void> {
+    if (abandoned.aborted) return Promise.reject(new OperationDropped());
+    if (this.#outstanding < this.#maxOutstanding && this.#waiting.length === 0) {
+      this.#take();
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          abandoned.removeEventListener("abort", onAbort);
+          this.#take();
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(new OperationDropped());
+      };
+      abandoned.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  #take(): void {
+    this.#outstanding += 1;
+    this.#maxObserved = Math.max(this.#maxObserved, this.#outstanding);
+  }
+
+  #release(): void {
+    this.#outstanding -= 1;
+    if (this.#outstanding < this.#maxOutstanding) this.#waiting.shift()?.grant();
+  }
+}
+
+function noop(): void {}

@@ -78,6 +78,32 @@ export function accountGrantId(principalTypeId: string, principalId: string, ent
   return `grant:${principalTypeId}:${principalId}:${entitlementId}`;
 }
 
+/** The parts of an account-assignment grant id (accountGrantId); undefined if it is not one. */
+export function parseAccountGrantId(id: string): { principalTypeId: string; principalId: string; entitlementId: string } | undefined {
+  // The principal is a synthetic Identity Store ARN ("…::<store>/<kind>/<id>", no ":" after "::"),
+  // the entitlement "<accountId>|<permissionSetArn>".
+  const match = /^grant:(sso_user|sso_group):(arn:aws:identitystore:[^:]*::[^/:]+\/(?:user|group)\/[^:]+):(\d{12}\|arn:.+)$/.exec(id);
+  if (!match) return undefined;
+  return { principalTypeId: match[1]!, principalId: match[2]!, entitlementId: match[3]! };
+}
+
+/**
+ * The parts of a conventional grant id on a member entitlement, "<type>:<resource id>:member:<principal
+ * type>:<principal id>" (grantId of entitlementId(type, resource, MEMBER_SLUG)); undefined if it is not one.
+ */
+export function parseMemberGrantId(
+  id: string,
+  resourceTypeId: string,
+  principalTypeId: string,
+): { resourceId: string; principalId: string } | undefined {
+  const prefix = `${resourceTypeId}:`;
+  const marker = `:${MEMBER_SLUG}:${principalTypeId}:`;
+  if (!id.startsWith(prefix)) return undefined;
+  const at = id.indexOf(marker, prefix.length);
+  if (at <= prefix.length || at + marker.length >= id.length) return undefined;
+  return { resourceId: id.slice(prefix.length, at), principalId: id.slice(at + marker.length) };
+}
+
 // --- Legacy V1Identifier values kept on entitlements and grants.
 
 export function v1MembershipEntitlementId(resourceId: string): string {

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from "pino";
+import { scrubSecrets } from "./secret-values.js";
 
 export type { Logger };
 
@@ -35,17 +36,20 @@ export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? "info";
   const destination = options.destination ?? 2;
   const redact = { paths: REDACT_PATHS, censor: "[redacted]" };
+  // Registered secret values are removed from every line, whatever field they hide in.
+  const hooks = { streamWrite: scrubSecrets };
   if (format === "pretty") {
     return pino({
       level,
       redact,
+      hooks,
       transport: {
         target: "pino-pretty",
         options: { destination, colorize: process.stderr.isTTY, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
       },
     });
   }
-  return pino({ level, redact }, pino.destination({ dest: destination, sync: true }));
+  return pino({ level, redact, hooks }, pino.destination({ dest: destination, sync: true }));
 }
 
 /** A logger that discards everything; the default in library code and tests. */

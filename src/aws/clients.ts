@@ -3,13 +3,13 @@ import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import type { AwsServiceId, ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { AwsCallStats } from "./call-stats.js";
 import { instrumentClient } from "./middleware.js";
 import { AwsRateLimiter } from "./rate-limiter.js";
-import { baseCredentials, memberAccountCredentials } from "./session.js";
+import { createRetryStrategy } from "./retry-strategy.js";
+import { createCredentialSession, type CredentialSource } from "./session.js";
 
 export interface CallerIdentity {
   accountId: string;
@@ -68,19 +68,27 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       ]),
     ) as Record<AwsServiceId, { requestsPerSecond: number; maxConcurrency: number }>,
   );
-  const credentials = baseCredentials(config, log);
 
-  function common(service: AwsServiceId, region: string, creds: AwsCredentialIdentityProvider | AwsCredentialIdentity) {
+  /** Settings every client shares: region, endpoint override, attempts and our retry strategy. */
+  function common(service: AwsServiceId, region: string, creds: CredentialSource | undefined) {
     return {
       region,
       credentials: creds,
       endpoint: endpointFor(config, service),
       maxAttempts: config.aws.maxAttempts,
       retryMode: config.aws.retryMode,
+      retryStrategy: createRetryStrategy({ service, maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter }),
     };
   }
   const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C): C =>
     instrumentClient(client as never, service, limiter, stats) as unknown as C;
+
+  // The STS clients that assume roles are built like every other client (endpoint, retries, pacing).
+  const session = createCredentialSession(config, {
+    log,
+    stsClient: (creds) => instrument("sts", new STSClient(common("sts", config.aws.region, creds))),
+  });
+  const credentials = session.credentials;
 
   const sts = instrument("sts", new STSClient(common("sts", config.aws.region, credentials)));
   const iamSelf = instrument("iam", new IAMClient(common("iam", config.aws.region, credentials)));
@@ -109,11 +117,12 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       return caller;
     },
     async iam(accountId) {
-      if (accountId === undefined || accountId === (await clients.callerIdentity()).accountId) return iamSelf;
+      const self = await clients.callerIdentity();
+      if (accountId === undefined || accountId === self.accountId) return iamSelf;
       let client = memberIam.get(accountId);
       if (!client) {
         client = (async () => {
-          const provider = memberAccountCredentials(config, sts, accountId);
+          const provider = session.memberAccount(accountId, partitionOf(self.arn));
           // Resolve now so an account whose role cannot be assumed fails here, by name.
           await provider();
           return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)));
@@ -126,9 +135,15 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
     destroy() {
       for (const client of [sts, iamSelf, identityStore, ssoAdmin, organizations]) client.destroy();
       for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
+      session.destroy();
     },
   };
   return clients;
 }
 
 export { SDK_SERVICE_ID };
+
+/** "aws", "aws-cn", "aws-us-gov" from an ARN; "aws" when it cannot tell. */
+function partitionOf(arn: string): string {
+  return /^arn:([a-z-]+):/.exec(arn)?.[1] ?? "aws";
+}

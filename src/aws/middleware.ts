@@ -1,3 +1,4 @@
+import type { Pluggable } from "@aws-sdk/types";
 import type { AwsServiceId } from "../config/config.js";
 import type { AwsCallStats } from "./call-stats.js";
 import { awsErrorKind } from "./errors.js";
@@ -18,56 +19,69 @@ interface MiddlewareStackLike {
 }
 
 type Next = (args: unknown) => Promise<unknown>;
-type Context = { commandName?: string; abortSignal?: AbortSignal };
+/** The SDK keeps the per-call abort signal under this key of the handler context. */
+const SMITHY_CONTEXT_KEY = "__smithy_context";
+type Context = { commandName?: string; [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal } };
+
+const operationOf = (context: Context) => (context.commandName ?? "Unknown").replace(/Command$/, "");
 
 /**
- * Adds to an SDK client, in one place for every client:
+ * What every SDK client of the connector gets, in one place:
  *  - pacing of every attempt (retries included) through the shared rate limiter,
  *  - counting of every attempt by service and operation,
  *  - the IAM action name on errors, so a denial names the permission to add.
+ * As a plugin so it can also be handed to clients the SDK builds itself (role assumers).
  */
-export function instrumentClient<C extends { middlewareStack: MiddlewareStackLike }>(
+export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimiter, stats: AwsCallStats): Pluggable<any, any> {
+  return {
+    applyToStack(stack) {
+      const middlewareStack = stack as unknown as MiddlewareStackLike;
+      middlewareStack.add(
+        (next: Next, context: Context) => async (args: unknown) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            if (typeof error === "object" && error !== null && !("awsAction" in error)) {
+              Object.defineProperty(error, "awsAction", {
+                value: `${ACTION_PREFIX[service]}:${operationOf(context)}`,
+                enumerable: false,
+              });
+            }
+            throw error;
+          }
+        },
+        { step: "initialize", name: "connectorActionNameMiddleware", priority: "high" },
+      );
+
+      // After the retry middleware: runs once per attempt.
+      middlewareStack.addRelativeTo(
+        (next: Next, context: Context) => async (args: unknown) => {
+          await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal);
+          const started = performance.now();
+          let outcome: "ok" | "throttled" | "error" = "ok";
+          try {
+            return await next(args);
+          } catch (error) {
+            outcome = awsErrorKind(error) === "throttling" ? "throttled" : "error";
+            throw error;
+          } finally {
+            limiter.release(service, outcome);
+            stats.record(service, operationOf(context), outcome, performance.now() - started);
+          }
+        },
+        { name: "connectorPacingMiddleware", relation: "after", toMiddleware: "retryMiddleware" },
+      );
+    },
+  };
+}
+
+/** Instruments an SDK client with connectorMiddleware (see above). */
+export function instrumentClient<C extends { middlewareStack: { use(pluggable: Pluggable<any, any>): void } }>(
   client: C,
   service: AwsServiceId,
   limiter: AwsRateLimiter,
   stats: AwsCallStats,
 ): C {
-  const operationOf = (context: Context) => (context.commandName ?? "Unknown").replace(/Command$/, "");
-
-  client.middlewareStack.add(
-    (next: Next, context: Context) => async (args: unknown) => {
-      try {
-        return await next(args);
-      } catch (error) {
-        if (typeof error === "object" && error !== null && !("awsAction" in error)) {
-          Object.defineProperty(error, "awsAction", {
-            value: `${ACTION_PREFIX[service]}:${operationOf(context)}`,
-            enumerable: false,
-          });
-        }
-        throw error;
-      }
-    },
-    { step: "initialize", name: "connectorActionNameMiddleware", priority: "high" },
-  );
-
-  // After the retry middleware: runs once per attempt.
-  client.middlewareStack.addRelativeTo(
-    (next: Next, context: Context) => async (args: unknown) => {
-      await limiter.acquire(service, context.abortSignal);
-      const started = performance.now();
-      let outcome: "ok" | "throttled" | "error" = "ok";
-      try {
-        return await next(args);
-      } catch (error) {
-        outcome = awsErrorKind(error) === "throttling" ? "throttled" : "error";
-        throw error;
-      } finally {
-        limiter.release(service, outcome);
-        stats.record(service, operationOf(context), outcome, performance.now() - started);
-      }
-    },
-    { name: "connectorPacingMiddleware", relation: "after", toMiddleware: "retryMiddleware" },
-  );
+  client.middlewareStack.use(connectorMiddleware(service, limiter, stats));
   return client;
 }

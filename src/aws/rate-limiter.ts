@@ -21,6 +21,8 @@ class ServiceBucket {
   #tokens: number;
   #lastRefill: number;
   #inFlight = 0;
+  /** No new request before this time (performance.now() clock): AWS asked us to wait. */
+  #heldUntil = 0;
   readonly #waiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
 
@@ -54,6 +56,11 @@ class ServiceBucket {
     });
   }
 
+  /** Stops handing out slots for `ms` (AWS sent Retry-After): the other calls wait too, not only the throttled one. */
+  holdOff(ms: number): void {
+    this.#heldUntil = Math.max(this.#heldUntil, performance.now() + ms);
+  }
+
   release(outcome: "ok" | "throttled" | "error"): void {
     this.#inFlight -= 1;
     const configured = this.limit.requestsPerSecond;
@@ -72,8 +79,12 @@ class ServiceBucket {
     this.#lastRefill = now;
   }
 
+  #held(): boolean {
+    return performance.now() < this.#heldUntil;
+  }
+
   #tryTake(): boolean {
-    if (this.#waiters.length > 0 || this.#inFlight >= this.limit.maxConcurrency) return false;
+    if (this.#waiters.length > 0 || this.#inFlight >= this.limit.maxConcurrency || this.#held()) return false;
     this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
@@ -82,7 +93,7 @@ class ServiceBucket {
   }
 
   #drain(): void {
-    while (this.#waiters.length > 0 && this.#inFlight < this.limit.maxConcurrency) {
+    while (this.#waiters.length > 0 && this.#inFlight < this.limit.maxConcurrency && !this.#held()) {
       this.#refill();
       if (this.#tokens < 1) break;
       this.#tokens -= 1;
@@ -94,7 +105,8 @@ class ServiceBucket {
 
   #schedule(): void {
     if (this.#timer || this.#waiters.length === 0 || this.#inFlight >= this.limit.maxConcurrency) return;
-    const waitMs = Math.max(1, ((1 - this.#tokens) / this.#rate) * 1000);
+    const tokenWaitMs = ((1 - this.#tokens) / this.#rate) * 1000;
+    const waitMs = Math.max(1, tokenWaitMs, this.#heldUntil - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#drain();
@@ -121,6 +133,11 @@ export class AwsRateLimiter {
 
   release(service: AwsServiceId, outcome: "ok" | "throttled" | "error"): void {
     this.#bucket(service).release(outcome);
+  }
+
+  /** AWS said to wait (Retry-After): hold every new request to the service for `ms`. */
+  holdOff(service: AwsServiceId, ms: number): void {
+    if (ms > 0) this.#bucket(service).holdOff(ms);
   }
 
   /** The rate currently applied (lower than configured right after throttling). */

@@ -1,3 +1,5 @@
+import { scrubSecrets } from "../secret-values.js";
+
 /**
  * An error whose message is fit to show a user as is: one line, no stack trace.
  * Anything else reaching the top level is a bug and is printed with its stack.
@@ -14,10 +16,10 @@ export class UserError extends Error {
 
 export function reportFatal(error: unknown): never {
   if (error instanceof UserError) {
-    process.stderr.write(`connector: ${error.message}\n`);
+    process.stderr.write(`connector: ${scrubSecrets(error.message)}\n`);
     process.exit(error.exitCode);
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`connector: unexpected error: ${text}\n`);
+  process.stderr.write(`connector: unexpected error: ${scrubSecrets(text)}\n`);
   process.exit(1);
 }

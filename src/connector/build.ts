@@ -1,8 +1,9 @@
 import { createAwsClients, type AwsClients } from "../aws/clients.js";
 import type { ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
-import { createProvisioners } from "../provisioning/index.js";
+import { createProvisioning, type Provisioning } from "../provisioning/index.js";
 import { createResourceSyncers } from "../resources/index.js";
+import { SyncProblems } from "../resources/sync-problems.js";
 import { createConnectorServices, type ConnectorServices } from "./connector.js";
 import { createDirectConnectorApi, type ConnectorApi } from "./direct-client.js";
 import { describeConnector, validateConnector } from "./metadata.js";
@@ -16,6 +17,10 @@ export interface Connector {
   services: ConnectorServices;
   /** The same services as a baton host sees them, called in-process. */
   api: ConnectorApi;
+  /** Grant/Revoke machinery: `startExpiryScheduler()` (serve --provisioning), the assignment queue. */
+  provisioning: Provisioning;
+  /** What each sync could not read but went on without (e.g. unreachable member accounts), by sync id. */
+  problems: SyncProblems;
   close(): Promise<void>;
 }
 
@@ -23,6 +28,11 @@ export interface ConnectorOptions {
   log?: Logger;
   /** Pre-built AWS clients (tests); built from the config otherwise. */
   aws?: AwsClients;
+  /**
+   * Revoke time-bound grants at expiry while this connector runs (`connector serve`); only when
+   * provisioning is enabled. One-shot commands (grant, revoke) leave it off.
+   */
+  runExpiryScheduler?: boolean;
 }
 
 /** Builds the whole connector from its configuration: the one composition root. */
@@ -30,11 +40,16 @@ export function createConnector(config: ConnectorConfig, options: ConnectorOptio
   const log = options.log ?? silentLogger;
   const aws = options.aws ?? createAwsClients(config, { log });
   const cache = new SyncCache();
-  const syncers = createResourceSyncers({ aws, config, cache, log });
-  const provisioners = createProvisioners({ aws, config, log });
+  const problems = new SyncProblems();
+  const syncers = createResourceSyncers({ aws, config, cache, log, problems });
+  // Aborted on close: account-assignment operations outlive the request that started them until then.
+  const shutdown = new AbortController();
+  const provisioning = createProvisioning({ aws, config, log, shutdown: shutdown.signal });
+  const stopExpiryScheduler =
+    options.runExpiryScheduler && config.provisioning.enabled ? provisioning.startExpiryScheduler() : undefined;
   const services = createConnectorServices({
     syncers,
-    provisioners,
+    provisioners: provisioning.provisioners,
     provisioningEnabled: config.provisioning.enabled,
     pageTokens: new PageTokenCodec(loadPageTokenKey(config.stateDir, config.pageTokenSecret)),
     describe: (signal) => describeConnector(config, aws, signal),
@@ -47,7 +62,12 @@ export function createConnector(config: ConnectorConfig, options: ConnectorOptio
     aws,
     services,
     api: createDirectConnectorApi(services),
+    problems,
+    provisioning,
     async close() {
+      await stopExpiryScheduler?.();
+      shutdown.abort();
+      provisioning.close();
       aws.destroy();
     },
   };

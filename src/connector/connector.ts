@@ -123,7 +123,9 @@ export function createConnectorServices(deps: ConnectorDeps) {
       try {
         return await handler(req, ctx);
       } catch (error) {
-        const mapped = toConnectError(error);
+        let mapped = toConnectError(error);
+        // An AWS call aborted by the request's own deadline is DeadlineExceeded (retried by hosts), not Canceled.
+        if (mapped.code === Code.Canceled && ctx.signal.reason instanceof ConnectError) mapped = ctx.signal.reason;
         if (mapped.code === Code.Internal || mapped.code === Code.Unknown) {
           log.error({ rpc, err: mapped.cause ?? mapped }, "request failed");
         } else {

@@ -5,6 +5,7 @@ import {
   RateLimitDescriptionSchema,
 } from "../gen/c1/connector/v2/annotation_ratelimit_pb.js";
 import { awsAction, awsErrorKind, awsRequestId, retryAfterSeconds, type AwsErrorFields } from "../aws/errors.js";
+import { scrubSecrets } from "../secret-values.js";
 import { InvalidPageTokenError } from "./page-token.js";
 
 /**
@@ -74,7 +75,7 @@ export function describeAwsError(error: unknown): string {
   const verb = awsErrorKind(error) === "access-denied" ? "AWS denied" : "AWS call failed:";
   const subject = action ? `${verb} ${action} (${name})` : `${verb} (${name})`;
   const detail = e.message ? `: ${e.message}` : "";
-  return `${subject}${detail}${requestId ? ` [request id ${requestId}]` : ""}`;
+  return scrubSecrets(`${subject}${detail}${requestId ? ` [request id ${requestId}]` : ""}`);
 }
 
 function looksLikeAwsError(error: unknown): boolean {

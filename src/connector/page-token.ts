@@ -45,20 +45,23 @@ export class PageTokenCodec {
     const payload = Buffer.from(JSON.stringify(state), "utf8").toString("base64url");
     const token = `${VERSION}.${payload}.${this.#mac(scope, payload).toString("base64url")}`;
     // A syncer state this large is a bug (states hold AWS tokens and a few indexes).
-    if (token.length > MAX_PAGE_TOKEN_BYTES) throw new Error(`page token of ${token.length} bytes exceeds 1 MiB`);
+    if (token.length >= MAX_PAGE_TOKEN_BYTES) throw new Error(`page token of ${token.length} bytes is not under 1 MiB`);
     return token;
   }
 
   /** Empty token → undefined (first page). Anything malformed, foreign or tampered → InvalidPageTokenError. */
   decode(scope: PageTokenScope, token: string): PageState | undefined {
     if (token === "") return undefined;
-    if (token.length > MAX_PAGE_TOKEN_BYTES) throw new InvalidPageTokenError("longer than 1 MiB");
+    if (Buffer.byteLength(token, "utf8") > MAX_PAGE_TOKEN_BYTES) throw new InvalidPageTokenError("longer than 1 MiB");
     const parts = token.split(".");
     if (parts.length !== 3) throw new InvalidPageTokenError("not a token issued by this connector");
     const [version, payload, mac] = parts as [string, string, string];
-    if (version !== VERSION) throw new InvalidPageTokenError(`unsupported version "${version.slice(0, 16)}"`);
-    const given = Buffer.from(mac, "base64url");
-    const expected = this.#mac(scope, payload);
+    // Never echo token contents into messages: they are attacker-controlled.
+    if (version !== VERSION) throw new InvalidPageTokenError("unsupported version");
+    // Compared as text: Buffer's base64url decoder skips stray characters, so decoded-bytes equality
+    // would accept many spellings of one token.
+    const given = Buffer.from(mac, "utf8");
+    const expected = Buffer.from(this.#mac(scope, payload).toString("base64url"), "utf8");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InvalidPageTokenError("integrity check failed (tampered, truncated, or issued for another listing)");
     }
@@ -76,9 +79,9 @@ export class PageTokenCodec {
 
   #mac(scope: PageTokenScope, payload: string): Buffer {
     const hmac = createHmac("sha256", this.#key);
-    // Length-prefix each field so ("a:b","c") and ("a","b:c") cannot collide.
+    // Length-prefix (in UTF-8 bytes) each field so ("a:b","c") and ("a","b:c") cannot collide.
     for (const part of [VERSION, scope.rpc, scope.resourceTypeId, scope.resourceId ?? ""]) {
-      hmac.update(`${part.length}:${part};`);
+      hmac.update(`${Buffer.byteLength(part, "utf8")}:${part};`);
     }
     hmac.update(payload);
     return hmac.digest().subarray(0, MAC_BYTES);

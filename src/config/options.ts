@@ -1,0 +1,122 @@
+/**
+ * Every connector setting, declared once. The same table drives the command-line flags
+ * (addConnectorOptions), the BATON_* environment variables, the config-file keys, validation and
+ * docs/configuration.md (a test checks the docs list every option).
+ *
+ * Names follow baton: the flag `--global-aws-sso-region` is the environment variable
+ * `BATON_GLOBAL_AWS_SSO_REGION` and the config-file key `global-aws-sso-region`.
+ */
+export type OptionKind = "string" | "boolean" | "integer" | "number";
+export type OptionGroup = "aws" | "features" | "limits" | "provisioning" | "server" | "general";
+
+export interface OptionSpec {
+  /** Flag name without dashes, config-file key, and (upper-snake, BATON_ prefix) environment name. */
+  key: string;
+  kind: OptionKind;
+  group: OptionGroup;
+  description: string;
+  /** Shown in --help and the docs; the real defaults live in defaultConfig() / load-config.ts. */
+  defaultText?: string;
+  short?: string;
+  choices?: readonly string[];
+  /** AWS conventions read after the BATON_* variable (AWS_REGION, AWS_PROFILE, …). */
+  awsEnv?: readonly string[];
+  /** Value never echoed in messages. */
+  secret?: boolean;
+  /** Placeholder in --help, e.g. "host:port". */
+  argName?: string;
+}
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export const LOG_FORMATS = ["json", "pretty", "console"] as const;
+export const RETRY_MODES = ["standard", "adaptive", "legacy"] as const;
+
+export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
+  // --- AWS identity and session (baton-aws names) ---
+  { key: "global-region", kind: "string", group: "aws", argName: "region", awsEnv: ["AWS_REGION", "AWS_DEFAULT_REGION"], defaultText: "us-east-1", description: "Region of the global clients (IAM, STS, Organizations)" },
+  { key: "global-aws-sso-region", kind: "string", group: "aws", argName: "region", defaultText: "us-east-1", description: "Region of the IAM Identity Center instance (Identity Store and SSO Admin clients)" },
+  { key: "global-access-key-id", kind: "string", group: "aws", argName: "id", secret: true, description: "Static access key id of the base credentials (default: the AWS default credential chain)" },
+  { key: "global-secret-access-key", kind: "string", group: "aws", argName: "secret", secret: true, description: "Static secret access key of the base credentials" },
+  { key: "aws-profile", kind: "string", group: "aws", argName: "name", awsEnv: ["AWS_PROFILE"], description: "Named profile for the default credential chain" },
+  { key: "use-assume", kind: "boolean", group: "aws", defaultText: "false", description: "Assume role-arn (single hop) or global-role-arn then role-arn (two hops)" },
+  { key: "global-role-arn", kind: "string", group: "aws", argName: "arn", description: "First hop of two-hop mode: the intermediate (binding) role" },
+  { key: "global-binding-external-id", kind: "string", group: "aws", argName: "id", secret: true, description: "External ID sent when assuming global-role-arn" },
+  { key: "role-arn", kind: "string", group: "aws", argName: "arn", description: "The role the connector works as (requires use-assume)" },
+  { key: "external-id", kind: "string", group: "aws", argName: "id", secret: true, description: "External ID sent when assuming role-arn" },
+  { key: "aws-endpoint", kind: "string", group: "aws", argName: "url", awsEnv: ["AWS_ENDPOINT_URL"], description: "Endpoint URL for every AWS client, STS role hops included (AWS_ENDPOINT_URL_<SERVICE> wins per service)" },
+  { key: "aws-max-attempts", kind: "integer", group: "aws", argName: "n", awsEnv: ["AWS_MAX_ATTEMPTS"], defaultText: "8", description: "Attempts per AWS call, the first included" },
+  { key: "aws-retry-mode", kind: "string", group: "aws", argName: "mode", choices: RETRY_MODES, awsEnv: ["AWS_RETRY_MODE"], defaultText: "standard", description: "AWS retry mode: standard or adaptive (legacy is read as standard)" },
+
+  // --- What to sync ---
+  { key: "global-aws-orgs-enabled", kind: "boolean", group: "features", defaultText: "true", description: "Read accounts from AWS Organizations" },
+  { key: "global-aws-sso-enabled", kind: "boolean", group: "features", defaultText: "true", description: "Read IAM Identity Center (requires global-aws-orgs-enabled)" },
+  { key: "global-aws-cross-account-iam-enabled", kind: "boolean", group: "features", defaultText: "false", description: "Also sync the IAM of every member account (requires global-aws-orgs-enabled)" },
+  { key: "iam-assume-role-name", kind: "string", group: "features", argName: "name", defaultText: "OrganizationAccountAccessRole", description: "Role assumed in each member account" },
+  { key: "member-external-id", kind: "string", group: "features", argName: "id", secret: true, description: "External ID sent when assuming the member-account role" },
+  { key: "identity-center-instance-arn", kind: "string", group: "features", argName: "arn", description: "Identity Center instance to use when the organisation has several" },
+
+  // --- Client-side pacing of AWS calls ---
+  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: "15", description: "IAM requests per second" },
+  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "STS requests per second" },
+  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "Identity Store requests per second" },
+  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "SSO Admin requests per second" },
+  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", defaultText: "10", description: "Organizations requests per second" },
+  { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service" },
+
+  // --- Provisioning ---
+  { key: "provisioning", short: "p", kind: "boolean", group: "provisioning", defaultText: "false", description: "Enable Grant/Revoke (read-only otherwise)" },
+  { key: "assignment-timeout", kind: "integer", group: "provisioning", argName: "seconds", defaultText: "300", description: "How long to wait for AWS to confirm an account assignment" },
+  { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance" },
+
+  // --- gRPC server ---
+  { key: "listen", kind: "string", group: "server", argName: "host:port", defaultText: "127.0.0.1:50051", description: "Address the gRPC server listens on" },
+  { key: "tls-cert", kind: "string", group: "server", argName: "file", description: "PEM certificate (chain) of the server; enables TLS" },
+  { key: "tls-key", kind: "string", group: "server", argName: "file", description: "PEM private key of the server certificate" },
+  { key: "tls-client-ca", kind: "string", group: "server", argName: "file", description: "PEM CA bundle; clients must present a certificate it signed (mutual TLS)" },
+  { key: "auth-token-file", kind: "string", group: "server", argName: "file", description: "File holding the bearer token clients must send (authorization: Bearer <token>)" },
+
+  // --- General ---
+  { key: "state-dir", kind: "string", group: "general", argName: "dir", defaultText: ".connector-state", description: "Directory for durable local state (page-token key, JIT ledger, audit log)" },
+  { key: "page-token-secret", kind: "string", group: "general", argName: "secret", secret: true, description: "Secret for page-token integrity (default: a random key kept in state-dir)" },
+  { key: "log-level", kind: "string", group: "general", argName: "level", choices: LOG_LEVELS, defaultText: "info", description: "Log level" },
+  { key: "log-format", kind: "string", group: "general", argName: "format", choices: LOG_FORMATS, description: "json, or pretty/console (default: pretty on a terminal, json otherwise)" },
+];
+
+/** The config-file option itself: read before every other source. */
+export const CONFIG_PATH_ENV = "BATON_CONFIG_PATH";
+export const DEFAULT_CONFIG_FILE = ".baton.yaml";
+
+/** Per-service endpoint overrides, as the AWS SDKs name them (sdkId in upper snake case). */
+export const SERVICE_ENDPOINT_ENV = {
+  iam: "AWS_ENDPOINT_URL_IAM",
+  sts: "AWS_ENDPOINT_URL_STS",
+  identitystore: "AWS_ENDPOINT_URL_IDENTITYSTORE",
+  sso: "AWS_ENDPOINT_URL_SSO_ADMIN",
+  organizations: "AWS_ENDPOINT_URL_ORGANIZATIONS",
+} as const;
+
+export function envName(key: string): string {
+  return `BATON_${key.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** commander's attribute name for a flag: `--global-aws-sso-region` → `globalAwsSsoRegion`. */
+export function attributeName(key: string): string {
+  return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function optionSpec(key: string): OptionSpec {
+  const spec = CONNECTOR_OPTIONS.find((o) => o.key === key);
+  if (!spec) throw new Error(`unknown connector option "${key}"`);
+  return spec;
+}
+
+/**
+ * Keys baton or baton-aws define that may appear in a shared .baton.yaml but mean nothing to this
+ * connector (or belong to a subcommand's own options); the config file may contain them.
+ */
+export const FOREIGN_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  "file", "client-id", "client-secret", "ticketing", "log-path", "skip-full-sync", "sync-resources",
+  "sync-resource-types", "skip-entitlements-and-grants", "skip-grants", "workers", "parallel-sync",
+  "task-concurrency", "storage-engine", "otel-collector-endpoint", "health-check", "health-check-port",
+  "sync-secrets", "sync-sso-user-last-login", "sync-only-attached-policies", "create-account-resource-type",
+]);

@@ -1,0 +1,46 @@
+import { createRegistry, toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { file_c1_connector_v2_annotation_grant } from "../gen/c1/connector/v2/annotation_grant_pb.js";
+import { file_c1_connector_v2_annotation_ratelimit } from "../gen/c1/connector/v2/annotation_ratelimit_pb.js";
+import { file_c1_connector_v2_annotation_request } from "../gen/c1/connector/v2/annotation_request_pb.js";
+import { file_c1_connector_v2_annotation_resource_tree } from "../gen/c1/connector/v2/annotation_resource_tree_pb.js";
+import { file_c1_connector_v2_annotation_trait } from "../gen/c1/connector/v2/annotation_trait_pb.js";
+import { file_c1_connector_v2_annotation_v1_identifier } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
+import { file_c1_connector_v2_grant } from "../gen/c1/connector/v2/grant_pb.js";
+
+/** Every annotation type we know, so Any values print as JSON objects. */
+const registry = createRegistry(
+  file_c1_connector_v2_annotation_grant,
+  file_c1_connector_v2_annotation_ratelimit,
+  file_c1_connector_v2_annotation_request,
+  file_c1_connector_v2_annotation_resource_tree,
+  file_c1_connector_v2_annotation_trait,
+  file_c1_connector_v2_annotation_v1_identifier,
+  file_c1_connector_v2_grant,
+);
+
+/**
+ * Proto JSON of a c1z record. Annotations of types we do not know (other connectors' files) are
+ * shown by type URL instead of failing the whole listing.
+ */
+export function recordJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): unknown {
+  try {
+    return toJson(schema, message, { registry });
+  } catch {
+    return toJson(schema, stripUnknownAnys(message as Record<string, unknown>) as MessageShape<Desc>, { registry });
+  }
+}
+
+function stripUnknownAnys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripUnknownAnys);
+  if (value === null || typeof value !== "object" || value instanceof Uint8Array) return value;
+  const obj = value as Record<string, unknown>;
+  if (obj.$typeName === "google.protobuf.Any") {
+    const any = obj as unknown as Any;
+    const name = any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
+    return registry.getMessage(name) ? any : { ...any, typeUrl: "type.googleapis.com/google.protobuf.Empty", value: new Uint8Array() };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = stripUnknownAnys(v);
+  return out;
+}

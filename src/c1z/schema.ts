@@ -1,0 +1,217 @@
+import type { Database } from "better-sqlite3";
+
+/**
+ * The baton c1z v1 SQLite schema: tables, columns, defaults and index names exactly as baton-sdk
+ * creates them (checked against pkg/dotc1z at v0.25.0). Note that two index names of
+ * v1_resources do not describe their columns; real files are like that, and so are ours.
+ */
+export const TABLES = {
+  resourceTypes: "v1_resource_types",
+  resources: "v1_resources",
+  entitlements: "v1_entitlements",
+  syncRuns: "v1_sync_runs",
+  grants: "v1_grants",
+  assets: "v1_assets",
+  sessions: "v1_connector_sessions",
+} as const;
+
+/** Tables holding per-sync records (every one has a sync_id column). */
+export const RECORD_TABLES = [
+  TABLES.resourceTypes,
+  TABLES.resources,
+  TABLES.entitlements,
+  TABLES.grants,
+  TABLES.assets,
+  TABLES.sessions,
+] as const;
+
+interface TableDdl {
+  table: string;
+  create: string;
+  indexes: string[];
+}
+
+// Creation order matters to baton (sync_runs before grants); keep it.
+const DDL: TableDdl[] = [
+  {
+    table: TABLES.resourceTypes,
+    create: `create table if not exists v1_resource_types (
+    id integer primary key,
+    external_id text not null,
+    data blob not null,
+    sync_id text not null,
+    discovered_at datetime not null
+)`,
+    indexes: ["create unique index if not exists idx_resource_types_external_sync_v1 on v1_resource_types (external_id, sync_id)"],
+  },
+  {
+    table: TABLES.resources,
+    create: `create table if not exists v1_resources (
+    id integer primary key,
+    resource_type_id text not null,
+    external_id text not null,
+    parent_resource_type_id text,
+    parent_resource_id text,
+    data blob not null,
+    sync_id text not null,
+    discovered_at datetime not null
+)`,
+    indexes: [
+      "create index if not exists idx_resources_resource_type_id_v1 on v1_resources (resource_type_id)",
+      "create index if not exists idx_resources_external_sync_v1 on v1_resources (parent_resource_type_id, parent_resource_id)",
+      "create unique index if not exists idx_resources_parent_resource_id_v1 on v1_resources (external_id, sync_id)",
+    ],
+  },
+  {
+    table: TABLES.entitlements,
+    create: `create table if not exists v1_entitlements (
+    id integer primary key,
+    resource_type_id text not null,
+    resource_id text not null,
+    external_id text not null,
+    data blob not null,
+    sync_id text not null,
+    discovered_at datetime not null
+)`,
+    indexes: [
+      "create index if not exists idx_entitlements_resource_id_v1 on v1_entitlements (resource_type_id, resource_id)",
+      "create unique index if not exists idx_entitlements_external_sync_v1 on v1_entitlements (external_id, sync_id)",
+    ],
+  },
+  {
+    table: TABLES.syncRuns,
+    create: `create table if not exists v1_sync_runs (
+    id integer primary key,
+    sync_id text not null,
+    started_at datetime not null,
+    ended_at datetime,
+    sync_token text not null,
+    sync_type text not null default 'full',
+    parent_sync_id text not null default '',
+    linked_sync_id text not null default '',
+    supports_diff integer not null default 0,
+    grants_backfilled integer not null default 0,
+    stats text,
+    ingest_invariant_generation text not null default '',
+    ingest_invariant_coverage text not null default '',
+    ingest_invariant_mode text not null default ''
+)`,
+    indexes: ["create unique index if not exists idx_sync_runs_sync_id_v1 on v1_sync_runs (sync_id)"],
+  },
+  {
+    table: TABLES.grants,
+    create: `create table if not exists v1_grants (
+    id integer primary key,
+    resource_type_id text not null,
+    resource_id text not null,
+    entitlement_id text not null,
+    principal_resource_type_id text not null,
+    principal_resource_id text not null,
+    external_id text not null,
+    expansion blob,
+    needs_expansion integer not null default 0,
+    data blob not null,
+    sync_id text not null,
+    discovered_at datetime not null
+)`,
+    indexes: [
+      "create index if not exists idx_grants_resource_type_id_resource_id_v1 on v1_grants (resource_type_id, resource_id)",
+      "create index if not exists idx_grants_principal_id_v1 on v1_grants (principal_resource_type_id, principal_resource_id)",
+      "create index if not exists idx_grants_entitlement_id_principal_id_v1 on v1_grants (entitlement_id, principal_resource_type_id, principal_resource_id)",
+      "create unique index if not exists idx_grants_external_sync_v1 on v1_grants (external_id, sync_id)",
+      "create index if not exists idx_grants_entitlement_sync_grant_v1 on v1_grants (entitlement_id, sync_id, id)",
+      "create index if not exists idx_grants_sync_expansion_v1 on v1_grants (sync_id) where expansion is not null",
+      "create index if not exists idx_grants_sync_needs_expansion_v1 on v1_grants (sync_id) where needs_expansion = 1",
+    ],
+  },
+  {
+    table: TABLES.assets,
+    create: `create table if not exists v1_assets (
+    id integer primary key,
+    external_id text not null,
+    content_type text not null,
+    data blob not null,
+    sync_id text not null,
+    discovered_at datetime not null
+)`,
+    indexes: ["create unique index if not exists idx_assets_external_sync_v1 on v1_assets (external_id, sync_id)"],
+  },
+  {
+    table: TABLES.sessions,
+    create: `create table if not exists v1_connector_sessions (
+    id integer primary key,
+    sync_id text not null,
+    key text not null,
+    value blob not null
+)`,
+    indexes: ["create unique index if not exists idx_session_store_sync_key_v1 on v1_connector_sessions (sync_id, key)"],
+  },
+];
+
+/** Columns newer baton versions added by migration; older files lack them. */
+const MIGRATED_COLUMNS: Array<{ table: string; column: string; ddl: string }> = [
+  { table: TABLES.syncRuns, column: "sync_type", ddl: "text not null default 'full'" },
+  { table: TABLES.syncRuns, column: "parent_sync_id", ddl: "text not null default ''" },
+  { table: TABLES.syncRuns, column: "linked_sync_id", ddl: "text not null default ''" },
+  { table: TABLES.syncRuns, column: "supports_diff", ddl: "integer not null default 0" },
+  { table: TABLES.syncRuns, column: "grants_backfilled", ddl: "integer not null default 0" },
+  { table: TABLES.syncRuns, column: "stats", ddl: "text" },
+  { table: TABLES.syncRuns, column: "ingest_invariant_generation", ddl: "text not null default ''" },
+  { table: TABLES.syncRuns, column: "ingest_invariant_coverage", ddl: "text not null default ''" },
+  { table: TABLES.syncRuns, column: "ingest_invariant_mode", ddl: "text not null default ''" },
+  { table: TABLES.grants, column: "expansion", ddl: "blob" },
+  { table: TABLES.grants, column: "needs_expansion", ddl: "integer not null default 0" },
+];
+
+/**
+ * Non-unique secondary indexes that may be built after a bulk load instead of maintained row by
+ * row (baton's bulk-load mode does the same). Unique indexes always stay: upserts need them.
+ */
+export const DEFERRABLE_INDEXES: Record<string, string[]> = {
+  [TABLES.resources]: ["idx_resources_resource_type_id_v1", "idx_resources_external_sync_v1"],
+  [TABLES.entitlements]: ["idx_entitlements_resource_id_v1"],
+  [TABLES.grants]: [
+    "idx_grants_resource_type_id_resource_id_v1",
+    "idx_grants_principal_id_v1",
+    "idx_grants_entitlement_id_principal_id_v1",
+    "idx_grants_entitlement_sync_grant_v1",
+  ],
+};
+
+export function columnNames(db: Database, table: string): Set<string> {
+  const rows = db.prepare(`select name from pragma_table_info(?)`).all(table) as Array<{ name: string }>;
+  return new Set(rows.map((r) => r.name));
+}
+
+/**
+ * Creates missing tables, adds columns missing from files written by older baton versions and
+ * (re)creates every index. Idempotent; run inside the caller's write transaction or alone.
+ */
+export function ensureSchema(db: Database): void {
+  for (const { create, table } of DDL) {
+    db.exec(create);
+    for (const migration of MIGRATED_COLUMNS.filter((m) => m.table === table)) {
+      if (!columnNames(db, table).has(migration.column)) {
+        db.exec(`alter table ${table} add column ${migration.column} ${migration.ddl}`);
+      }
+    }
+  }
+  createIndexes(db);
+}
+
+/** Creates every baton index that does not exist yet (after a bulk load, or on an older file). */
+export function createIndexes(db: Database): void {
+  for (const { indexes } of DDL) for (const index of indexes) db.exec(index);
+}
+
+/** Drops the deferrable indexes of tables that hold no rows yet; returns whether any were dropped. */
+export function deferIndexesOnEmptyTables(db: Database): boolean {
+  let dropped = false;
+  for (const [table, names] of Object.entries(DEFERRABLE_INDEXES)) {
+    const hasRows = db.prepare(`select 1 from ${table} limit 1`).get() !== undefined;
+    if (hasRows) continue;
+    for (const name of names) db.exec(`drop index if exists ${name}`);
+    dropped = true;
+  }
+  return dropped;
+}

@@ -1,0 +1,129 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Command, Option } from "commander";
+import { resolve } from "node:path";
+import { C1zFormatError } from "../../c1z/container.js";
+import { createConnector, type Connector } from "../../connector/build.js";
+import { createRemoteConnectorApi, type ConnectorApi } from "../../connector/direct-client.js";
+import type { Logger } from "../../log.js";
+import { SyncError } from "../../sync/context.js";
+import { startDemoConnector } from "../../sync/demo.js";
+import { runSync, type SyncResult } from "../../sync/engine.js";
+import { MaxDepthExceededError } from "../../sync/expansion-graph.js";
+import { createProgress } from "../../sync/progress.js";
+import { buildSummary, renderSummary } from "../../sync/summary.js";
+import { addConnectorOptions, createCommandLogger, loadConnectorSettings } from "../connector-options.js";
+import { UserError } from "../fatal.js";
+
+/** Test hook: SIGKILL this process right after checkpoint N is committed (crash-resume tests). */
+export const CRASH_HOOK_ENV = "CONNECTOR_SYNC_CRASH_AFTER_CHECKPOINT";
+
+interface SyncFlags {
+  file: string;
+  demo?: boolean;
+  demoProfile: string;
+  connectorAddress?: string;
+  workers: string;
+  keepSyncs: string;
+  expandGrants: boolean;
+  output: "table" | "json";
+  progress: boolean;
+}
+
+/** `connector sync`: a full sync into a baton c1z (v1) file; resumes an interrupted one. */
+export function syncCommand(): Command {
+  const command = new Command("sync")
+    .description("Sync AWS (or --demo: the built-in simulator) into a baton .c1z file; an interrupted sync resumes where it stopped")
+    .option("-f, --file <path>", "the .c1z file to write (replaced atomically when the sync completes)", "sync.c1z")
+    .option("--demo", "sync the in-process simulator's demo organisation instead of AWS (no account, no network)")
+    .addOption(new Option("--demo-profile <name>", "simulator organisation for --demo: demo, small, medium, large").default("demo"))
+    .option("--connector-address <host:port>", "sync a baton connector served over plaintext gRPC (h2c) at this address instead")
+    .option("--workers <n>", "concurrent listings (entitlements, grants, child resources)", "8")
+    .option("--keep-syncs <n>", "finished full syncs kept in the file, this one included", "2")
+    .option("--no-expand-grants", "skip grant expansion (store only what the connector returned)")
+    .addOption(new Option("-o, --output <format>", "summary format").choices(["table", "json"]).default("table"))
+    .option("--no-progress", "no live progress display");
+  return addConnectorOptions(command).action(async (flags: SyncFlags & Record<string, unknown>) => {
+    const settings = loadConnectorSettings(flags);
+    const log = createCommandLogger(settings.log);
+    const workers = positiveInt(flags.workers, "--workers");
+    const keepSyncs = positiveInt(flags.keepSyncs, "--keep-syncs");
+    const target = resolve(flags.file);
+
+    const source = await openSource(flags, settings.config, log);
+    const progress = createProgress({
+      tty: flags.progress && !!process.stderr.isTTY,
+      log,
+      aws: source.connector ? () => source.connector!.aws.stats.totals() : undefined,
+    });
+    const crashAt = Number(process.env[CRASH_HOOK_ENV] ?? 0);
+    // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume.
+    const interrupt = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new UserError(`interrupted by ${signal}; run the same command again to resume`, 130));
+    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+    let result: SyncResult;
+    try {
+      result = await runSync({
+        target,
+        api: source.api,
+        workers,
+        keepSyncs,
+        expandGrants: flags.expandGrants,
+        observer: progress.observer,
+        log,
+        signal: interrupt.signal,
+        onCheckpoint: crashAt > 0 ? (n) => n === crashAt && process.kill(process.pid, "SIGKILL") : undefined,
+      });
+    } catch (error) {
+      throw interrupt.signal.aborted ? interrupt.signal.reason : asUserError(error);
+    } finally {
+      process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+      progress.stop();
+      await source.close();
+    }
+    const summary = buildSummary(result, {
+      awsCalls: source.connector?.aws.stats.byService(),
+      problems: source.connector?.problems.list(result.syncId),
+    });
+    process.stdout.write(flags.output === "json" ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
+  });
+}
+
+interface Source {
+  api: ConnectorApi;
+  connector?: Connector;
+  close(): Promise<void>;
+}
+
+async function openSource(flags: SyncFlags, config: Parameters<typeof createConnector>[0], log: Logger): Promise<Source> {
+  if (flags.demo && flags.connectorAddress) throw new UserError("--demo and --connector-address cannot be combined");
+  if (flags.connectorAddress) {
+    const transport = createGrpcTransport({ baseUrl: `http://${flags.connectorAddress}` });
+    return { api: createRemoteConnectorApi(transport), close: async () => undefined };
+  }
+  if (flags.demo) {
+    const demo = await startDemoConnector(config, { profile: flags.demoProfile, log });
+    log.info({ endpoint: demo.simulator.endpoint, profile: flags.demoProfile }, "syncing the simulator's demo organisation");
+    return { api: demo.connector.api, connector: demo.connector, close: () => demo.close() };
+  }
+  const connector = createConnector(config, { log });
+  return { api: connector.api, connector, close: () => connector.close() };
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, not "${value}"`);
+  return n;
+}
+
+/** Known failure kinds carry a message fit for a user; the rest stay bugs (printed with a stack). */
+export function asUserError(error: unknown): unknown {
+  if (error instanceof C1zFormatError || error instanceof SyncError || error instanceof MaxDepthExceededError) {
+    return new UserError(error.message, 1);
+  }
+  if (error instanceof ConnectError) {
+    // The connector refused (AWS access denied, validation, …): its message says what to fix.
+    return new UserError(`sync stopped: ${Code[error.code]}: ${error.rawMessage} (run the same command again to resume)`, 1);
+  }
+  return error;
+}

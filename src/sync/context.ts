@@ -1,0 +1,111 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Database } from "better-sqlite3";
+import type { C1zWriter } from "../c1z/writer.js";
+import type { ConnectorApi } from "../connector/direct-client.js";
+import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
+import { withRetry, type RetryEvent, type RetryPolicy } from "./retry.js";
+import type { TypeFlags } from "./rules.js";
+
+/** A sync failure whose message is fit for a user as is (the CLI prints it on one line). */
+export class SyncError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SyncError";
+  }
+}
+
+export type RecordKind = "resources" | "entitlements" | "grants" | "expanded";
+
+/** What a sync reports while it runs (progress display, logs, tests). All optional. */
+export interface SyncObserver {
+  phase?(phase: SyncPhase, info: { jobs?: number }): void;
+  /** `n` records of `kind` for resource type `resourceTypeId` were written. */
+  records?(kind: RecordKind, resourceTypeId: string, n: number): void;
+  /** A listing (one resource's entitlements, one type's resources…) completed. */
+  jobDone?(phase: SyncPhase): void;
+  warning?(message: string): void;
+  retry?(event: RetryEvent & { rpc: string }): void;
+  checkpoint?(count: number): void;
+}
+
+/** Everything a phase needs. One per sync run. */
+export interface SyncContext {
+  api: ConnectorApi;
+  db: Database;
+  writer: C1zWriter;
+  syncId: string;
+  /** What we send as active_sync_id ("" for connectors older than baton SDK 0.4.3). */
+  activeSyncId: string;
+  checkpoint: Checkpointer;
+  token: SyncToken;
+  workers: number;
+  retry: RetryPolicy;
+  observer: SyncObserver;
+  signal?: AbortSignal;
+  /** Resource types of this sync (filled after the resource-types phase), in listing order. */
+  types: Map<string, TypeFlags>;
+}
+
+/**
+ * Calls the connector with baton's retry rules and records per-RPC call stats in the token
+ * (they end up in the sync's stats as connector_call_stats).
+ */
+export async function callConnector<T>(ctx: SyncContext, rpc: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const stats = (ctx.token.connector_call_stats[rpc] ??= { count: 0, total_ms: 0, max_ms: 0, errors: 0 });
+  return withRetry(
+    async () => {
+      const started = performance.now();
+      try {
+        return await call(signal ?? ctx.signal);
+      } catch (error) {
+        stats.errors++;
+        throw error;
+      } finally {
+        const ms = Math.round(performance.now() - started);
+        stats.count++;
+        stats.total_ms += ms;
+        stats.max_ms = Math.max(stats.max_ms, ms);
+      }
+    },
+    {
+      policy: ctx.retry,
+      signal: signal ?? ctx.signal,
+      onRetry: (event) => {
+        ctx.token.retries++;
+        ctx.observer.retry?.({ ...event, rpc });
+      },
+    },
+  );
+}
+
+/** NotFound on a listing is a warning (the action is skipped), as in baton's syncer. */
+export function isWarningError(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.NotFound;
+}
+
+/**
+ * Records a skipped action. Like baton, too many warnings abort the sync: more than 10, and more
+ * than 10 % of the actions completed so far.
+ */
+export function warn(ctx: SyncContext, message: string): void {
+  addWarning(ctx.token, message);
+  ctx.observer.warning?.(message);
+  const { warning_count: count, completed_actions: done } = ctx.token;
+  if (count > 10 && done > 0 && count / done > 0.1) {
+    throw new SyncError(`too many warnings (${count} in ${done} completed listings); last: ${message}`);
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof ConnectError ? `${Code[error.code]}: ${error.rawMessage}` : error instanceof Error ? error.message : String(error);
+}
+
+/** Measures a phase's wall time into the token's step_durations_ms. */
+export async function timed<T>(ctx: SyncContext, step: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.token.step_durations_ms[step] = (ctx.token.step_durations_ms[step] ?? 0) + Math.round(performance.now() - started);
+  }
+}

@@ -1,0 +1,128 @@
+import BetterSqlite3, { type Database } from "better-sqlite3";
+import { existsSync, rmSync } from "node:fs";
+import { C1zFormatError, fileSize, readC1zToDb, removeIfExists, replaceAtomically, writeC1z } from "../c1z/container.js";
+import { asFormatError } from "../c1z/reader.js";
+import { ensureSchema } from "../c1z/schema.js";
+
+/**
+ * The sync's working database: a plain SQLite file beside the target (`<file>.working.db`), seeded
+ * from the previous .c1z so earlier syncs are kept. Everything a sync writes lands here first,
+ * checkpointed; the target is only ever replaced by an atomic rename of a complete file.
+ *
+ * A crash leaves the working database behind, and the next `connector sync` resumes from it.
+ */
+export const QUEUE_TABLE = "connector_sync_queue";
+
+export function workingPath(target: string): string {
+  return `${target}.working.db`;
+}
+
+const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
+
+export class WorkingDbBusyError extends C1zFormatError {}
+
+/** Opens the working database, creating it from `target` (if present) when there is none. */
+export async function openWorkingDb(target: string, options: { create: (db: Database) => void }): Promise<{ db: Database; created: boolean }> {
+  const path = workingPath(target);
+  let created = false;
+  if (!existsSync(path)) {
+    const init = `${path}.init`;
+    for (const suffix of SIDE_FILES) removeIfExists(init + suffix);
+    if ((await fileSize(target)) ?? 0) {
+      await readC1zToDb(target, init).catch((error: unknown) => {
+        for (const suffix of SIDE_FILES) removeIfExists(init + suffix);
+        if (error instanceof C1zFormatError) {
+          throw new C1zFormatError(`${error.message} — refusing to sync over it; move it away or pass another --file`);
+        }
+        throw error;
+      });
+    }
+    const db = openDb(init, target);
+    try {
+      db.transaction(() => {
+        ensureSchema(db);
+        createQueueTable(db);
+        options.create(db);
+      })();
+    } finally {
+      db.close();
+    }
+    // Atomic: a crash during initialisation never leaves a half-made working database.
+    replaceAtomically(init, path);
+    for (const suffix of SIDE_FILES.slice(1)) removeIfExists(init + suffix);
+    created = true;
+  }
+  const db = openDb(path, target);
+  try {
+    db.transaction(() => {
+      ensureSchema(db);
+      createQueueTable(db);
+    })();
+  } catch (error) {
+    db.close();
+    throw asFormatError(error, path);
+  }
+  return { db, created };
+}
+
+function openDb(path: string, target: string): Database {
+  let db: Database | undefined;
+  try {
+    // timeout 0: another process holding the lock means another sync is running; say so at once.
+    db = new BetterSqlite3(path, { timeout: 0 });
+    // Exclusive locking doubles as the "one sync per file" lock. A rollback journal (baton's own
+    // choice) keeps the database intact when the process is killed and, for a workload that mostly
+    // appends pages, writes far less than WAL, which copies every page twice.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = TRUNCATE");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("cache_size = -131072");
+    db.pragma("temp_store = MEMORY");
+    db.exec("begin immediate; commit");
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: string }).code ?? "";
+    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+      throw new WorkingDbBusyError(`another connector sync is already writing ${target} (its working database ${path} is locked)`);
+    }
+    throw new C1zFormatError(`${asFormatError(error, path).message} — delete ${path} to discard the interrupted sync`);
+  }
+}
+
+function createQueueTable(db: Database): void {
+  db.exec(`create table if not exists ${QUEUE_TABLE} (
+    seq integer primary key,
+    sync_id text not null,
+    resource_type_id text not null,
+    parent_resource_type_id text not null,
+    parent_resource_id text not null,
+    unique (sync_id, resource_type_id, parent_resource_type_id, parent_resource_id)
+  )`);
+}
+
+/**
+ * Turns the working database into the new .c1z: baton's journal mode, compressed to
+ * `<target>.tmp`, fsynced, renamed over the target, directory fsynced; then the working files go.
+ * Safe to repeat after a crash at any step.
+ */
+export async function publishWorkingDb(db: Database, target: string, options: { level?: number } = {}): Promise<number> {
+  const path = workingPath(target);
+  db.pragma("journal_mode = DELETE");
+  db.close();
+  const tmp = `${target}.tmp`;
+  try {
+    const size = await writeC1z(path, tmp, options);
+    replaceAtomically(tmp, target);
+    for (const suffix of SIDE_FILES) removeIfExists(path + suffix);
+    return size;
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Drops the sync's scratch tables so the published file has baton's schema only. */
+export function dropScratch(db: Database): void {
+  db.exec(`drop table if exists ${QUEUE_TABLE}`);
+}

@@ -1,0 +1,157 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { C1zFormatError } from "../../src/c1z/container.js";
+import { C1zReader } from "../../src/c1z/reader.js";
+import { RateLimitDescriptionSchema } from "../../src/gen/c1/connector/v2/annotation_ratelimit_pb.js";
+import { SyncError } from "../../src/sync/context.js";
+import { runSync, type SyncOptions } from "../../src/sync/engine.js";
+import { retryDelay } from "../../src/sync/retry.js";
+import { workingPath } from "../../src/sync/working-db.js";
+import { dumpC1z } from "./dump.js";
+import { createFakeConnector, demoOrg, expectedIds, type FakeOptions, type FakeOrg } from "./fake-connector.js";
+
+const fastRetry = { baseDelayMs: 1, maxDelayMs: 20, maxRetries: 5 };
+const newTarget = () => join(mkdtempSync(join(tmpdir(), "engine-")), "sync.c1z");
+
+async function sync(org: FakeOrg, fake: FakeOptions = {}, options: Partial<SyncOptions> = {}) {
+  const target = options.target ?? newTarget();
+  const { api, calls } = createFakeConnector(org, fake);
+  const result = await runSync({ target, api, retry: fastRetry, ...options });
+  return { target, result, calls };
+}
+
+async function idsOf(target: string) {
+  const reader = await C1zReader.open(target);
+  try {
+    const { syncId } = reader.resolveSync();
+    return {
+      resources: reader.resources(syncId).map((r) => `${r.id!.resourceType}:${r.id!.resource}`).sort(),
+      entitlements: reader.entitlements(syncId).map((e) => e.id).sort(),
+      grants: [...reader.grants(syncId)].map((g) => g.id).sort(),
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+describe("sync engine", () => {
+  test("syncs every resource, entitlement and grant, expanded, and nothing more", async () => {
+    const org = demoOrg();
+    const { target, result, calls } = await sync(org);
+    expect(await idsOf(target)).toEqual(expectedIds(org));
+    expect(result.stats.resources).toBe(expectedIds(org).resources.length);
+    expect(result.expandedGrants).toBeGreaterThan(0);
+    expect(existsSync(workingPath(target))).toBe(false);
+    expect(result.syncId).toMatch(/^[0-9A-Za-z]{27}$/); // a KSUID, as baton's
+    // Child resources: every type at top level, then the child type once per parent.
+    expect(calls.get("resources:role:")).toBe(1);
+    for (const a of org.accounts) expect(calls.get(`resources:role:${a.id}`)).toBe(1);
+  });
+
+  test("the rows do not depend on concurrency or on timing", async () => {
+    const org = demoOrg(2);
+    const one = await sync(org, { maxLatencyMs: 4, seed: 1 }, { workers: 1 });
+    const many = await sync(org, { maxLatencyMs: 4, seed: 99, pageSize: 2 }, { workers: 8 });
+    const manyAgain = await sync(org, { maxLatencyMs: 4, seed: 5, pageSize: 2 }, { workers: 8 });
+    expect(await dumpC1z(many.target)).toEqual(await dumpC1z(manyAgain.target));
+    // Page size changes nothing either (same rows, same order): compare to workers=1, page size 3.
+    expect(await dumpC1z(one.target)).toEqual(await dumpC1z(many.target));
+  });
+
+  test("Unavailable is retried (rate-limit waits honoured), then the sync completes", async () => {
+    const org = demoOrg();
+    const { target, result } = await sync(org, { unavailable: { "grants:group:g1": 2, "resources:user": 1 } });
+    expect(result.retries).toBe(3);
+    expect(await idsOf(target)).toEqual(expectedIds(org));
+  });
+
+  test("NotFound on a listing is a warning: the listing is skipped, the sync completes", async () => {
+    const org = demoOrg();
+    const { target, result } = await sync(org, { notFound: new Set(["grants:group:g2"]) });
+    expect(result.warningCount).toBe(1);
+    expect(result.warnings[0]).toMatch(/ListGrants for group:g2 skipped: NotFound/);
+    const ids = await idsOf(target);
+    expect(ids.grants.some((g) => g.startsWith("group:g2:member:"))).toBe(false);
+    expect(ids.resources).toEqual(expectedIds(org).resources);
+  });
+
+  test("too many warnings (more than 10 and 10 % of listings) abort the sync", async () => {
+    const org = demoOrg(3);
+    const notFound = new Set(org.groups.map((g) => `entitlements:group:${g.id}`));
+    await expect(sync(org, { notFound })).rejects.toThrow(/too many warnings/);
+  });
+
+  test("a resource missing the trait its type declares fails the sync", async () => {
+    await expect(sync(demoOrg(), { dropUserTrait: "u3" })).rejects.toThrow(SyncError);
+  });
+
+  test("keeps the two newest full syncs; the previous file stays until the new one is complete", async () => {
+    const org = demoOrg();
+    const target = newTarget();
+    const first = await sync(org, {}, { target });
+    const second = await sync(org, {}, { target });
+    const third = await sync(org, {}, { target });
+    const reader = await C1zReader.open(target);
+    try {
+      expect(reader.syncs().map((s) => s.syncId)).toEqual([second.result.syncId, third.result.syncId]);
+      expect(reader.resolveSync().syncId).toBe(third.result.syncId);
+    } finally {
+      reader.close();
+    }
+    expect(first.result.syncId).not.toBe(second.result.syncId);
+  });
+
+  test("a damaged .c1z is never synced over; a damaged working database is named", async () => {
+    const org = demoOrg();
+    const target = newTarget();
+    await sync(org, {}, { target });
+    const good = readFileSync(target);
+    writeFileSync(target, good.subarray(0, good.length - 100));
+    const error = (await sync(org, {}, { target }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(C1zFormatError);
+    expect(error.message).toMatch(/truncated.*refusing to sync over it/);
+    expect(readFileSync(target).length).toBe(good.length - 100);
+
+    writeFileSync(target, good);
+    writeFileSync(workingPath(target), Buffer.from("this is not a database at all, just some text ".repeat(100)));
+    const working = (await sync(org, {}, { target }).catch((e: unknown) => e)) as Error;
+    expect(working).toBeInstanceOf(C1zFormatError);
+    expect(working.message).toMatch(/working\.db.*delete .* to discard the interrupted sync/);
+    expect(working.message).not.toContain("\n");
+  });
+
+  test("a second sync of the same file while one runs is refused", async () => {
+    const org = demoOrg();
+    const target = newTarget();
+    const slow = sync(org, { maxLatencyMs: 20 }, { target });
+    await new Promise((r) => setTimeout(r, 30));
+    await expect(sync(org, {}, { target })).rejects.toThrow(/another connector sync is already writing/);
+    await slow;
+  });
+});
+
+describe("retry delays (baton's rules)", () => {
+  const policy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxRetries: 10 };
+  const err = (remaining: bigint, resetInMs: number) =>
+    new ConnectError("slow down", Code.Unavailable, undefined, [
+      { desc: RateLimitDescriptionSchema, value: create(RateLimitDescriptionSchema, { remaining, resetAt: timestampFromMs(1_000_000 + resetInMs) }) },
+    ]);
+
+  test("linear backoff without a rate-limit description", () => {
+    expect(retryDelay(new ConnectError("x", Code.Unavailable), 3, policy, 1_000_000)).toEqual({ waitMs: 3000, rateLimited: false });
+  });
+  test("nothing remaining: wait until reset_at", () => {
+    expect(retryDelay(err(0n, 7_500), 1, policy, 1_000_000)).toEqual({ waitMs: 7_500, rateLimited: true });
+  });
+  test("some remaining: reset window spread over them, whole seconds", () => {
+    expect(retryDelay(err(4n, 10_000), 1, policy, 1_000_000)).toEqual({ waitMs: 3_000, rateLimited: true });
+  });
+  test("capped at the maximum delay", () => {
+    expect(retryDelay(err(0n, 3_600_000), 1, policy, 1_000_000).waitMs).toBe(60_000);
+  });
+});

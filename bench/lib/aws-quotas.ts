@@ -1,0 +1,91 @@
+/**
+ * The AWS the benchmarks run against: per-call latency and per-service quotas, one table for the
+ * simulator (what AWS enforces) and for the bound (what the fastest possible run could do).
+ *
+ * Quotas: SSO Admin's 20 TPS (collective, across its APIs) is published; the other services'
+ * rates are not, so the benchmark uses the connector's own defaults (DEFAULT_REQUESTS_PER_SECOND,
+ * what it paces itself to out of the box) and sets the simulator's buckets to the same values.
+ * Where the simulator's aws-like preset assumes a different figure, `quotaDisagreements()` says so
+ * and RESULTS.md prints it.
+ */
+import { AWS_SERVICES, DEFAULT_REQUESTS_PER_SECOND, type AwsServiceId } from "../../src/config/config.js";
+import { awsLikeKnobs, DEFAULT_QUOTAS, type KnobPatch, type ServiceName } from "../../src/simulator/index.js";
+
+/** Connector service id → simulator service name (only SSO Admin differs: "sso" vs "sso-admin"). */
+export const SIM_SERVICE: Record<AwsServiceId, ServiceName> = {
+  iam: "iam",
+  sts: "sts",
+  identitystore: "identitystore",
+  sso: "sso-admin",
+  organizations: "organizations",
+};
+
+/** Requests per second per service, keyed by the connector's service ids. */
+export type Quotas = Record<AwsServiceId, number>;
+
+export const BENCH_QUOTAS: Quotas = { ...DEFAULT_REQUESTS_PER_SECOND };
+
+/** AWS-like latency: the simulator's aws-like preset (30 ms + U(0, 50 ms) per call). */
+export const BENCH_LATENCY = { ...awsLikeKnobs().latency, perService: {} };
+
+/** Simulator knobs: aws-like latency, and each service's bucket at BENCH_QUOTAS (burst = one second's worth). */
+export function benchKnobs(extra: KnobPatch = {}): KnobPatch {
+  const services = Object.fromEntries(AWS_SERVICES.map((s) => [SIM_SERVICE[s], { rate: BENCH_QUOTAS[s], burst: BENCH_QUOTAS[s] }]));
+  return { latency: { fixedMs: BENCH_LATENCY.fixedMs, jitterMs: BENCH_LATENCY.jitterMs }, quotas: { enabled: true, services }, ...extra };
+}
+
+export interface QuotaDisagreement {
+  service: AwsServiceId;
+  connectorDefault: number;
+  simulatorAwsLike: number;
+}
+
+/** Services whose connector default differs from the simulator's aws-like quota. */
+export function quotaDisagreements(): QuotaDisagreement[] {
+  return AWS_SERVICES.filter((s) => DEFAULT_REQUESTS_PER_SECOND[s] !== DEFAULT_QUOTAS[SIM_SERVICE[s]].rate).map((s) => ({
+    service: s,
+    connectorDefault: DEFAULT_REQUESTS_PER_SECOND[s],
+    simulatorAwsLike: DEFAULT_QUOTAS[SIM_SERVICE[s]].rate,
+  }));
+}
+
+export interface ServiceBound {
+  calls: number;
+  rate: number;
+  seconds: number;
+}
+
+export interface LowerBound {
+  /** max over services of calls ÷ quota: no sync can make these calls faster. */
+  seconds: number;
+  limitingService: string;
+  byService: Record<string, ServiceBound>;
+}
+
+/** Calls by service from calls keyed "service:Operation". */
+export function callsByService(byOperation: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [operation, calls] of Object.entries(byOperation)) {
+    const service = operation.slice(0, operation.indexOf(":"));
+    out[service] = (out[service] ?? 0) + calls;
+  }
+  return out;
+}
+
+/** The quota bound of a set of calls: each service at its quota, services in parallel. */
+export function lowerBound(byOperation: Record<string, number>, quotas: Quotas = BENCH_QUOTAS): LowerBound {
+  const byService: Record<string, ServiceBound> = {};
+  let seconds = 0;
+  let limitingService = "";
+  for (const [service, calls] of Object.entries(callsByService(byOperation))) {
+    const rate = quotas[service as AwsServiceId];
+    if (rate === undefined) throw new Error(`no quota for service "${service}"`);
+    const s = calls / rate;
+    byService[service] = { calls, rate, seconds: s };
+    if (s > seconds) {
+      seconds = s;
+      limitingService = service;
+    }
+  }
+  return { seconds, limitingService, byService };
+}

@@ -1,0 +1,38 @@
+/** One sync of the generated source (generated-source.ts) into a c1z, in a fresh process (bench/scenarios/engine.ts). */
+import { runSync } from "../../src/sync/engine.js";
+import { workerMain } from "../lib/worker.js";
+import { generatedConnectorApi, type SourceSizes } from "./generated-source.js";
+
+export interface EngineWorkerInput {
+  sizes: SourceSizes;
+  target: string;
+}
+
+export interface EngineWorkerOutput {
+  wallMs: number;
+  resources: number;
+  entitlements: number;
+  grants: number;
+  fileBytes: number;
+  stepDurationsMs: Record<string, number>;
+  peakRssBytes: number;
+  startRssBytes: number;
+}
+
+workerMain<EngineWorkerInput, EngineWorkerOutput>(async (input) => {
+  const startRssBytes = process.memoryUsage().rss;
+  const api = generatedConnectorApi(input.sizes);
+  const started = performance.now();
+  const result = await runSync({ target: input.target, api });
+  const wallMs = performance.now() - started;
+  return {
+    wallMs,
+    resources: result.stats.resources,
+    entitlements: result.stats.entitlements,
+    grants: result.stats.grants,
+    fileBytes: result.fileBytes,
+    stepDurationsMs: result.stats.stepDurationsMs ?? {},
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    startRssBytes,
+  };
+});

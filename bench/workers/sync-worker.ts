@@ -1,0 +1,101 @@
+/**
+ * One full sync in a fresh process (bench/scenarios/sync.ts): the connector as `connector sync`
+ * builds it, pointed at the parent's simulator, with its default client-side pacing. Reports the
+ * wall time, AWS calls after Validate (the call plan's scope), the c1z, and this process's peak RSS.
+ */
+import { defaultConfig } from "../../src/config/config.js";
+import { createConnector } from "../../src/connector/build.js";
+import type { OperationStats } from "../../src/aws/call-stats.js";
+import { runSync } from "../../src/sync/engine.js";
+import type { Features } from "../lib/org-shape.js";
+import { workerMain } from "../lib/worker.js";
+
+export interface SyncWorkerInput {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  target: string;
+  stateDir: string;
+  features: Features;
+}
+
+export interface SyncWorkerOutput {
+  /** Date.now() when runSync started (to line up the parent's samples with the sync). */
+  startedAt: number;
+  wallMs: number;
+  /** AWS calls from the end of Validate to the end of the sync, by "service:Operation". */
+  calls: Record<string, OperationStats>;
+  /** AWS calls Validate made (outside the call plan). */
+  validateCalls: Record<string, number>;
+  stepDurationsMs: Record<string, number>;
+  resources: number;
+  entitlements: number;
+  grants: number;
+  expandedGrants: number;
+  warnings: string[];
+  fileBytes: number;
+  /** Peak resident set size of this process (the whole sync, the tsx loader included). */
+  peakRssBytes: number;
+  /** RSS after loading the code, before the sync: the floor the peak is measured from. */
+  startRssBytes: number;
+}
+
+function delta(after: Record<string, OperationStats>, before: Record<string, OperationStats>): Record<string, OperationStats> {
+  const out: Record<string, OperationStats> = {};
+  for (const [op, a] of Object.entries(after)) {
+    const b = before[op] ?? { calls: 0, throttled: 0, errors: 0, totalMs: 0 };
+    if (a.calls - b.calls > 0) {
+      out[op] = { calls: a.calls - b.calls, throttled: a.throttled - b.throttled, errors: a.errors - b.errors, totalMs: Math.round(a.totalMs - b.totalMs) };
+    }
+  }
+  return out;
+}
+
+workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
+  const startRssBytes = process.memoryUsage().rss;
+  const config = defaultConfig({
+    aws: { region: input.region, ssoRegion: input.region, endpoint: input.endpoint, staticCredentials: { ...input.credentials } },
+    features: input.features,
+    pageTokenSecret: "benchmark-page-tokens",
+    stateDir: input.stateDir,
+  });
+  const connector = createConnector(config);
+  let afterValidate: Record<string, OperationStats> = {};
+  const validate = connector.api.connector.validate;
+  // The plan covers every call after Validate: remember the counters at that point.
+  const api = {
+    ...connector.api,
+    connector: {
+      ...connector.api.connector,
+      validate: (async (...args: Parameters<typeof validate>) => {
+        const answer = await validate(...args);
+        afterValidate = connector.aws.stats.byOperation();
+        return answer;
+      }) as typeof validate,
+    },
+  };
+  try {
+    const startedAt = Date.now();
+    const started = performance.now();
+    const result = await runSync({ target: input.target, api });
+    const wallMs = performance.now() - started;
+    const calls = delta(connector.aws.stats.byOperation(), afterValidate);
+    return {
+      startedAt,
+      wallMs,
+      calls,
+      validateCalls: Object.fromEntries(Object.entries(afterValidate).map(([op, s]) => [op, s.calls])),
+      stepDurationsMs: result.stats.stepDurationsMs ?? {},
+      resources: result.stats.resources,
+      entitlements: result.stats.entitlements,
+      grants: result.stats.grants,
+      expandedGrants: result.expandedGrants,
+      warnings: result.warnings,
+      fileBytes: result.fileBytes,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      startRssBytes,
+    };
+  } finally {
+    await connector.close();
+  }
+});

@@ -1,3 +1,5 @@
+import { AWS_QUOTAS_PER_SECOND, MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "../aws/quotas.js";
+
 /**
  * The connector's whole configuration, after flags, BATON_* environment variables and the optional
  * config file have been merged and validated (see load-config.ts). Everything else receives this
@@ -92,17 +94,8 @@ export interface ConnectorConfig {
   pageTokenSecret?: string;
 }
 
-/**
- * AWS publishes a quota only for IAM Identity Center (20 TPS across its APIs). The other values are
- * conservative assumptions, documented in the README, and configurable.
- */
-export const DEFAULT_REQUESTS_PER_SECOND: Record<AwsServiceId, number> = {
-  iam: 15,
-  sts: 20,
-  identitystore: 20,
-  sso: 20,
-  organizations: 10,
-};
+/** Client-side pacing defaults: AWS's quotas (see src/aws/quotas.ts for which are published). */
+export const DEFAULT_REQUESTS_PER_SECOND: Record<AwsServiceId, number> = { ...AWS_QUOTAS_PER_SECOND };
 
 export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): ConnectorConfig {
   const base: ConnectorConfig = {
@@ -121,7 +114,7 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
       memberRoleName: "OrganizationAccountAccessRole",
     },
     rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
-    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: 10 },
+    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS },
     server: { listen: "127.0.0.1:50051" },
     stateDir: ".connector-state",
   };

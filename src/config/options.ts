@@ -1,3 +1,4 @@
+import { DEFAULT_REQUESTS_PER_SECOND } from "./config.js";
 /**
  * Every connector setting, declared once. The same table drives the command-line flags
  * (addConnectorOptions), the BATON_* environment variables, the config-file keys, validation and
@@ -56,11 +57,11 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "identity-center-instance-arn", kind: "string", group: "features", argName: "arn", description: "Identity Center instance to use when the organisation has several" },
 
   // --- Client-side pacing of AWS calls ---
-  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: "15", description: "IAM requests per second" },
-  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "STS requests per second" },
-  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "Identity Store requests per second" },
-  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", defaultText: "20", description: "SSO Admin requests per second" },
-  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", defaultText: "10", description: "Organizations requests per second" },
+  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },
+  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sts), description: "STS requests per second" },
+  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.identitystore), description: "Identity Store requests per second" },
+  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sso), description: "SSO Admin requests per second" },
+  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.organizations), description: "Organizations requests per second" },
   { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service" },
 
   // --- Provisioning ---

@@ -4,6 +4,7 @@
  * admin endpoint (`GET/POST /_sim/knobs`); a patch may change any subset while the server runs.
  */
 import { z } from "zod";
+import { AWS_QUOTAS_PER_SECOND, MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "../aws/quotas.js";
 import { SERVICE_NAMES, type ServiceName } from "./errors.js";
 
 export interface LatencyKnob {
@@ -73,12 +74,17 @@ export interface Knobs {
  * (AWS publishes no per-API rates for IAM, STS, Identity Store or Organizations). See docs.
  */
 export const DEFAULT_QUOTAS: Record<ServiceName, QuotaKnob> = {
-  "sso-admin": { rate: 20, burst: 20 },
-  identitystore: { rate: 20, burst: 20 },
-  iam: { rate: 20, burst: 20 },
-  sts: { rate: 100, burst: 100 },
-  organizations: { rate: 10, burst: 10 },
+  "sso-admin": perSecond(AWS_QUOTAS_PER_SECOND.sso),
+  identitystore: perSecond(AWS_QUOTAS_PER_SECOND.identitystore),
+  iam: perSecond(AWS_QUOTAS_PER_SECOND.iam),
+  sts: perSecond(AWS_QUOTAS_PER_SECOND.sts),
+  organizations: perSecond(AWS_QUOTAS_PER_SECOND.organizations),
 };
+
+/** A token bucket that refills at `rate` per second and holds one second's worth. */
+function perSecond(rate: number): QuotaKnob {
+  return { rate, burst: rate };
+}
 
 export const DEFAULT_FAILURE_REASON = "An unexpected internal service exception was encountered";
 
@@ -91,7 +97,7 @@ export function fastKnobs(): Knobs {
     assignments: {
       fixedMs: 0,
       jitterMs: 0,
-      maxOutstanding: 10,
+      maxOutstanding: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS,
       failureRate: 0,
       failureRules: [],
       failureReason: DEFAULT_FAILURE_REASON,

@@ -1,4 +1,4 @@
-import { ListAccountAliasesCommand, ListUsersCommand } from "@aws-sdk/client-iam";
+import { GetAccountAuthorizationDetailsCommand, ListAccountAliasesCommand } from "@aws-sdk/client-iam";
 import { ListUsersCommand as ListIdentityStoreUsersCommand } from "@aws-sdk/client-identitystore";
 import { DescribeOrganizationCommand, ListAccountsCommand } from "@aws-sdk/client-organizations";
 import { ListInstancesCommand, type InstanceMetadata } from "@aws-sdk/client-sso-admin";
@@ -44,7 +44,10 @@ export async function validateConnector(config: ConnectorConfig, aws: AwsClients
   await check("sts:GetCallerIdentity", "check the connector's AWS credentials", () => aws.callerIdentity());
 
   const iam = await check("sts:AssumeRole", "check the role chain", () => aws.iam());
-  await check("iam:ListUsers", "add it to the connector's policy", () => iam.send(new ListUsersCommand({ MaxItems: 1 }), opts));
+  // The very call the sync makes, so Validate needs no permission the sync does not.
+  await check("iam:GetAccountAuthorizationDetails", "add it to the connector's policy", () =>
+    iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["User"], MaxItems: 1 }), opts),
+  );
 
   if (config.features.organizations) {
     const off = `or set ${envName("global-aws-orgs-enabled")}=false`;

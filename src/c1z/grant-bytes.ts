@@ -22,12 +22,14 @@ export interface GrantParts {
   /** Encoded google.protobuf.Any annotations. */
   annotations: Uint8Array[];
   sources?: GrantSources;
+  /** The sources message already encoded (deterministically); wins over `sources`. */
+  sourcesBytes?: Uint8Array;
 }
 
 export function encodeGrantParts(parts: GrantParts): Uint8Array {
   const id = Buffer.from(parts.id, "utf8");
   // A set sources message is written even when empty, as protobuf-es and Go do.
-  const sources = parts.sources ? deterministicBinary(GrantSourcesSchema, parts.sources) : undefined;
+  const sources = parts.sourcesBytes ?? (parts.sources ? deterministicBinary(GrantSourcesSchema, parts.sources) : undefined);
   const fields: Array<[number, Uint8Array]> = [];
   fields.push([0x0a, parts.entitlement], [0x12, parts.principal]);
   if (id.length > 0) fields.push([0x1a, id]);
@@ -48,35 +50,27 @@ export function encodeGrantParts(parts: GrantParts): Uint8Array {
 
 /**
  * Caches sub-message bytes by object identity (the same entitlement object in many grants), and
- * principals that are bare ids (the usual shape) by id.
+ * writes principals that are bare ids (the usual shape) straight into the grant's bytes.
  */
 export class GrantEncoder {
   readonly #bytes = new WeakMap<object, Uint8Array>();
-  readonly #stubs = new Map<string, Uint8Array>();
 
   encode(grant: Grant): Uint8Array {
     // Rare shapes take the general path: a missing entitlement/principal, unknown fields.
     if (!grant.entitlement || !grant.principal || grant.$unknown?.length) return deterministicBinary(GrantSchema, grant);
     const principal = grant.principal;
-    return encodeGrantParts({
-      entitlement: this.#cached(grant.entitlement, () => deterministicBinary(EntitlementSchema, grant.entitlement as Entitlement)),
-      principal: isIdOnly(principal) ? this.#stub(principal.id!) : this.#cached(principal, () => deterministicBinary(ResourceSchema, principal)),
-      id: grant.id,
-      annotations: grant.annotations.map((a) => this.#cached(a, () => toBinary(AnySchema, a as Any))),
-      sources: grant.sources,
-    });
-  }
-
-  /** Resource{id: ResourceId{resource_type = 1, resource = 2, baton_resource = 3}} */
-  #stub(id: NonNullable<Resource["id"]>): Uint8Array {
-    const key = `${id.resourceType}\u0000${id.resource}\u0000${id.batonResource ? 1 : 0}`;
-    let bytes = this.#stubs.get(key);
-    if (!bytes) {
-      bytes = deterministicBinary(ResourceSchema, create(ResourceSchema, { id }));
-      if (this.#stubs.size >= 500_000) this.#stubs.clear();
-      this.#stubs.set(key, bytes);
+    const entitlement = this.#cached(grant.entitlement, () => deterministicBinary(EntitlementSchema, grant.entitlement as Entitlement));
+    const annotations = grant.annotations.map((a) => this.#cached(a, () => toBinary(AnySchema, a as Any)));
+    if (!isIdOnly(principal) || grant.sources) {
+      return encodeGrantParts({
+        entitlement,
+        principal: isIdOnly(principal) ? idOnlyResourceBytes(principal.id!) : this.#cached(principal, () => deterministicBinary(ResourceSchema, principal)),
+        id: grant.id,
+        annotations,
+        sources: grant.sources,
+      });
     }
-    return bytes;
+    return encodeIdOnlyPrincipalGrant(entitlement, principal.id!, grant.id, annotations);
   }
 
   #cached(key: object, encode: () => Uint8Array): Uint8Array {
@@ -87,6 +81,67 @@ export class GrantEncoder {
     }
     return bytes;
   }
+}
+
+/**
+ * Grant{entitlement, principal: Resource{id}, id, annotations} written in one pass into one
+ * buffer — the shape of nearly every grant a connector lists, so the one worth a fast path.
+ * Byte-identical to deterministicBinary (tested against it).
+ */
+function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Resource["id"]>, grantId: string, annotations: Uint8Array[]): Uint8Array {
+  const typeLen = Buffer.byteLength(id.resourceType, "utf8");
+  const resLen = Buffer.byteLength(id.resource, "utf8");
+  const idLen = Buffer.byteLength(grantId, "utf8");
+  const resourceIdLen = fieldSize(typeLen, typeLen > 0) + fieldSize(resLen, resLen > 0) + (id.batonResource ? 2 : 0);
+  const principalLen = fieldSize(resourceIdLen, true);
+  let size = fieldSize(entitlement.length, true) + fieldSize(principalLen, true) + fieldSize(idLen, idLen > 0);
+  for (const a of annotations) size += fieldSize(a.length, true);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  out[at++] = 0x0a;
+  at = writeVarint(out, at, entitlement.length);
+  out.set(entitlement, at);
+  at += entitlement.length;
+  out[at++] = 0x12;
+  at = writeVarint(out, at, principalLen);
+  out[at++] = 0x0a;
+  at = writeVarint(out, at, resourceIdLen);
+  if (typeLen > 0) {
+    out[at++] = 0x0a;
+    at = writeVarint(out, at, typeLen);
+    at += out.write(id.resourceType, at, "utf8");
+  }
+  if (resLen > 0) {
+    out[at++] = 0x12;
+    at = writeVarint(out, at, resLen);
+    at += out.write(id.resource, at, "utf8");
+  }
+  if (id.batonResource) {
+    out[at++] = 0x18;
+    out[at++] = 1;
+  }
+  if (idLen > 0) {
+    out[at++] = 0x1a;
+    at = writeVarint(out, at, idLen);
+    at += out.write(grantId, at, "utf8");
+  }
+  for (const a of annotations) {
+    out[at++] = 0x22;
+    at = writeVarint(out, at, a.length);
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+/** Resource{id: ResourceId{resource_type = 1, resource = 2, baton_resource = 3}} */
+function idOnlyResourceBytes(id: NonNullable<Resource["id"]>): Uint8Array {
+  return deterministicBinary(ResourceSchema, create(ResourceSchema, { id }));
+}
+
+/** Bytes of a length-delimited field with a one-byte tag, or 0 when proto3 omits it. */
+function fieldSize(len: number, present: boolean): number {
+  return present ? 1 + varintSize(len) + len : 0;
 }
 
 const NON_ID_FIELDS = ResourceSchema.fields.filter((f) => f.localName !== "id");
@@ -103,14 +158,85 @@ function isIdOnly(r: Resource): boolean {
  * parser would merge it), or undefined when absent.
  */
 export function lengthDelimitedField(message: Uint8Array, field: number): Uint8Array | undefined {
-  let at = 0;
   let found: Uint8Array | undefined;
+  forEachField(message, (number, start, end) => {
+    if (number === field) found = message.subarray(start, end);
+  });
+  return found;
+}
+
+/** A stored grant's principal (field 2) and sources (field 5) bytes, in one pass. */
+export function grantPrincipalAndSources(grant: Uint8Array): { principal?: Uint8Array; sources?: Uint8Array } {
+  const out: { principal?: Uint8Array; sources?: Uint8Array } = {};
+  forEachField(grant, (number, start, end) => {
+    if (number === 2) out.principal = grant.subarray(start, end);
+    else if (number === 5) out.sources = grant.subarray(start, end);
+  });
+  return out;
+}
+
+/** Whether an encoded GrantSources has no entries, and whether it has an entry keyed `key` (UTF-8). */
+export function sourcesInfo(sources: Uint8Array | undefined, key: Uint8Array): { empty: boolean; has: boolean } {
+  let empty = true;
+  let has = false;
+  if (!sources) return { empty, has };
+  forEachField(sources, (number, start, end) => {
+    if (number !== 1) return;
+    empty = false;
+    // A map entry: key = 1 (absent means ""), value = 2.
+    let entryKey: Uint8Array = new Uint8Array(0);
+    forEachField(sources.subarray(start, end), (n, s, e) => {
+      if (n === 1) entryKey = sources.subarray(start + s, start + e);
+    });
+    if (Buffer.compare(entryKey, key) === 0) has = true;
+  });
+  return { empty, has };
+}
+
+/**
+ * A deterministically encoded grant with its sources (field 5) replaced: fields before 5 as they
+ * are, the new sources, then what follows (unknown fields). Equal to re-encoding the decoded grant
+ * with the new sources, without re-encoding its entitlement.
+ */
+export function withSources(grant: Uint8Array, sources: Uint8Array): Uint8Array {
+  const before: Array<[number, number]> = [];
+  const after: Array<[number, number]> = [];
+  forEachField(grant, (number, _start, _end, fieldStart, fieldEnd) => {
+    if (number < 5) before.push([fieldStart, fieldEnd]);
+    else if (number > 5) after.push([fieldStart, fieldEnd]);
+  });
+  const size = [...before, ...after].reduce((n, [a, b]) => n + b - a, 0) + 1 + varintSize(sources.length) + sources.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const copy = ([a, b]: [number, number]) => {
+    out.set(grant.subarray(a, b), at);
+    at += b - a;
+  };
+  before.forEach(copy);
+  out[at++] = 0x2a;
+  at = writeVarint(out, at, sources.length);
+  out.set(sources, at);
+  at += sources.length;
+  after.forEach(copy);
+  return out;
+}
+
+/**
+ * Calls `visit` for each field of an encoded message: its number, its value's bounds (the payload
+ * of a length-delimited field; the varint/fixed bytes otherwise), and the whole field's bounds.
+ */
+function forEachField(
+  message: Uint8Array,
+  visit: (number: number, start: number, end: number, fieldStart: number, fieldEnd: number) => void,
+): void {
+  let at = 0;
   while (at < message.length) {
+    const fieldStart = at;
     const [key, next] = readVarint(message, at);
     at = next;
-    const wireType = key & 7;
     const number = Math.floor(key / 8);
-    switch (wireType) {
+    let start = at;
+    switch (key & 7) {
       case 0:
         at = readVarint(message, at)[1];
         break;
@@ -118,19 +244,20 @@ export function lengthDelimitedField(message: Uint8Array, field: number): Uint8A
         at += 8;
         break;
       case 2: {
-        const [len, start] = readVarint(message, at);
-        if (number === field) found = message.subarray(start, start + len);
-        at = start + len;
+        const [len, payload] = readVarint(message, at);
+        start = payload;
+        at = payload + len;
         break;
       }
       case 5:
         at += 4;
         break;
       default:
-        return undefined; // groups: not used by these messages
+        throw new Error("unsupported protobuf wire type (groups are not used by these messages)");
     }
+    if (at > message.length) throw new Error("truncated protobuf message");
+    visit(number, start, at, fieldStart, at);
   }
-  return found;
 }
 
 function varintSize(n: number): number {

@@ -18,6 +18,7 @@ import { formatC1zTime } from "./timestamps.js";
 export class C1zWriter {
   readonly #putResourceType: Statement;
   readonly #putResource: Statement;
+  readonly #placeResource: Statement;
   readonly #putEntitlement: Statement;
   readonly #putGrant: Statement;
   readonly #putExpandedGrant: Statement;
@@ -36,6 +37,12 @@ export class C1zWriter {
       `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
        values (?, ?, ?, ?, ?, ?, ?)
        on conflict (external_id, sync_id) do update set data = excluded.data`,
+    );
+    this.#placeResource = db.prepare(
+      `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
+       values (?, ?, ?, ?, ?, ?, ?)
+       on conflict (external_id, sync_id) do update set data = excluded.data
+       returning id`,
     );
     this.#putEntitlement = db.prepare(
       `insert into v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, discovered_at) values (?, ?, ?, ?, ?, ?)
@@ -73,19 +80,27 @@ export class C1zWriter {
 
   putResources(list: readonly Resource[]): void {
     const at = formatC1zTime(this.now());
-    for (const r of list) {
-      const id = r.id!;
-      const parent = r.parentResourceId;
-      this.#putResource.run(
-        id.resourceType,
-        resourceExternalId(id.resourceType, id.resource),
-        parent ? parent.resourceType : null,
-        parent ? parent.resource : null,
-        deterministicBinary(ResourceSchema, r),
-        this.syncId,
-        at,
-      );
-    }
+    for (const r of list) this.#putResource.run(...this.#resourceRow(r, at));
+  }
+
+  /** putResources, returning each resource's row id (an upsert keeps the existing row's id). */
+  putResourcesReturningIds(list: readonly Resource[]): number[] {
+    const at = formatC1zTime(this.now());
+    return list.map((r) => (this.#placeResource.get(...this.#resourceRow(r, at)) as { id: number }).id);
+  }
+
+  #resourceRow(r: Resource, at: string): unknown[] {
+    const id = r.id!;
+    const parent = r.parentResourceId;
+    return [
+      id.resourceType,
+      resourceExternalId(id.resourceType, id.resource),
+      parent ? parent.resourceType : null,
+      parent ? parent.resource : null,
+      deterministicBinary(ResourceSchema, r),
+      this.syncId,
+      at,
+    ];
   }
 
   putEntitlements(list: readonly Entitlement[]): void {
@@ -122,28 +137,25 @@ export class C1zWriter {
     return expandable;
   }
 
-  /**
-   * Writes grants created or updated by grant expansion (existing rows keep their expansion).
-   * `data`, when given, is the grant's deterministic encoding, already made by the caller.
-   */
-  putExpandedGrants(list: ReadonlyArray<{ grant: Grant; data?: Uint8Array }>): void {
+  /** Writes grants created or updated by grant expansion (existing rows keep their expansion). */
+  putExpandedGrants(list: readonly ExpandedGrantRow[]): void {
     const at = formatC1zTime(this.now());
-    for (const { grant, data } of list) {
-      const entitlementResource = grant.entitlement!.resource!.id!;
-      const principal = grant.principal!.id!;
-      this.#putExpandedGrant.run(
-        entitlementResource.resourceType,
-        entitlementResource.resource,
-        grant.entitlement!.id,
-        principal.resourceType,
-        principal.resource,
-        grant.id,
-        data ?? this.#grants.encode(grant),
-        this.syncId,
-        at,
-      );
+    for (const g of list) {
+      this.#putExpandedGrant.run(g.resourceTypeId, g.resourceId, g.entitlementId, g.principalTypeId, g.principalId, g.id, g.data, this.syncId, at);
     }
   }
+}
+
+/** A grant as grant expansion writes it: its columns, and its deterministic encoding. */
+export interface ExpandedGrantRow {
+  /** The entitlement's resource. */
+  resourceTypeId: string;
+  resourceId: string;
+  entitlementId: string;
+  principalTypeId: string;
+  principalId: string;
+  id: string;
+  data: Uint8Array;
 }
 
 export function resourceExternalId(resourceType: string, resource: string): string {

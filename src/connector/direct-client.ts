@@ -1,9 +1,13 @@
-import { create, isMessage, type DescMessage, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  Code,
+  ConnectError,
   createClient,
-  createHandlerContext,
+  createContextValues,
   type CallOptions,
   type Client,
+  type ContextValues,
+  type HandlerContext,
   type ServiceImpl,
   type Transport,
 } from "@connectrpc/connect";
@@ -58,7 +62,11 @@ export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
   };
 }
 
-type UnaryHandler = (request: unknown, context: ReturnType<typeof createHandlerContext>) => Promise<unknown>;
+type UnaryHandler = (request: unknown, context: HandlerContext) => Promise<unknown>;
+
+/** Why an in-process call's signal fires once the call is over (one shared value: no per-call DOMException). */
+const CALL_COMPLETED = new ConnectError("the in-process call completed", Code.Canceled);
+const TIMED_OUT = () => new ConnectError("the operation timed out", Code.DeadlineExceeded);
 
 /** A Client whose unary methods invoke `impl` in this process, with a real HandlerContext. */
 function directClient<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Client<S> {
@@ -67,25 +75,80 @@ function directClient<S extends DescService>(service: S, impl: Partial<ServiceIm
     if (method.methodKind !== "unary") continue;
     const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
     if (!handler) continue;
+    const url = `in-process:///${service.typeName}/${method.name}`;
     client[method.localName] = async (request: MessageInitShape<DescMessage>, options?: CallOptions) => {
-      const context = createHandlerContext({
-        service,
-        method,
-        protocolName: "in-process",
-        requestMethod: "POST",
-        url: `in-process:///${service.typeName}/${method.name}`,
-        timeoutMs: options?.timeoutMs,
-        requestSignal: options?.signal,
-        contextValues: options?.contextValues,
-      });
+      const call = new InProcessCall(service, method, url, options);
       try {
         const input = isMessage(request, method.input) ? request : create(method.input, request);
-        const output = await handler.call(impl, input, context);
+        const output = await handler.call(impl, input, call);
         return isMessage(output, method.output) ? output : create(method.output, output as MessageInitShape<DescMessage>);
       } finally {
-        context.abort();
+        call.end();
       }
     };
   }
   return client as Client<S>;
+}
+
+/**
+ * The HandlerContext of one in-process call, as connect's createHandlerContext makes it (its
+ * signal fires on the caller's abort, on the deadline, and when the call ends) but cheaper: the
+ * sync engine makes hundreds of thousands of these calls, and connect's version costs two abort
+ * controllers, three Headers and a DOMException per call. Headers are made only when asked for.
+ */
+class InProcessCall implements HandlerContext {
+  readonly requestMethod = "POST";
+  readonly protocolName = "in-process";
+  readonly values: ContextValues;
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #deadline: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #headers: { request?: Headers; response?: Headers; trailer?: Headers } = {};
+
+  constructor(
+    readonly service: DescService,
+    readonly method: DescMethod,
+    readonly url: string,
+    options: CallOptions | undefined,
+  ) {
+    this.signal = this.#controller.signal;
+    this.values = options?.contextValues ?? createContextValues();
+    const outer = options?.signal;
+    if (outer?.aborted) this.#controller.abort(outer.reason);
+    else if (outer) {
+      this.#outer = outer;
+      outer.addEventListener("abort", this.#onOuterAbort);
+    }
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      this.#deadline = Date.now() + timeoutMs;
+      if (timeoutMs <= 0) this.#controller.abort(TIMED_OUT());
+      else this.#timer = setTimeout(() => this.#controller.abort(TIMED_OUT()), timeoutMs);
+    }
+  }
+
+  readonly timeoutMs = (): number | undefined => (this.#deadline === undefined ? undefined : this.#deadline - Date.now());
+
+  get requestHeader(): Headers {
+    return (this.#headers.request ??= new Headers());
+  }
+  get responseHeader(): Headers {
+    return (this.#headers.response ??= new Headers());
+  }
+  get responseTrailer(): Headers {
+    return (this.#headers.trailer ??= new Headers());
+  }
+
+  readonly #onOuterAbort = (): void => {
+    this.#controller.abort(this.#outer?.reason);
+  };
+
+  /** The call is over: stop the deadline, unhook from the caller's signal, fire ours. */
+  end(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener("abort", this.#onOuterAbort);
+    this.#controller.abort(CALL_COMPLETED);
+  }
 }

@@ -4,98 +4,291 @@ import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { resourceExternalId } from "../c1z/writer.js";
+import type { ResourceCursor } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, warn, type SyncContext } from "./context.js";
-import { runPipeline, type Page } from "./pipeline.js";
 import { hasIdentity, skipsEntitlements, skipsGrants } from "./rules.js";
+import type { Page, Stream } from "./scheduler.js";
+import type { PlacedResources } from "./store-core.js";
+
+/**
+ * Phases 4 and 5: ListEntitlements, then ListGrants, for every resource row of this sync that the
+ * Skip* annotations (on the resource or its type) do not exclude — committed in resource row
+ * order, entitlements before grants, as baton's phases do.
+ *
+ * The listings themselves start early: each resource becomes a job as soon as the resources
+ * phase has stored it (`place`), so grants are being fetched while resources are still listed and
+ * every service works at once. Nothing is committed before the resources phase is over; a job
+ * whose resource a later page upserts is fetched again with the stored data (baton lists with
+ * the final rows). Rows the early feed did not cover (on resume, or past `EARLY_JOBS`) are read
+ * back from the database when the resources phase ends.
+ */
+export interface AccessJob {
+  rowId: number;
+  typeId: string;
+  resourceId: string;
+  /** Dropped once every listing of the job is fetched (memory), restored if the job restarts. */
+  resource: (Resource & { id: NonNullable<Resource["id"]> }) | undefined;
+  listEntitlements: boolean;
+  listGrants: boolean;
+  /** Listings of this job still fetching. */
+  fetching: number;
+}
+
+/** Jobs fed early and still holding their resource, beyond which rows are read back later instead. */
+const EARLY_JOBS = 20_000;
+const SCAN_BATCH = 512;
 
 type AccessKind = "entitlements" | "grants";
 
-interface ResourceJob {
-  rowId: number;
-  resource: Resource & { id: NonNullable<Resource["id"]> };
-}
+export class AccessListings {
+  readonly entitlements: Stream<AccessJob, Entitlement> | undefined;
+  readonly grants: Stream<AccessJob, Grant>;
+  readonly #ctx: SyncContext;
+  readonly #cursors: { entitlements: ResourceCursor; grants: ResourceCursor };
+  readonly #byRow = new Map<number, AccessJob>();
+  /** Rows up to this one have jobs. */
+  #lastRowId: number;
+  #feeding: boolean;
+  #windowClosed = false;
+  #holding = 0;
+  #placing: Promise<void> = Promise.resolve();
 
-/**
- * Phases 4 and 5: ListEntitlements, then ListGrants, for every resource of this sync that the
- * Skip* annotations (on the resource or its type) do not exclude. Listings run concurrently;
- * pages are committed in resource order (see pipeline.ts), so the rows do not depend on timing.
- */
-export async function syncAccess(ctx: SyncContext, kind: AccessKind): Promise<void> {
-  const cursor = (ctx.token.resources ??= { afterRowId: 0 });
-  const scan = ctx.db.prepare(`select id, data from v1_resources where sync_id = ? and id > ? order by id limit 512`);
-  const skipped = kind === "entitlements" ? skipsEntitlements : skipsGrants;
-  const total = (ctx.db.prepare(`select count(*) as n from v1_resources where sync_id = ? and id > ?`).get(ctx.syncId, cursor.afterRowId) as { n: number }).n;
-  ctx.observer.phase?.(kind, { jobs: total });
-  let buffer: Array<{ id: number; data: Buffer }> = [];
-  let lastScanned = cursor.afterRowId;
-  // Resources skipped between two jobs are done too: everything ≤ rowId is.
-  const done = (job: ResourceJob) => {
-    cursor.afterRowId = job.rowId;
-    cursor.headRowId = undefined;
-    cursor.headToken = undefined;
-    ctx.token.completed_actions++;
-    ctx.observer.jobDone?.(kind);
-  };
-
-  const rpc = kind === "entitlements" ? "list-entitlements" : "list-grants";
-  await runPipeline<ResourceJob, Entitlement | Grant>({
-    concurrency: ctx.workers,
-    signal: ctx.signal,
-    nextJob() {
-      for (;;) {
-        if (buffer.length === 0) buffer = scan.all(ctx.syncId, lastScanned) as typeof buffer;
-        const row = buffer.shift();
-        if (!row) return undefined;
-        lastScanned = row.id;
-        const resource = fromBinary(ResourceSchema, row.data);
-        if (!hasIdentity(resource) || skipped(resource, ctx.types.get(resource.id.resourceType))) {
-          ctx.observer.jobDone?.(kind);
-          continue;
-        }
-        return { rowId: row.id, resource };
-      }
-    },
-    startToken: (job) => (job.rowId === cursor.headRowId ? (cursor.headToken ?? "") : ""),
-    async fetchPage(job, pageToken, signal): Promise<Page<Entitlement | Grant>> {
-      const request = { resource: job.resource, pageToken, activeSyncId: ctx.activeSyncId };
-      const res: { list: Array<Entitlement | Grant>; nextPageToken: string; annotations: Any[] } =
-        kind === "entitlements"
-          ? await callConnector(ctx, rpc, (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal)
-          : await callConnector(ctx, rpc, (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
-      return { items: res.list, next: res.nextPageToken, annotations: res.annotations };
-    },
-    commitPage(job, page) {
-      const written =
-        kind === "entitlements" ? commitEntitlements(ctx, page.items as Entitlement[]) : commitGrants(ctx, page as Page<Grant>);
-      ctx.observer.records?.(kind, job.resource.id.resourceType, written);
-      // The last page completes the job in the same commit: "" must never be read back as "start over".
-      if (page.next === "") done(job);
-      else {
-        cursor.headRowId = job.rowId;
-        cursor.headToken = page.next;
-      }
-      ctx.checkpoint.rows(written);
-      ctx.checkpoint.maybe();
-    },
-    finishJob(job, warning) {
-      if (!warning) return;
-      done(job);
-      const op = kind === "entitlements" ? "ListEntitlements" : "ListGrants";
-      warn(ctx, `${op} for ${resourceExternalId(job.resource.id.resourceType, job.resource.id.resource)} skipped: ${describeError(warning)}`);
-      ctx.checkpoint.maybe();
-    },
-    isWarning: isWarningError,
-  });
-  // Trailing skipped resources are done too.
-  cursor.afterRowId = Math.max(cursor.afterRowId, lastScanned);
-  if (kind === "entitlements") {
-    ctx.token.phase = "grants";
-    ctx.token.resources = { afterRowId: 0 };
-  } else {
-    ctx.token.phase = "expansion";
-    ctx.token.resources = undefined;
+  /**
+   * `feed`: resources are placed through this object while the resources phase runs (a fresh
+   * sync); otherwise every job is read back from the database at the end of that phase.
+   */
+  constructor(ctx: SyncContext, options: { feed: boolean }) {
+    this.#ctx = ctx;
+    const access = (ctx.token.access ??= { entitlements: { afterRowId: 0 }, grants: { afterRowId: 0 } });
+    this.#cursors = access;
+    this.#lastRowId = access.grants.afterRowId;
+    this.#feeding = options.feed;
+    // Entitlements are all committed once the grants phase has begun.
+    if (ctx.token.phase !== "grants") this.entitlements = this.#stream("entitlements");
+    this.grants = this.#stream("grants");
   }
-  ctx.checkpoint.flush();
+
+  #stream<T extends Entitlement | Grant>(kind: AccessKind): Stream<AccessJob, T> {
+    const ctx = this.#ctx;
+    const cursor = this.#cursors[kind];
+    const rpc = kind === "entitlements" ? "list-entitlements" : "list-grants";
+    const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
+    return ctx.scheduler.stream<AccessJob, T>(kind, {
+      lane: (job) => job.typeId,
+      skip: (job) => !wanted(job),
+      startToken: (job) => (job.rowId === cursor.headRowId ? (cursor.headToken ?? "") : ""),
+          fetchPage: async (job, pageToken, signal): Promise<Page<T>> => {
+        const request = { resource: job.resource ?? (await this.#hydrate(job)), pageToken, activeSyncId: ctx.activeSyncId };
+        const res =
+          kind === "entitlements"
+            ? await callConnector(ctx, rpc, (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal)
+            : await callConnector(ctx, rpc, (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
+        return { items: res.list as T[], next: res.nextPageToken, annotations: res.annotations };
+      },
+      onDone: (job) => this.#fetched(job),
+      isWarning: isWarningError,
+      maxBufferedItems: kind === "grants" ? 50_000 : 20_000,
+    });
+  }
+
+  #fetched(job: AccessJob): void {
+    if (--job.fetching > 0 || !job.resource) return;
+    job.resource = undefined;
+    this.#holding--;
+  }
+
+  /** A job that gave its resource back (memory) reads it again when its listing starts. */
+  async #hydrate(job: AccessJob): Promise<Resource> {
+    const data = await this.#ctx.store.call("resourceAt", job.rowId);
+    if (!data) throw new Error(`resource row ${job.rowId} disappeared from the working database`);
+    return fromBinary(ResourceSchema, data);
+  }
+
+  #job(rowId: number, resource: Resource & { id: NonNullable<Resource["id"]> }): AccessJob {
+    const job: AccessJob = {
+      rowId,
+      typeId: resource.id.resourceType,
+      resourceId: resource.id.resource,
+      resource: undefined,
+      listEntitlements: false,
+      listGrants: false,
+      fetching: 0,
+    };
+    this.#assign(job, resource);
+    return job;
+  }
+
+  /** (Re)computes what the job lists from its resource, as it is stored now. */
+  #assign(job: AccessJob, resource: Resource & { id: NonNullable<Resource["id"]> }): void {
+    const type = this.#ctx.types.get(resource.id.resourceType);
+    const { entitlements, grants } = this.#cursors;
+    job.listEntitlements = !!this.entitlements && job.rowId > entitlements.afterRowId && !skipsEntitlements(resource, type);
+    job.listGrants = job.rowId > grants.afterRowId && !skipsGrants(resource, type);
+    job.fetching = Number(job.listEntitlements) + Number(job.listGrants);
+    if (job.fetching > 0 && !job.resource) this.#holding++;
+    if (job.fetching === 0 && job.resource) this.#holding--;
+    job.resource = job.fetching > 0 ? resource : undefined;
+  }
+
+  #add(job: AccessJob): void {
+    this.#byRow.set(job.rowId, job);
+    this.#lastRowId = job.rowId;
+    this.entitlements?.add(job);
+    this.grants.add(job);
+  }
+
+  /** Writes a page of the resources phase; while feeding, its new rows become jobs. */
+  place(resources: Resource[]): void {
+    const { store } = this.#ctx;
+    if (!this.#feeding) {
+      store.send("putResources", resources);
+      return;
+    }
+    const placed = store.call("placeResources", resources);
+    this.#placing = this.#placing.then(() => placed.then((p) => this.#onPlaced(resources, p)));
+    // A failure surfaces through the store (it is poisoned); do not let it go unhandled here.
+    this.#placing.catch(() => undefined);
+  }
+
+  #onPlaced(resources: Resource[], placed: PlacedResources): void {
+    resources.forEach((resource, i) => {
+      const rowId = placed.rowIds[i]!;
+      const r = resource as Resource & { id: NonNullable<Resource["id"]> };
+      if (placed.updated[i]) {
+        // A later page upserted a row: its listings must use the stored (latest) data.
+        const job = this.#byRow.get(rowId);
+        if (!job) return;
+        this.#assign(job, r);
+        this.entitlements?.restart(job);
+        this.grants.restart(job);
+        return;
+      }
+      // Past the early window, rows are read back at the end of the phase (in row order).
+      if (this.#holding >= EARLY_JOBS) this.#windowClosed = true;
+      if (!this.#windowClosed) this.#add(this.#job(rowId, r));
+    });
+  }
+
+  /**
+   * The resources phase is over: every remaining row becomes a job, in row order; no job changes
+   * from now on. Beyond the early window's worth of resources, jobs do not keep theirs in memory.
+   */
+  async finishResources(): Promise<void> {
+    await this.#placing;
+    this.#ctx.store.throwIfFailed();
+    this.#feeding = false;
+    for (;;) {
+      const rows = await this.#ctx.store.call("resources", this.#lastRowId, SCAN_BATCH);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const resource = fromBinary(ResourceSchema, row.data);
+        this.#lastRowId = row.id;
+        if (!hasIdentity(resource)) continue;
+        const job = this.#job(row.id, resource);
+        if (job.resource && this.#holding > EARLY_JOBS) {
+          job.resource = undefined;
+          this.#holding--;
+        }
+        this.#add(job);
+      }
+    }
+    this.#byRow.clear();
+    this.entitlements?.end();
+    this.grants.end();
+  }
+
+  /** Commits the entitlements of every job, in row order. */
+  async commitEntitlements(): Promise<void> {
+    if (!this.entitlements) return;
+    const ctx = this.#ctx;
+    ctx.observer.phase?.("entitlements", { jobs: this.entitlements.waiting });
+    await this.entitlements.commit(this.#handlers("entitlements", (job, page) => commitEntitlements(ctx, page.items as Entitlement[])));
+  }
+
+  /** Commits the grants of every job, in row order. */
+  async commitGrants(): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.observer.phase?.("grants", { jobs: this.grants.waiting });
+    await this.grants.commit(this.#handlers("grants", (job, page) => this.#commitGrants(page as Page<Grant>)));
+  }
+
+  #handlers<T>(kind: AccessKind, write: (job: AccessJob, page: Page<T>) => number | Promise<number>) {
+    const ctx = this.#ctx;
+    const cursor = this.#cursors[kind];
+    const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
+    // Resources skipped between two jobs are done too: everything ≤ rowId is.
+    const done = (job: AccessJob) => {
+      cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
+      cursor.headRowId = undefined;
+      cursor.headToken = undefined;
+      ctx.token.completed_actions++;
+      ctx.observer.jobDone?.(kind);
+    };
+    return {
+      commitPage: async (job: AccessJob, page: Page<T>) => {
+        const written = await write(job, page);
+        ctx.observer.records?.(kind, job.typeId, written);
+        // The last page completes the job in the same commit: "" must never be read back as "start over".
+        if (page.next === "") done(job);
+        else {
+          cursor.headRowId = job.rowId;
+          cursor.headToken = page.next;
+        }
+        ctx.checkpoint.rows(written);
+        await ctx.checkpoint.maybe();
+      },
+      finishJob: async (job: AccessJob, warning?: unknown) => {
+        if (!wanted(job)) {
+          cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
+          ctx.observer.jobDone?.(kind);
+          return;
+        }
+        if (!warning) return;
+        done(job);
+        const op = kind === "entitlements" ? "ListEntitlements" : "ListGrants";
+        warn(ctx, `${op} for ${resourceExternalId(job.typeId, job.resourceId)} skipped: ${describeError(warning)}`);
+        await ctx.checkpoint.maybe();
+      },
+    };
+  }
+
+  /**
+   * Grants need an id, an entitlement with a resource and a principal, both of resource types this
+   * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each
+   * grant's entitlement resource first; a resource new to this sync gets its grants listed too
+   * (after every other row, as it is the newest row).
+   */
+  async #commitGrants(page: Page<Grant>): Promise<number> {
+    const ctx = this.#ctx;
+    const valid = page.items.filter((g) => {
+      const ok =
+        g.id !== "" &&
+        !!g.entitlement &&
+        g.entitlement.id !== "" &&
+        hasIdentity(g.entitlement.resource) &&
+        hasIdentity(g.principal) &&
+        ctx.types.has(g.entitlement.resource.id.resourceType) &&
+        ctx.types.has(g.principal.id.resourceType);
+      if (!ok) ctx.token.dropped.grants++;
+      return ok;
+    });
+    // Not in our generated protos (we never emit it); recognised by its type URL.
+    const insertResources = ((page.annotations ?? []) as Any[]).some((a) => a.typeUrl.endsWith("/c1.connector.v2.InsertResourceGrants"));
+    if (insertResources) {
+      const byKey = new Map<string, Resource & { id: NonNullable<Resource["id"]> }>();
+      for (const g of valid) {
+        const r = g.entitlement!.resource! as Resource & { id: NonNullable<Resource["id"]> };
+        byKey.set(resourceExternalId(r.id.resourceType, r.id.resource), r);
+      }
+      const resources = [...byKey.values()];
+      const placed = await ctx.store.call("placeResources", resources);
+      resources.forEach((r, i) => {
+        if (!placed.updated[i]) this.grants.add(this.#job(placed.rowIds[i]!, r));
+      });
+    }
+    if (valid.length > 0) ctx.store.send("putGrants", valid);
+    return valid.length;
+  }
 }
 
 /** baton drops entitlements without identity, and those of resource types this sync does not have. */
@@ -105,38 +298,6 @@ function commitEntitlements(ctx: SyncContext, items: Entitlement[]): number {
     if (!ok) ctx.token.dropped.entitlements++;
     return ok;
   });
-  ctx.writer.putEntitlements(valid);
-  return valid.length;
-}
-
-/**
- * Grants need an id, an entitlement with a resource and a principal, both of resource types this
- * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each grant's
- * entitlement resource first.
- */
-function commitGrants(ctx: SyncContext, page: Page<Grant>): number {
-  const valid = page.items.filter((g) => {
-    const ok =
-      g.id !== "" &&
-      !!g.entitlement &&
-      g.entitlement.id !== "" &&
-      hasIdentity(g.entitlement.resource) &&
-      hasIdentity(g.principal) &&
-      ctx.types.has(g.entitlement.resource.id.resourceType) &&
-      ctx.types.has(g.principal.id.resourceType);
-    if (!ok) ctx.token.dropped.grants++;
-    return ok;
-  });
-  // Not in our generated protos (we never emit it); recognised by its type URL.
-  const insertResources = ((page.annotations ?? []) as Any[]).some((a) => a.typeUrl.endsWith("/c1.connector.v2.InsertResourceGrants"));
-  if (insertResources) {
-    const byKey = new Map<string, Resource>();
-    for (const g of valid) {
-      const r = g.entitlement!.resource!;
-      byKey.set(resourceExternalId(r.id!.resourceType, r.id!.resource), r);
-    }
-    ctx.writer.putResources([...byKey.values()]);
-  }
-  if (ctx.writer.putGrants(valid) > 0) ctx.token.needs_expansion = true;
+  if (valid.length > 0) ctx.store.send("putEntitlements", valid);
   return valid.length;
 }

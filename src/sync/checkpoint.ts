@@ -1,21 +1,19 @@
-import type { Database } from "better-sqlite3";
-import { updateSyncToken } from "../c1z/sync-runs.js";
+import type { WorkingStore } from "./store.js";
 
 /** Phases in the order a sync runs them (baton's order). */
 export const PHASES = ["resource-types", "resources", "static-entitlements", "entitlements", "grants", "expansion", "finalize", "done"] as const;
 export type SyncPhase = (typeof PHASES)[number];
 
-/** Where a per-resource phase stands: every resource row ≤ afterRowId is done; head is mid-listing. */
+/** Where a per-resource listing stands: every resource row ≤ afterRowId is done; head is mid-listing. */
 export interface ResourceCursor {
   afterRowId: number;
   headRowId?: number;
   headToken?: string;
 }
 
-/** Where the resources phase stands in its work queue (see working-db.ts). */
+/** Where the resources phase stands in its listing queue: `done` entries are committed; the next one is at `headToken`. */
 export interface QueueCursor {
-  afterSeq: number;
-  headSeq?: number;
+  done: number;
   headToken?: string;
 }
 
@@ -33,16 +31,16 @@ export interface CallStatJson {
  * rows it describes, so after a crash the database and its token always agree.
  */
 export interface SyncToken {
-  version: 1;
+  version: 2;
   writer: "aws-access-connector";
   phase: SyncPhase;
   /** ListResourceTypes page token (resource-types phase). */
   typesToken?: string;
   queue?: QueueCursor;
   staticEntitlements?: { typeIndex: number; token: string };
-  resources?: ResourceCursor;
+  /** ListEntitlements and ListGrants, each committed in resource row order (entitlements first, as baton). */
+  access?: { entitlements: ResourceCursor; grants: ResourceCursor };
   expansion?: { round: number; edge: number };
-  needs_expansion: boolean;
   completed_actions: number;
   warnings: string[];
   warning_count: number;
@@ -58,10 +56,9 @@ const MAX_KEPT_WARNINGS = 50;
 
 export function newToken(): SyncToken {
   return {
-    version: 1,
+    version: 2,
     writer: "aws-access-connector",
     phase: "resource-types",
-    needs_expansion: false,
     completed_actions: 0,
     warnings: [],
     warning_count: 0,
@@ -78,7 +75,8 @@ export function parseToken(text: string): SyncToken | undefined {
   if (!text) return undefined;
   try {
     const token = JSON.parse(text) as Partial<SyncToken>;
-    if (token.writer !== "aws-access-connector" || token.version !== 1 || !PHASES.includes(token.phase as SyncPhase)) return undefined;
+    // Version 1 tokens (an earlier engine's cursors) are not resumable: that sync starts over.
+    if (token.writer !== "aws-access-connector" || token.version !== 2 || !PHASES.includes(token.phase as SyncPhase)) return undefined;
     return { ...newToken(), ...token } as SyncToken;
   } catch {
     return undefined;
@@ -99,54 +97,66 @@ export interface CheckpointPolicy {
 
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { intervalMs: 2000, maxRows: 100_000 };
 
+/** Writes issued and not yet applied by the store, above which the engine waits for it. */
+const MAX_PENDING_WRITES = 256;
+
 /**
- * Owns the write transaction of the working database. Phases write rows and move their cursor in
- * the token; `maybe()` commits rows and token together when the policy says so.
+ * Decides when to checkpoint: phases count the rows they write and move their cursor in the
+ * token; `maybe()` stores the token with everything written before it, atomically (StoreCore
+ * commits rows and token in one transaction), when the policy says so.
+ *
+ * Checkpoints are issued, not awaited: the store commits them in order while the engine carries
+ * on. With `exact` (the fault hook of crash tests), each one is awaited and the hook runs before
+ * anything else is written — so "crash after checkpoint n" means exactly that database state.
  */
 export class Checkpointer {
   #rows = 0;
   #last = Date.now();
-  #count = 0;
+  #issued = 0;
 
   constructor(
-    private readonly db: Database,
-    private readonly syncId: string,
+    private readonly store: WorkingStore,
     readonly token: SyncToken,
     private readonly policy: CheckpointPolicy,
-    private readonly onCheckpoint?: (count: number, token: SyncToken) => void,
+    private readonly exactHook?: (count: number) => void,
   ) {}
-
-  /** Opens the write transaction if none is open. */
-  begin(): void {
-    if (!this.db.inTransaction) this.db.exec("begin immediate");
-  }
 
   rows(n: number): void {
     this.#rows += n;
   }
 
-  maybe(): void {
-    if (this.#rows >= this.policy.maxRows || Date.now() - this.#last >= this.policy.intervalMs) this.flush();
+  /** Checkpoints when due; also makes the engine wait when the store falls behind. */
+  async maybe(): Promise<void> {
+    this.store.throwIfFailed();
+    if (this.#rows >= this.policy.maxRows || Date.now() - this.#last >= this.policy.intervalMs) await this.flush();
+    else if (this.store.pending > MAX_PENDING_WRITES) await this.store.drain(MAX_PENDING_WRITES / 2);
   }
 
-  /** Writes the token, commits, and starts the next transaction. */
-  flush(): void {
-    this.begin();
-    updateSyncToken(this.db, this.syncId, JSON.stringify(this.token));
-    this.db.exec("commit");
+  /** Stores the token with everything written so far. */
+  async flush(): Promise<void> {
+    this.store.throwIfFailed();
     this.#rows = 0;
     this.#last = Date.now();
-    this.#count++;
-    this.onCheckpoint?.(this.#count, this.token);
-    this.begin();
+    this.#issued++;
+    const json = JSON.stringify(this.token);
+    if (this.exactHook) {
+      const count = await this.store.call("checkpoint", json);
+      this.exactHook(count);
+    } else {
+      this.store.send("checkpoint", json);
+      if (this.store.pending > MAX_PENDING_WRITES) await this.store.drain(MAX_PENDING_WRITES / 2);
+    }
   }
 
-  /** Drops uncommitted writes (on failure paths where the token cannot describe them). */
-  rollback(): void {
-    if (this.db.inTransaction) this.db.exec("rollback");
+  /** Checkpoints committed inside a store operation (grant expansion commits its own). */
+  committedElsewhere(count: number): void {
+    this.#issued = count;
+    this.#rows = 0;
+    this.#last = Date.now();
+    this.exactHook?.(count);
   }
 
   get count(): number {
-    return this.#count;
+    return this.#issued;
   }
 }

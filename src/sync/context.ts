@@ -1,10 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Database } from "better-sqlite3";
-import type { C1zWriter } from "../c1z/writer.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { withRetry, type RetryEvent, type RetryPolicy } from "./retry.js";
 import type { TypeFlags } from "./rules.js";
+import type { ListingScheduler } from "./scheduler.js";
+import type { WorkingStore } from "./store.js";
 
 /** A sync failure whose message is fit for a user as is (the CLI prints it on one line). */
 export class SyncError extends Error {
@@ -31,8 +31,10 @@ export interface SyncObserver {
 /** Everything a phase needs. One per sync run. */
 export interface SyncContext {
   api: ConnectorApi;
-  db: Database;
-  writer: C1zWriter;
+  /** The working database (on its own thread); writes are sent in commit order. */
+  store: WorkingStore;
+  /** Runs every listing of the resources, entitlements and grants phases. */
+  scheduler: ListingScheduler;
   syncId: string;
   /** What we send as active_sync_id ("" for connectors older than baton SDK 0.4.3). */
   activeSyncId: string;

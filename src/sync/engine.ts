@@ -1,12 +1,9 @@
-import type { Database } from "better-sqlite3";
-import { createIndexes, deferIndexesOnEmptyTables } from "../c1z/schema.js";
-import { computeSyncStats, parseSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
-import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, newSyncId, UNFINISHED_SYNC_MAX_AGE_MS, syncsToDelete, type SyncRun } from "../c1z/sync-runs.js";
+import { parseSyncStats, type SyncStats } from "../c1z/stats.js";
+import { newSyncId, UNFINISHED_SYNC_MAX_AGE_MS, type SyncRun } from "../c1z/sync-runs.js";
 import { parseC1zTime } from "../c1z/timestamps.js";
-import { C1zWriter } from "../c1z/writer.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { silentLogger, type Logger } from "../log.js";
-import { syncAccess } from "./access-phase.js";
+import { AccessListings } from "./access-phase.js";
 import {
   Checkpointer,
   DEFAULT_CHECKPOINT_POLICY,
@@ -17,11 +14,11 @@ import {
   type SyncToken,
 } from "./checkpoint.js";
 import { describeError, SyncError, timed, type SyncContext, type SyncObserver } from "./context.js";
-import { applyExpansion, loadExpansionGraph } from "./expansion.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
 import { sendsActiveSyncId } from "./rules.js";
-import { dropScratch, openWorkingDb, publishWorkingDb } from "./working-db.js";
+import { ListingScheduler } from "./scheduler.js";
+import { WorkingStore } from "./store.js";
 
 export interface SyncOptions {
   /** The .c1z to write (replaced atomically at the end). */
@@ -38,8 +35,13 @@ export interface SyncOptions {
   /** zstd level for the published file (default 3). */
   compressionLevel?: number;
   observer?: SyncObserver;
-  /** Fault hook for crash tests: called right after checkpoint n is committed. */
+  /**
+   * Fault hook for crash tests: called right after checkpoint n is committed, before anything
+   * else is written (setting it makes every checkpoint wait for its commit).
+   */
   onCheckpoint?: (count: number) => void;
+  /** Keep the working database on its own thread (default true); false runs it on this one. */
+  writerThread?: boolean;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -75,17 +77,26 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   const log = options.log ?? silentLogger;
   const observer = options.observer ?? {};
   const now = () => new Date();
-  const { db, created } = await openWorkingDb(options.target, {
-    create: (fresh) => insertSyncRun(fresh, { syncId: newSyncId(), startedAt: now(), syncToken: JSON.stringify(newToken()) }),
+  let checkpoint: Checkpointer | undefined;
+  const store = await WorkingStore.start({
+    thread: options.writerThread ?? true,
+    onEvent: (event) => {
+      if (event.kind === "checkpoint") observer.checkpoint?.(event.count);
+    },
   });
   let published = false;
   try {
-    const runs = listSyncRuns(db);
+    const { created, runs: initialRuns } = await store.call("open", options.target, {
+      syncId: newSyncId(),
+      startedAtMs: now().getTime(),
+      syncToken: JSON.stringify(newToken()),
+    });
+    let runs = initialRuns;
     let run = resumable(runs);
     if (!run && isPublishPending(runs)) {
       const last = runs[runs.length - 1]!;
       log.info({ syncId: last.syncId }, "previous sync finished but was not published; publishing it");
-      const fileBytes = await publishWorkingDb(db, options.target, { level: options.compressionLevel });
+      const fileBytes = await store.call("publish", options.compressionLevel);
       published = true;
       return result(options.target, last, parseToken(last.syncToken) ?? newToken(), {
         resumed: true,
@@ -99,14 +110,15 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     const resumed = !!run && !created;
     if (!run) {
       const syncId = newSyncId();
-      db.transaction(() => insertSyncRun(db, { syncId, startedAt: now(), syncToken: JSON.stringify(newToken()) }))();
-      run = listSyncRuns(db).find((r) => r.syncId === syncId)!;
+      runs = await store.call("startRun", { syncId, startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()) });
+      run = runs.find((r) => r.syncId === syncId)!;
     }
     const token = parseToken(run.syncToken)!;
+    store.send("useSync", run.syncId);
     if (resumed) log.info({ syncId: run.syncId, phase: token.phase }, "resuming interrupted sync");
     // Into an empty file, build secondary indexes once at the end instead of row by row (baton's
     // bulk-load mode); they are back before grant expansion needs them.
-    else deferIndexesOnEmptyTables(db);
+    else store.send("deferIndexes");
 
     const validation = await withRetry(() => options.api.connector.validate({}, { signal: options.signal }), {
       policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
@@ -115,14 +127,14 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       throw new SyncError(`the connector failed validation: ${describeError(error)}`);
     });
 
-    const checkpoint = new Checkpointer(db, run.syncId, token, { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint }, (n) => {
-      observer.checkpoint?.(n);
-      options.onCheckpoint?.(n);
-    });
+    const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint };
+    const hook = options.onCheckpoint;
+    checkpoint = new Checkpointer(store, token, policy, hook ? (n) => hook(n) : undefined);
+    const scheduler = new ListingScheduler({ concurrency: options.workers ?? 8, signal: options.signal });
     const ctx: SyncContext = {
       api: options.api,
-      db,
-      writer: new C1zWriter(db, run.syncId),
+      store,
+      scheduler,
       syncId: run.syncId,
       activeSyncId: sendsActiveSyncId(validation.sdkVersion) ? run.syncId : "",
       checkpoint,
@@ -134,39 +146,74 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       types: new Map(),
     };
 
-    checkpoint.begin();
+    store.send("begin");
     try {
-      if (token.phase !== "resource-types") loadTypes(ctx);
-      if (token.phase === "resource-types") {
-        observer.phase?.("resource-types", {});
-        await timed(ctx, "list-resource-types", () => syncResourceTypes(ctx));
-      }
-      if (token.phase === "resources") await timed(ctx, "list-resources", () => syncResources(ctx));
-      if (token.phase === "static-entitlements") await timed(ctx, "list-static-entitlements", () => syncStaticEntitlements(ctx));
-      if (token.phase === "entitlements") await timed(ctx, "list-entitlements", () => syncAccess(ctx, "entitlements"));
-      if (token.phase === "grants") await timed(ctx, "list-grants", () => syncAccess(ctx, "grants"));
+      await listEverything(ctx);
       if (token.phase === "expansion") {
-        await timed(ctx, "grant-expansion", () => expand(ctx, options.expandGrants ?? true));
+        await timed(ctx, "grant-expansion", () => expand(ctx, options.expandGrants ?? true, policy));
       }
-    } catch (error) {
-      // Uncommitted rows may not match the token; the last checkpoint does.
-      checkpoint.rollback();
-      throw error;
+      observer.phase?.("finalize", {});
+      // The final token keeps the totals, not the cursors.
+      token.phase = "done";
+      token.queue = undefined;
+      token.expansion = undefined;
+      token.access = undefined;
+      token.typesToken = undefined;
+      token.staticEntitlements = undefined;
+      const stats = await store.call("finalize", { endedAtMs: now().getTime(), keep: options.keepSyncs ?? 2, token });
+      // The sealed sync is a checkpoint too: a crash from here on only re-publishes.
+      hook?.(checkpoint.count + 1);
+      await options.api.connector.cleanup({ activeSyncId: ctx.activeSyncId }).catch((error: unknown) => {
+        log.warn({ err: describeError(error) }, "connector cleanup failed (ignored)");
+      });
+      const fileBytes = await store.call("publish", options.compressionLevel);
+      published = true;
+      observer.phase?.("done", {});
+      return result(options.target, run, token, { resumed, publishedOnly: false, stats, checkpoints: checkpoint.count, started, fileBytes });
+    } finally {
+      scheduler.close();
     }
-
-    observer.phase?.("finalize", {});
-    const stats = finalize(ctx, options.keepSyncs ?? 2, now());
-    // The sealed sync is a checkpoint too: a crash from here on only re-publishes.
-    options.onCheckpoint?.(checkpoint.count + 1);
-    await options.api.connector.cleanup({ activeSyncId: ctx.activeSyncId }).catch((error: unknown) => {
-      log.warn({ err: describeError(error) }, "connector cleanup failed (ignored)");
-    });
-    const fileBytes = await publishWorkingDb(db, options.target, { level: options.compressionLevel });
-    published = true;
-    observer.phase?.("done", {});
-    return result(options.target, run, token, { resumed, publishedOnly: false, stats, checkpoints: checkpoint.count, started, fileBytes });
+  } catch (error) {
+    // The store's own failure is the cause of whatever failed after it.
+    throw store.failure ?? error;
   } finally {
-    if (!published && db.open) db.close();
+    if (!published) {
+      // Uncommitted rows may not match the token; the last checkpoint does.
+      await store.call("rollback").catch(() => undefined);
+      await store.call("close").catch(() => undefined);
+    }
+    await store.shutdown();
+  }
+}
+
+/**
+ * Phases 1–5. Listings overlap — the entitlement and grant listings of a fresh sync start while
+ * resources are still being listed — but writes keep baton's phase order (see access-phase.ts).
+ */
+async function listEverything(ctx: SyncContext): Promise<void> {
+  const { token, observer } = ctx;
+  if (token.phase !== "resource-types") await loadTypes(ctx);
+  if (token.phase === "resource-types") {
+    observer.phase?.("resource-types", {});
+    await timed(ctx, "list-resource-types", () => syncResourceTypes(ctx));
+  }
+  if (token.phase === "done" || token.phase === "finalize" || token.phase === "expansion") return;
+  // Fed while resources are listed — from the start only: resuming mid-phase, rows already
+  // stored come first, so every job is read back once the phase is over.
+  const access = new AccessListings(ctx, { feed: token.phase === "resources" && (token.queue?.done ?? 0) === 0 && !token.queue?.headToken });
+  if (token.phase === "resources") await timed(ctx, "list-resources", () => syncResources(ctx, (resources) => access.place(resources)));
+  await access.finishResources();
+  if (token.phase === "static-entitlements") await timed(ctx, "list-static-entitlements", () => syncStaticEntitlements(ctx));
+  if (token.phase === "entitlements") {
+    await timed(ctx, "list-entitlements", () => access.commitEntitlements());
+    token.phase = "grants";
+    await ctx.checkpoint.flush();
+  }
+  if (token.phase === "grants") {
+    await timed(ctx, "list-grants", () => access.commitGrants());
+    token.phase = "expansion";
+    token.access = undefined;
+    await ctx.checkpoint.flush();
   }
 }
 
@@ -185,72 +232,29 @@ function isPublishPending(runs: readonly SyncRun[]): boolean {
   return !!last && last.endedAt !== null && parseToken(last.syncToken)?.phase === "done";
 }
 
-async function expand(ctx: SyncContext, enabled: boolean): Promise<void> {
-  const { token, checkpoint } = ctx;
-  if (token.needs_expansion && enabled) {
-    createIndexes(ctx.db);
-    const { graph, missingSources } = loadExpansionGraph(ctx);
-    if (missingSources > 0 && !token.expansion) {
-      ctx.observer.warning?.(`grant expansion: ${missingSources} edge(s) name a source entitlement this sync does not have (skipped)`);
+async function expand(ctx: SyncContext, enabled: boolean, policy: CheckpointPolicy): Promise<void> {
+  const { token, store } = ctx;
+  const plan = enabled ? await store.call("startExpansion", token.expansion) : undefined;
+  if (plan?.needed) {
+    if (plan.missingSources > 0 && !token.expansion) {
+      ctx.observer.warning?.(`grant expansion: ${plan.missingSources} edge(s) name a source entitlement this sync does not have (skipped)`);
     }
-    const rounds = graph.rounds();
-    const done = token.expansion ? rounds.slice(0, token.expansion.round).reduce((n, r) => n + r.length, 0) + token.expansion.edge : 0;
-    ctx.observer.phase?.("expansion", { jobs: rounds.reduce((n, r) => n + r.length, 0) - done });
-    await applyExpansion(ctx, rounds, token.expansion ?? { round: 0, edge: 0 }, {
-      afterStep(round, step, written, created) {
-        if (ctx.signal?.aborted) throw ctx.signal.reason ?? new Error("sync cancelled");
-        token.expansion = { round, edge: step + 1 };
-        token.expanded_grants += created;
-        ctx.observer.records?.("expanded", "", created);
-        ctx.observer.jobDone?.("expansion");
-        checkpoint.rows(written);
-        checkpoint.maybe();
-      },
-    });
+    ctx.observer.phase?.("expansion", { jobs: plan.jobs });
+    // The store expands until a checkpoint is due, commits it with the token, and hands back.
+    for (;;) {
+      if (ctx.signal?.aborted) throw ctx.signal.reason ?? new Error("sync cancelled");
+      const run = await store.call("expand", token, policy);
+      token.expansion = run.expansion;
+      token.expanded_grants += run.created;
+      ctx.observer.records?.("expanded", "", run.created);
+      for (let i = 0; i < run.steps; i++) ctx.observer.jobDone?.("expansion");
+      if (run.done) token.phase = "finalize";
+      ctx.checkpoint.committedElsewhere(run.checkpoints);
+      if (run.done) return;
+    }
   }
   token.phase = "finalize";
-  checkpoint.flush();
-}
-
-/** Seals the sync in one transaction: stats, ended_at, retention, scratch tables dropped. */
-function finalize(ctx: SyncContext, keep: number, endedAt: Date): SyncStats {
-  const { db, token } = ctx;
-  let deleted = 0;
-  let stats!: SyncStats;
-  ctx.checkpoint.begin();
-  try {
-    createIndexes(db);
-    dropScratch(db);
-    stats = {
-      ...computeSyncStats(db, ctx.syncId),
-      stepDurationsMs: { ...token.step_durations_ms },
-      connectorCallStats: Object.fromEntries(
-        Object.entries(token.connector_call_stats).map(([k, v]) => [k, { count: v.count, totalMs: v.total_ms, maxMs: v.max_ms, errors: v.errors }]),
-      ),
-    };
-    token.phase = "done";
-    // The final token keeps the totals, not the cursors.
-    token.queue = undefined;
-    token.expansion = undefined;
-    token.resources = undefined;
-    token.typesToken = undefined;
-    token.staticEntitlements = undefined;
-    endSyncRun(db, ctx.syncId, endedAt, JSON.stringify(token), syncStatsJson(stats));
-    for (const id of syncsToDelete(listSyncRuns(db), keep)) {
-      deleteSyncRun(db, id);
-      deleted++;
-    }
-    db.exec("commit");
-  } catch (error) {
-    ctx.checkpoint.rollback();
-    throw error;
-  }
-  if (deleted > 0) vacuum(db);
-  return stats;
-}
-
-function vacuum(db: Database): void {
-  db.exec("vacuum");
+  await ctx.checkpoint.flush();
 }
 
 function emptyStats(): SyncStats {

@@ -1,12 +1,14 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import type { Database, Statement } from "better-sqlite3";
+import { toBinary } from "@bufbuild/protobuf";
 import { annotation } from "../connector/annotations.js";
 import { GrantExpandableSchema, GrantImmutableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
-import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
-import { GrantSchema, GrantSourcesSchema, GrantSources_GrantSourceSchema, type Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import { encodeGrantParts, lengthDelimitedField } from "../c1z/grant-bytes.js";
-import type { C1zWriter } from "../c1z/writer.js";
+import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { GrantSourcesSchema, GrantSources_GrantSourceSchema, type GrantSources } from "../gen/c1/connector/v2/grant_pb.js";
+import { encodeGrantParts, grantPrincipalAndSources, sourcesInfo, withSources } from "../c1z/grant-bytes.js";
+import { deterministicBinary } from "../c1z/proto-bytes.js";
+import type { C1zWriter, ExpandedGrantRow } from "../c1z/writer.js";
 import { SyncError } from "./context.js";
 import { EntitlementGraph, type ExpansionStep } from "./expansion-graph.js";
 
@@ -16,6 +18,10 @@ import { EntitlementGraph, type ExpansionStep } from "./expansion-graph.js";
  * resource types, when filtered) receives the destination entitlement — a new grant with id
  * "<dst>:<principalType>:<principalId>", GrantImmutable{} and sources {src: {is_direct}}, or, when it
  * already holds the destination, src merged into that grant's sources.
+ *
+ * It runs where the database is (the store's thread) and works on stored bytes and columns:
+ * a source grant is never decoded (its principal and sources are read from its bytes), and a
+ * derived grant is assembled from the stored bytes of its entitlement and principal.
  */
 export interface ExpansionStore {
   db: Database;
@@ -23,10 +29,8 @@ export interface ExpansionStore {
   syncId: string;
 }
 
-export interface ExpansionProgress {
-  /** Called after each step with its position, so a checkpoint can record it. */
-  afterStep(round: number, step: number, grantsWritten: number, grantsCreated: number): void;
-}
+/** Called after each step with its position; returning true stops the run there (to checkpoint). */
+export type AfterStep = (round: number, step: number, grantsWritten: number, grantsCreated: number) => boolean | void;
 
 export interface GraphLoad {
   graph: EntitlementGraph;
@@ -76,15 +80,40 @@ export function loadExpansionGraph(store: ExpansionStore): GraphLoad {
   return { graph, missingSources };
 }
 
-/** Runs the plan from (round, step) on; returns how many grants were created or updated. */
-export async function applyExpansion(
-  store: ExpansionStore,
-  rounds: ExpansionStep[][],
-  start: { round: number; edge: number },
-  progress: ExpansionProgress,
-): Promise<{ created: number; updated: number; missingDestinations: number }> {
+export interface ExpansionTotals {
+  created: number;
+  updated: number;
+  missingDestinations: number;
+  /** False when afterStep stopped the run before the end. */
+  done: boolean;
+}
+
+/** The plan of one sync's expansion, loaded once and applied in slices (see StoreCore.expand). */
+export class Expander {
+  #rounds: ExpansionStep[][] = [];
+
+  constructor(private readonly store: ExpansionStore) {}
+
+  load(): { jobs: number; missingSources: number } {
+    const { graph, missingSources } = loadExpansionGraph(this.store);
+    this.#rounds = graph.rounds();
+    return { jobs: this.#rounds.reduce((n, r) => n + r.length, 0), missingSources };
+  }
+
+  /** Steps before `position` (a checkpointed one): already done. */
+  stepsBefore(position: { round: number; edge: number }): number {
+    return this.#rounds.slice(0, position.round).reduce((n, r) => n + r.length, 0) + position.edge;
+  }
+
+  apply(start: { round: number; edge: number }, afterStep: AfterStep): ExpansionTotals {
+    return applyExpansion(this.store, this.#rounds, start, afterStep);
+  }
+}
+
+/** Runs the plan from (round, step) on, until the end or until afterStep asks to stop. */
+export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][], start: { round: number; edge: number }, afterStep: AfterStep): ExpansionTotals {
   const q = new Queries(store.db);
-  const totals = { created: 0, updated: 0, missingDestinations: 0 };
+  const totals: ExpansionTotals = { created: 0, updated: 0, missingDestinations: 0, done: false };
   // Steps of a round are ordered by destination: consecutive steps share what is known about it.
   let destination: DestinationState | undefined;
   for (let r = start.round; r < rounds.length; r++) {
@@ -96,29 +125,40 @@ export async function applyExpansion(
       totals.created += result.created;
       totals.updated += result.updated;
       if (!destination) totals.missingDestinations++;
-      progress.afterStep(r, s, result.created + result.updated, result.created);
-      // Let timers (progress display, signals) run now and then.
-      if (s % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+      const last = r === rounds.length - 1 && s === steps.length - 1;
+      if (afterStep(r, s, result.created + result.updated, result.created) === true && !last) return totals;
     }
   }
+  totals.done = true;
   return totals;
+}
+
+/** A grant on the destination that expansion may merge sources into. */
+interface Holding {
+  /** Its current bytes (stored ones), or how to make them (derived ones). */
+  stored?: Uint8Array;
+  principalBytes?: Uint8Array;
+  row: Omit<ExpandedGrantRow, "data">;
+  sources: GrantSources;
 }
 
 /** A destination entitlement, who holds it, and their grants on it (loaded on demand). */
 interface DestinationState {
   id: string;
-  entitlement: Entitlement;
+  resourceTypeId: string;
+  resourceId: string;
   /** The entitlement as stored: derived grants embed exactly these bytes. */
   entitlementBytes: Uint8Array;
   holders: Set<string>;
-  byPrincipal: Map<string, Grant[]>;
+  byPrincipal: Map<string, Holding[]>;
 }
 
 function loadDestination(store: ExpansionStore, q: Queries, id: string): DestinationState | undefined {
   const row = q.entitlement.get(id, store.syncId) as { data: Buffer } | undefined;
   if (!row) return undefined;
+  const resourceId = fromBinary(EntitlementSchema, row.data).resource?.id;
   const holders = new Set((q.principalsOf.all(id, store.syncId) as Array<{ t: string; r: string }>).map((p) => key(p.t, p.r)));
-  return { id, entitlement: fromBinary(EntitlementSchema, row.data), entitlementBytes: row.data, holders, byPrincipal: new Map() };
+  return { id, resourceTypeId: resourceId?.resourceType ?? "", resourceId: resourceId?.resource ?? "", entitlementBytes: row.data, holders, byPrincipal: new Map() };
 }
 
 class Queries {
@@ -132,9 +172,12 @@ class Queries {
     this.principalsOf = db.prepare(
       `select distinct principal_resource_type_id as t, principal_resource_id as r from v1_grants where entitlement_id = ? and sync_id = ?`,
     );
-    this.grantsOf = db.prepare(`select id, data from v1_grants where entitlement_id = ? and sync_id = ? and id > ? order by id limit 2000`);
+    this.grantsOf = db.prepare(
+      `select id, principal_resource_type_id as t, principal_resource_id as r, data from v1_grants
+       where entitlement_id = ? and sync_id = ? and id > ? order by id limit 2000`,
+    );
     this.grantsOfPrincipal = db.prepare(
-      `select data from v1_grants where entitlement_id = ? and sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ? order by id`,
+      `select external_id, data from v1_grants where entitlement_id = ? and sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ? order by id`,
     );
   }
 }
@@ -142,78 +185,78 @@ class Queries {
 const key = (type: string, id: string) => `${type}\u0000${id}`;
 
 /** baton stamps an empty GrantImmutable on every grant expansion derives. */
-const IMMUTABLE = annotation(GrantImmutableSchema);
-const IMMUTABLE_BYTES = toBinary(AnySchema, IMMUTABLE);
+const IMMUTABLE_BYTES = toBinary(AnySchema, annotation(GrantImmutableSchema));
+
+function sourcesOf(entries: Record<string, boolean>): GrantSources {
+  const sources = create(GrantSourcesSchema, {});
+  for (const [id, isDirect] of Object.entries(entries)) sources.sources[id] = create(GrantSources_GrantSourceSchema, { isDirect });
+  return sources;
+}
 
 function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: DestinationState): { created: number; updated: number } {
   const { syncId, writer } = store;
   if (!q.entitlement.get(step.source, syncId)) return { created: 0, updated: 0 };
-  const destination = dst.entitlement;
   const filter = step.resourceTypeIds.length > 0 ? new Set(step.resourceTypeIds) : undefined;
+  const sourceKey = Buffer.from(step.source, "utf8");
+  // Every grant this step creates has one of two sources fields: encode each once.
+  const createdSources = [false, true].map((isDirect) => deterministicBinary(GrantSourcesSchema, sourcesOf({ [step.source]: isDirect })));
   let created = 0;
   let updated = 0;
   let last = 0;
   for (;;) {
-    const rows = q.grantsOf.all(step.source, syncId, last) as Array<{ id: number; data: Buffer }>;
+    const rows = q.grantsOf.all(step.source, syncId, last) as Array<{ id: number; t: string; r: string; data: Buffer }>;
     if (rows.length === 0) break;
-    const writes: Array<{ grant: Grant; data?: Uint8Array }> = [];
+    const writes: ExpandedGrantRow[] = [];
     for (const row of rows) {
       last = row.id;
-      const sourceGrant = fromBinary(GrantSchema, row.data);
-      const principal = sourceGrant.principal;
-      if (!principal?.id) continue;
-      if (filter && !filter.has(principal.id.resourceType)) continue;
-      const sources = sourceGrant.sources?.sources ?? {};
-      const isDirect = Object.keys(sources).length === 0 || sources[step.source] !== undefined;
+      if (filter && !filter.has(row.t)) continue;
+      const { principal, sources } = grantPrincipalAndSources(row.data);
+      if (!principal) continue;
+      const info = sourcesInfo(sources, sourceKey);
+      const isDirect = info.empty || info.has;
       if (step.shallow && !isDirect) continue;
-      const k = key(principal.id.resourceType, principal.id.resource);
+      const k = key(row.t, row.r);
       let existing = dst.byPrincipal.get(k);
       if (!existing) {
-        existing = dst.holders.has(k)
-          ? (q.grantsOfPrincipal.all(step.destination, syncId, principal.id.resourceType, principal.id.resource) as Array<{ data: Buffer }>).map((g) =>
-              fromBinary(GrantSchema, g.data),
-            )
-          : [];
+        existing = dst.holders.has(k) ? storedHoldings(q, dst, syncId, row.t, row.r) : [];
         dst.byPrincipal.set(k, existing);
       }
       if (existing.length === 0) {
-        const derived = create(GrantSchema, {
-          id: `${destination.id}:${principal.id.resourceType}:${principal.id.resource}`,
-          entitlement: destination,
-          principal,
-          annotations: [IMMUTABLE],
-          sources: { sources: { [step.source]: { isDirect } } },
-        });
-        existing.push(derived);
-        // Encoded from the stored bytes of the destination and of the source grant's principal.
+        const id = `${dst.id}:${row.t}:${row.r}`;
+        const holding: Holding = {
+          principalBytes: principal,
+          row: { resourceTypeId: dst.resourceTypeId, resourceId: dst.resourceId, entitlementId: dst.id, principalTypeId: row.t, principalId: row.r, id },
+          sources: sourcesOf({ [step.source]: isDirect }),
+        };
+        existing.push(holding);
         const data = encodeGrantParts({
           entitlement: dst.entitlementBytes,
-          principal: lengthDelimitedField(row.data, 2)!,
-          id: derived.id,
+          principal,
+          id,
           annotations: [IMMUTABLE_BYTES],
-          sources: derived.sources,
+          sourcesBytes: createdSources[isDirect ? 1 : 0],
         });
-        writes.push({ grant: derived, data });
+        writes.push({ ...holding.row, data });
         created++;
         continue;
       }
-      for (const grant of existing) {
-        const merged = (grant.sources ??= create(GrantSourcesSchema, {}));
+      for (const holding of existing) {
+        const merged = holding.sources.sources;
         let changed = false;
-        if (Object.keys(merged.sources).length === 0) {
-          merged.sources[step.destination] = create(GrantSources_GrantSourceSchema, { isDirect: true });
+        if (Object.keys(merged).length === 0) {
+          merged[step.destination] = create(GrantSources_GrantSourceSchema, { isDirect: true });
           changed = true;
         }
-        const current = merged.sources[step.source];
+        const current = merged[step.source];
         if (!current) {
-          merged.sources[step.source] = create(GrantSources_GrantSourceSchema, { isDirect });
+          merged[step.source] = create(GrantSources_GrantSourceSchema, { isDirect });
           changed = true;
         } else if (isDirect && !current.isDirect) {
           current.isDirect = true;
           changed = true;
         }
         if (changed) {
-          writes.push({ grant });
+          writes.push({ ...holding.row, data: holdingBytes(dst, holding) });
           updated++;
         }
       }
@@ -221,4 +264,25 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
     writer.putExpandedGrants(writes);
   }
   return { created, updated };
+}
+
+/** The destination's stored grants for one principal, with their sources decoded for merging. */
+function storedHoldings(q: Queries, dst: DestinationState, syncId: string, type: string, id: string): Holding[] {
+  const rows = q.grantsOfPrincipal.all(dst.id, syncId, type, id) as Array<{ external_id: string; data: Buffer }>;
+  return rows.map((g) => {
+    const sources = grantPrincipalAndSources(g.data).sources;
+    return {
+      stored: g.data,
+      // Only data is updated on conflict; the other columns of an existing row stay as they are.
+      row: { resourceTypeId: dst.resourceTypeId, resourceId: dst.resourceId, entitlementId: dst.id, principalTypeId: type, principalId: id, id: g.external_id },
+      sources: sources ? fromBinary(GrantSourcesSchema, sources) : create(GrantSourcesSchema, {}),
+    };
+  });
+}
+
+/** The holding's grant with its current sources, encoded as deterministicBinary would. */
+function holdingBytes(dst: DestinationState, holding: Holding): Uint8Array {
+  const sourcesBytes = deterministicBinary(GrantSourcesSchema, holding.sources);
+  if (holding.stored) return withSources(holding.stored, sourcesBytes);
+  return encodeGrantParts({ entitlement: dst.entitlementBytes, principal: holding.principalBytes!, id: holding.row.id, annotations: [IMMUTABLE_BYTES], sourcesBytes });
 }

@@ -19,7 +19,12 @@ export function workingPath(target: string): string {
 
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
 
-export class WorkingDbBusyError extends C1zFormatError {}
+export class WorkingDbBusyError extends C1zFormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkingDbBusyError";
+  }
+}
 
 /** Opens the working database, creating it from `target` (if present) when there is none. */
 export async function openWorkingDb(target: string, options: { create: (db: Database) => void }): Promise<{ db: Database; created: boolean }> {

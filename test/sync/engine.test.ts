@@ -128,8 +128,11 @@ describe("sync engine", () => {
   test("a second sync of the same file while one runs is refused", async () => {
     const org = demoOrg();
     const target = newTarget();
-    const slow = sync(org, { maxLatencyMs: 20 }, { target });
-    await new Promise((r) => setTimeout(r, 30));
+    // The first sync holds the working database from the moment it starts listing.
+    let listing!: () => void;
+    const started = new Promise<void>((resolve) => (listing = resolve));
+    const slow = sync(org, { maxLatencyMs: 300 }, { target, observer: { phase: () => listing() } });
+    await started;
     await expect(sync(org, {}, { target })).rejects.toThrow(/another connector sync is already writing/);
     await slow;
   });

@@ -39,7 +39,7 @@ function store() {
     },
     async expand() {
       const { graph } = loadExpansionGraph({ db, writer, syncId: "S" });
-      return applyExpansion({ db, writer, syncId: "S" }, graph.rounds(), { round: 0, edge: 0 }, { afterStep: () => undefined });
+      return applyExpansion({ db, writer, syncId: "S" }, graph.rounds(), { round: 0, edge: 0 }, () => undefined);
     },
     grants(): Map<string, Grant> {
       const rows = db.prepare(`select data from v1_grants where sync_id = 'S' order by id`).all() as Array<{ data: Buffer }>;

@@ -1,0 +1,292 @@
+import type { Database, Statement } from "better-sqlite3";
+import { createIndexes, deferIndexesOnEmptyTables } from "../c1z/schema.js";
+import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
+import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
+import { C1zWriter } from "../c1z/writer.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
+import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
+import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
+import { Expander } from "./expansion.js";
+import { dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
+
+/** One entry of the resources phase's listing queue (see resources-phase.ts). */
+export interface QueueEntry {
+  resourceTypeId: string;
+  parentType: string;
+  parentId: string;
+}
+
+export interface ResourceRow {
+  id: number;
+  data: Uint8Array;
+}
+
+/** Where each resource of a putResources call landed: its row id, and whether the row already existed (an upsert). */
+export interface PlacedResources {
+  rowIds: number[];
+  updated: boolean[];
+}
+
+export interface ExpansionStart {
+  /** False when no grant of this sync needs expansion: nothing to do. */
+  needed: boolean;
+  jobs: number;
+  missingSources: number;
+}
+
+export interface ExpansionRun {
+  done: boolean;
+  expansion: { round: number; edge: number };
+  /** Grants created since the previous call. */
+  created: number;
+  /** Steps completed since the previous call. */
+  steps: number;
+  /** Checkpoints committed so far (this call ends with one). */
+  checkpoints: number;
+}
+
+export interface FinalizeInput {
+  endedAtMs: number;
+  keep: number;
+  token: SyncToken;
+}
+
+/**
+ * The working database and everything done to it, synchronously, on the thread that owns it
+ * (store-worker.ts; or inline). The sync engine reaches it only through store.ts, as a stream of
+ * operations applied in order: a read sees every write sent before it.
+ *
+ * The write transaction stays open between checkpoints; `checkpoint()` stores the sync token and
+ * commits in one transaction, so the database and its token always agree.
+ */
+export class StoreCore {
+  #db: Database | undefined;
+  #target = "";
+  #writer: C1zWriter | undefined;
+  #syncId = "";
+  #checkpoints = 0;
+  #maxResourceRowId: number | undefined;
+  #statements = new Map<string, Statement>();
+  #expander: Expander | undefined;
+
+  constructor(private readonly emit: (event: StoreEvent) => void = () => undefined) {}
+
+  get db(): Database {
+    if (!this.#db) throw new Error("the working database is not open");
+    return this.#db;
+  }
+
+  get #w(): C1zWriter {
+    if (!this.#writer) throw new Error("no sync selected");
+    return this.#writer;
+  }
+
+  #prepare(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  // --- opening and sync runs ---
+
+  async open(target: string, initialRun: { syncId: string; startedAtMs: number; syncToken: string }): Promise<{ created: boolean; runs: SyncRun[] }> {
+    this.#target = target;
+    const { db, created } = await openWorkingDb(target, {
+      create: (fresh) => insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken }),
+    });
+    this.#db = db;
+    return { created, runs: listSyncRuns(db) };
+  }
+
+  startRun(run: { syncId: string; startedAtMs: number; syncToken: string }): SyncRun[] {
+    this.db.transaction(() => insertSyncRun(this.db, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken }))();
+    return listSyncRuns(this.db);
+  }
+
+  /** Selects the sync every later write belongs to. */
+  useSync(syncId: string): void {
+    this.#syncId = syncId;
+    this.#writer = new C1zWriter(this.db, syncId);
+  }
+
+  /** Into an empty file, secondary indexes are built once at the end (baton's bulk-load mode). */
+  deferIndexes(): boolean {
+    return deferIndexesOnEmptyTables(this.db);
+  }
+
+  begin(): void {
+    if (!this.db.inTransaction) this.db.exec("begin immediate");
+  }
+
+  /** Stores the token and commits everything written since the last checkpoint, atomically. */
+  checkpoint(tokenJson: string): number {
+    this.begin();
+    updateSyncToken(this.db, this.#syncId, tokenJson);
+    this.db.exec("commit");
+    this.#checkpoints++;
+    this.emit({ kind: "checkpoint", count: this.#checkpoints });
+    this.begin();
+    return this.#checkpoints;
+  }
+
+  /** Drops uncommitted writes (after a failure: the last checkpoint describes the database). */
+  rollback(): void {
+    if (this.#db?.open && this.#db.inTransaction) this.#db.exec("rollback");
+  }
+
+  close(): void {
+    if (this.#db?.open) this.#db.close();
+  }
+
+  // --- records ---
+
+  putResourceTypes(list: ResourceType[]): void {
+    this.#w.putResourceTypes(list);
+  }
+
+  putResources(list: Resource[]): void {
+    this.#w.putResources(list);
+  }
+
+  /** putResources, telling where each resource landed (new row, or an upsert of an existing one). */
+  placeResources(list: Resource[]): PlacedResources {
+    this.#maxResourceRowId ??= (this.#prepare(`select coalesce(max(id), 0) as n from v1_resources`).get() as { n: number }).n;
+    const rowIds = this.#w.putResourcesReturningIds(list);
+    const updated = rowIds.map((id) => {
+      if (id > this.#maxResourceRowId!) {
+        this.#maxResourceRowId = id;
+        return false;
+      }
+      return true;
+    });
+    return { rowIds, updated };
+  }
+
+  putEntitlements(list: Entitlement[]): void {
+    this.#w.putEntitlements(list);
+  }
+
+  putGrants(list: Grant[]): void {
+    this.#w.putGrants(list);
+  }
+
+  // --- the resources phase's queue (kept for resume; the engine works from its own copy) ---
+
+  enqueue(entries: QueueEntry[]): void {
+    const insert = this.#prepare(
+      `insert or ignore into ${QUEUE_TABLE} (sync_id, resource_type_id, parent_resource_type_id, parent_resource_id) values (?, ?, ?, ?)`,
+    );
+    for (const e of entries) insert.run(this.#syncId, e.resourceTypeId, e.parentType, e.parentId);
+  }
+
+  /** This sync's queue, in the order it was written. */
+  queue(): QueueEntry[] {
+    const rows = this.#prepare(
+      `select resource_type_id, parent_resource_type_id, parent_resource_id from ${QUEUE_TABLE} where sync_id = ? order by seq`,
+    ).all(this.#syncId) as Array<Record<string, string>>;
+    return rows.map((r) => ({ resourceTypeId: String(r.resource_type_id), parentType: String(r.parent_resource_type_id), parentId: String(r.parent_resource_id) }));
+  }
+
+  // --- reads ---
+
+  resourceTypes(): Uint8Array[] {
+    return (this.#prepare(`select data from v1_resource_types where sync_id = ? order by id`).all(this.#syncId) as Array<{ data: Buffer }>).map((r) => r.data);
+  }
+
+  /** Resource rows after `afterRowId`, in row order. */
+  resources(afterRowId: number, limit: number): ResourceRow[] {
+    return this.#prepare(`select id, data from v1_resources where sync_id = ? and id > ? order by id limit ?`).all(this.#syncId, afterRowId, limit) as ResourceRow[];
+  }
+
+  resourceAt(rowId: number): Uint8Array | undefined {
+    return (this.#prepare(`select data from v1_resources where id = ? and sync_id = ?`).get(rowId, this.#syncId) as { data: Buffer } | undefined)?.data;
+  }
+
+  countResources(afterRowId: number): number {
+    return (this.#prepare(`select count(*) as n from v1_resources where sync_id = ? and id > ?`).get(this.#syncId, afterRowId) as { n: number }).n;
+  }
+
+  resourcesOfType(typeId: string): Uint8Array[] {
+    return (this.#prepare(`select data from v1_resources where sync_id = ? and resource_type_id = ? order by id`).all(this.#syncId, typeId) as Array<{ data: Buffer }>).map(
+      (r) => r.data,
+    );
+  }
+
+  // --- grant expansion ---
+
+  /** Builds the expansion graph (indexes first: expansion reads grants by entitlement); `jobs` counts the steps still to do. */
+  startExpansion(resumeAt?: { round: number; edge: number }): ExpansionStart {
+    const needed = this.#prepare(`select 1 from v1_grants where sync_id = ? and needs_expansion = 1 limit 1`).get(this.#syncId) !== undefined;
+    if (!needed) return { needed, jobs: 0, missingSources: 0 };
+    createIndexes(this.db);
+    this.#expander = new Expander({ db: this.db, writer: this.#w, syncId: this.#syncId });
+    const { jobs, missingSources } = this.#expander.load();
+    return { needed, jobs: jobs - (resumeAt ? this.#expander.stepsBefore(resumeAt) : 0), missingSources };
+  }
+
+  /**
+   * Expands from the token's position until the checkpoint policy says commit (the commit is part
+   * of the call) or the plan is done. The caller calls again until `done`.
+   */
+  expand(engineToken: SyncToken, policy: CheckpointPolicy): ExpansionRun {
+    const expander = this.#expander;
+    if (!expander) throw new Error("startExpansion was not called");
+    // The token committed with the slice; the engine applies the same progress to its own.
+    const token: SyncToken = { ...engineToken };
+    const started = Date.now();
+    let rows = 0;
+    let created = 0;
+    let steps = 0;
+    const position = token.expansion ?? { round: 0, edge: 0 };
+    const end = expander.apply(position, (round, step, written, made) => {
+      token.expansion = { round, edge: step + 1 };
+      token.expanded_grants += made;
+      rows += written;
+      created += made;
+      steps++;
+      return rows >= policy.maxRows || Date.now() - started >= policy.intervalMs;
+    });
+    // The last slice also moves the token on, so a resumed sync never repeats an empty slice.
+    if (end.done) token.phase = "finalize";
+    const checkpoints = this.checkpoint(JSON.stringify(token));
+    return { done: end.done, expansion: token.expansion ?? position, created, steps, checkpoints };
+  }
+
+  // --- sealing and publishing ---
+
+  /** Seals the sync in one transaction: indexes, stats, ended_at, retention, scratch tables dropped. */
+  finalize(input: FinalizeInput): SyncStats {
+    const db = this.db;
+    const { token } = input;
+    this.begin();
+    createIndexes(db);
+    dropScratch(db);
+    const stats: SyncStats = {
+      ...computeSyncStats(db, this.#syncId),
+      stepDurationsMs: { ...token.step_durations_ms },
+      connectorCallStats: Object.fromEntries(
+        Object.entries(token.connector_call_stats).map(([k, v]) => [k, { count: v.count, totalMs: v.total_ms, maxMs: v.max_ms, errors: v.errors }]),
+      ),
+    };
+    endSyncRun(db, this.#syncId, new Date(input.endedAtMs), JSON.stringify(token), syncStatsJson(stats));
+    let deleted = 0;
+    for (const id of syncsToDelete(listSyncRuns(db), input.keep)) {
+      deleteSyncRun(db, id);
+      deleted++;
+    }
+    db.exec("commit");
+    if (deleted > 0) db.exec("vacuum");
+    return stats;
+  }
+
+  /** Compresses the database into the target, atomically; the working files go. Returns its size. */
+  async publish(level: number | undefined): Promise<number> {
+    this.#statements.clear();
+    this.#expander = undefined;
+    return publishWorkingDb(this.db, this.#target, { level });
+  }
+}
+
+/** What the store reports on its own (not in reply to a call). */
+export type StoreEvent = { kind: "checkpoint"; count: number } | { kind: "processed"; seq: number };

@@ -1,0 +1,77 @@
+import { C1zFormatError } from "../c1z/container.js";
+import { SyncError } from "./context.js";
+import { MaxDepthExceededError } from "./expansion-graph.js";
+import type { StoreCore, StoreEvent } from "./store-core.js";
+import { WorkingDbBusyError } from "./working-db.js";
+
+/**
+ * The messages between the sync engine (store.ts) and the thread that owns the working database
+ * (store-worker.ts). Operations are StoreCore's methods, applied strictly in the order sent.
+ */
+
+/** StoreCore's operations, by name. */
+export type StoreOps = {
+  [K in keyof StoreCore as StoreCore[K] extends (...args: never[]) => unknown ? K : never]: StoreCore[K] extends (...args: infer A) => infer R
+    ? (...args: A) => R
+    : never;
+};
+export type StoreOp = keyof StoreOps;
+
+export interface OpMessage {
+  seq: number;
+  op: StoreOp;
+  args: unknown[];
+  /** The sender waits for a reply (a call); otherwise the result is dropped (a send). */
+  reply: boolean;
+}
+
+export type WorkerMessage =
+  | { kind: "reply"; seq: number; ok: true; value: unknown }
+  | { kind: "reply"; seq: number; ok: false; error: SerializedError }
+  /** Every operation up to `seq` has been applied (for flow control). */
+  | { kind: "processed"; seq: number }
+  /** An operation that nobody waits for failed: the store refuses everything but rollback and close from now on. */
+  | { kind: "failed"; error: SerializedError }
+  | { kind: "event"; event: StoreEvent };
+
+/** Operations a failed store still performs: the way out. */
+export const AFTER_FAILURE: ReadonlySet<StoreOp> = new Set<StoreOp>(["rollback", "close"]);
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  rounds?: number;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error) };
+  const { code, rounds } = error as { code?: unknown; rounds?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    code: typeof code === "string" ? code : undefined,
+    rounds: typeof rounds === "number" ? rounds : undefined,
+  };
+}
+
+/** Errors whose class callers test for (instanceof) come back as that class. */
+const CLASSES: Record<string, { prototype: Error }> = {
+  SyncError,
+  C1zFormatError,
+  MaxDepthExceededError,
+  WorkingDbBusyError,
+};
+
+export function reviveError(error: SerializedError): Error {
+  const proto = CLASSES[error.name]?.prototype ?? Error.prototype;
+  const revived = Object.create(proto) as Error & { code?: string; rounds?: number };
+  Object.defineProperty(revived, "message", { value: error.message, writable: true, configurable: true });
+  Object.defineProperty(revived, "name", { value: error.name, writable: true, configurable: true });
+  Object.defineProperty(revived, "stack", { value: error.stack, writable: true, configurable: true });
+  if (error.code !== undefined) revived.code = error.code;
+  if (error.rounds !== undefined) revived.rounds = error.rounds;
+  return revived;
+}

@@ -1,0 +1,52 @@
+/**
+ * The thread that owns a sync's working database (started by store.ts): it applies the engine's
+ * operations in order — inserts, checkpoints, grant expansion, sealing, compression — while the
+ * main thread keeps talking to the connector. That puts SQLite and zstd on the second core.
+ */
+import { parentPort, type MessagePort } from "node:worker_threads";
+import { StoreCore } from "./store-core.js";
+import { AFTER_FAILURE, serializeError, type OpMessage, type WorkerMessage } from "./store-protocol.js";
+
+function serveStore(port: MessagePort): void {
+  const post = (message: WorkerMessage) => port.postMessage(message);
+  const core = new StoreCore((event) => post({ kind: "event", event }));
+  const inbox: OpMessage[] = [];
+  let running = false;
+  let failure: unknown;
+
+  async function apply(message: OpMessage): Promise<void> {
+    try {
+      if (failure !== undefined && !AFTER_FAILURE.has(message.op)) throw failure;
+      const method = core[message.op] as (...args: unknown[]) => unknown;
+      const value = await method.apply(core, message.args);
+      if (message.reply) post({ kind: "reply", seq: message.seq, ok: true, value });
+    } catch (error) {
+      if (failure === undefined) {
+        failure = error;
+        // Nobody may be waiting for this operation: say so at once, so the engine stops sending.
+        if (!message.reply) post({ kind: "failed", error: serializeError(error) });
+      }
+      if (message.reply) post({ kind: "reply", seq: message.seq, ok: false, error: serializeError(error) });
+    }
+  }
+
+  async function drain(): Promise<void> {
+    running = true;
+    let last = 0;
+    while (inbox.length > 0) {
+      const message = inbox.shift()!;
+      await apply(message);
+      last = message.seq;
+      // Tell the engine how far we are whenever we have caught up with what was delivered.
+      if (inbox.length === 0) post({ kind: "processed", seq: last });
+    }
+    running = false;
+  }
+
+  port.on("message", (message: OpMessage) => {
+    inbox.push(message);
+    if (!running) void drain();
+  });
+}
+
+if (parentPort) serveStore(parentPort);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createAwsClients, type AwsClients } from "../aws/clients.js";
 import type { ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -44,6 +45,8 @@ export function createConnector(config: ConnectorConfig, options: ConnectorOptio
   const syncers = createResourceSyncers({ aws, config, cache, log, problems });
   // Aborted on close: account-assignment operations outlive the request that started them until then.
   const shutdown = new AbortController();
+  // Every assignment operation in progress (and each AWS call it makes) listens to it: many listeners by design.
+  setMaxListeners(0, shutdown.signal);
   const provisioning = createProvisioning({ aws, config, log, shutdown: shutdown.signal });
   const stopExpiryScheduler =
     options.runExpiryScheduler && config.provisioning.enabled ? provisioning.startExpiryScheduler() : undefined;

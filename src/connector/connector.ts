@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
@@ -120,6 +121,9 @@ export function createConnectorServices(deps: ConnectorDeps) {
   /** Wraps a handler so every failure leaves as a proper gRPC status (see errors.ts). */
   function guarded<Req, Res>(rpc: string, handler: (req: Req, ctx: HandlerContext) => Promise<Res>) {
     return async (req: Req, ctx: HandlerContext): Promise<Res> => {
+      // Every AWS request made for this call listens to its signal — up to maxConcurrency at once —
+      // so more than Node's default of 10 listeners is by design, not a leak worth a warning.
+      setMaxListeners(0, ctx.signal);
       try {
         return await handler(req, ctx);
       } catch (error) {

@@ -18,7 +18,8 @@ import { isOpenPath } from "./auth.js";
  *  - authentication before the request body is even read (health excepted, see auth.ts);
  *  - per-request context values (who is calling);
  *  - an undecodable request message answered InvalidArgument, not connect's Internal: bad input
- *    from a client is not a server fault (gRPC and Connect unary; gRPC-Web keeps connect's code).
+ *    from a client is not a server fault (gRPC and Connect unary; gRPC-Web keeps connect's code);
+ *  - grpc-message in the spec's minimal percent-encoding (gRPC and gRPC-Web), see encodeGrpcMessage.
  */
 export interface NodeHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -52,7 +53,7 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
     }
     const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues?.(req));
     handler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(clientFaultAsInvalidArgument(uRes), res))
+      .then((uRes) => universalResponseToNodeResponse(fixGrpcWebTrailer(clientFaultAsInvalidArgument(uRes)), res))
       .catch((error: unknown) => {
         if (ConnectError.from(error).code !== Code.Aborted) options.onWriteError?.(path, error);
       });
@@ -79,7 +80,7 @@ function refuse(req: Http2ServerRequest, res: Http2ServerResponse, code: Code, m
           ":status": 200,
           "content-type": contentType.startsWith("application/grpc-web") ? contentType.split(";")[0] : "application/grpc",
           "grpc-status": String(code),
-          "grpc-message": encodeURIComponent(message),
+          "grpc-message": encodeGrpcMessage(message),
         },
         { endStream: true },
       );
@@ -97,7 +98,7 @@ const isClientFault = (message: string | undefined) => CLIENT_FAULTS.some((prefi
 function clientFaultAsInvalidArgument(uRes: UniversalServerResponse): UniversalServerResponse {
   const body = uRes.body;
   if (!body || !(Symbol.asyncIterator in body)) return uRes;
-  if (uRes.trailer) return { ...uRes, body: fixTrailerAfter(body, uRes.trailer) };
+  if (uRes.trailer) return { ...uRes, body: fixTrailerAfter(body, uRes.header, uRes.trailer) };
   if (uRes.status === codeToHttpStatus(Code.Internal) && uRes.header?.get("content-type") === "application/json") {
     const fixed = { ...uRes };
     fixed.body = fixConnectError(body, fixed);
@@ -106,8 +107,12 @@ function clientFaultAsInvalidArgument(uRes: UniversalServerResponse): UniversalS
   return uRes;
 }
 
-/** gRPC: the status is a trailer, written once the body has been consumed, so it can still be corrected here. */
-async function* fixTrailerAfter(body: AsyncIterable<Uint8Array>, trailer: Headers): AsyncIterable<Uint8Array> {
+/**
+ * gRPC: the status is a trailer, written once the body has been consumed, so it can still be corrected
+ * here. The headers are written after the first body chunk: a status there ("trailers-only") too.
+ */
+async function* fixTrailerAfter(body: AsyncIterable<Uint8Array>, header: Headers | undefined, trailer: Headers): AsyncIterable<Uint8Array> {
+  if (header) reencodeGrpcMessage(header);
   try {
     yield* body;
   } finally {
@@ -115,6 +120,7 @@ async function* fixTrailerAfter(body: AsyncIterable<Uint8Array>, trailer: Header
     if (trailer.get("grpc-status") === String(Code.Internal) && isClientFault(message)) {
       trailer.set("grpc-status", String(Code.InvalidArgument));
     }
+    reencodeGrpcMessage(trailer);
   }
 }
 
@@ -137,4 +143,76 @@ async function* fixConnectError(body: AsyncIterable<Uint8Array>, uRes: Universal
     return;
   }
   yield bytes;
+}
+
+/**
+ * grpc-message as PROTOCOL-HTTP2.md ("Status-Message") asks: the UTF-8 bytes, percent-encoding only
+ * those outside printable ASCII (0x20–0x7E) and '%' itself. connect uses encodeURIComponent, which
+ * also escapes ':', '/', '?', … and grpc-js (decodeURI) then shows callers "resource type %3Auser".
+ */
+function encodeGrpcMessage(message: string): string {
+  let encoded = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return encoded;
+}
+
+/** Rewrites connect's encodeURIComponent form of grpc-message, if present, in the minimal encoding. */
+function reencodeGrpcMessage(headers: Headers): void {
+  const value = headers.get("grpc-message");
+  if (value !== null) headers.set("grpc-message", reencoded(value));
+}
+
+function reencoded(value: string): string {
+  try {
+    return encodeGrpcMessage(decodeURIComponent(value));
+  } catch {
+    return value; // not percent-encoding we understand: send it as connect wrote it
+  }
+}
+
+/** gRPC-Web with binary framing (connect answers "application/grpc-web+proto" or "+json", never base64 text). */
+const GRPC_WEB_BINARY = /^application\/grpc-web(\+|;|$)/i;
+const GRPC_WEB_TRAILER_FLAG = 0x80;
+const ENVELOPE_COMPRESSED_FLAG = 0x01;
+
+/**
+ * gRPC-Web: the status travels in the body, as the last envelope (flag 0x80) holding
+ * "name: value\r\n" lines. Envelopes pass through as they complete; the trailer one is rewritten.
+ * A compressed trailer envelope is left as is: the server accepts no response compression.
+ */
+function fixGrpcWebTrailer(uRes: UniversalServerResponse): UniversalServerResponse {
+  const body = uRes.body;
+  if (!body || !(Symbol.asyncIterator in body) || !GRPC_WEB_BINARY.test(uRes.header?.get("content-type") ?? "")) return uRes;
+  return { ...uRes, body: rewriteTrailerEnvelope(body) };
+}
+
+async function* rewriteTrailerEnvelope(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of body) {
+    pending = pending.byteLength === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([pending, chunk]);
+    while (pending.byteLength >= 5 && pending.byteLength >= 5 + pending.readUInt32BE(1)) {
+      const end = 5 + pending.readUInt32BE(1);
+      const envelope = pending.subarray(0, end);
+      pending = pending.subarray(end);
+      const flags = envelope[0]!;
+      yield flags & GRPC_WEB_TRAILER_FLAG && !(flags & ENVELOPE_COMPRESSED_FLAG) ? reencodeTrailerEnvelope(envelope) : envelope;
+    }
+  }
+  if (pending.byteLength > 0) yield pending;
+}
+
+function reencodeTrailerEnvelope(envelope: Buffer): Buffer {
+  const fields = envelope.subarray(5).toString("utf8").split("\r\n");
+  const rewritten = fields.map((field) => {
+    const colon = field.indexOf(":");
+    if (colon <= 0 || field.slice(0, colon).trim().toLowerCase() !== "grpc-message") return field;
+    return `grpc-message: ${reencoded(field.slice(colon + 1).trim())}`;
+  });
+  const data = Buffer.from(rewritten.join("\r\n"), "utf8");
+  const header = Buffer.alloc(5);
+  header[0] = envelope[0]!;
+  header.writeUInt32BE(data.byteLength, 1);
+  return Buffer.concat([header, data]);
 }

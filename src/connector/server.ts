@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createServer, createSecureServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { createContextValues } from "@connectrpc/connect";
@@ -44,6 +45,9 @@ export async function startConnectorServer(services: ConnectorServices, options:
   const requested = parseListenAddress(options.listen);
   const health = new HealthState(SERVED_SERVICE_NAMES);
   const stopping = new AbortController();
+  // Every call in flight listens to this one signal (and stops listening when it ends): as many
+  // listeners as concurrent calls is the design, not a leak, so Node's warning past 10 is noise.
+  setMaxListeners(0, stopping.signal);
 
   const handler = createNodeHandler({
     routes: connectorRoutes(services, health),

@@ -2,14 +2,13 @@
  * The AWS the benchmarks run against: per-call latency and per-service quotas, one table for the
  * simulator (what AWS enforces) and for the bound (what the fastest possible run could do).
  *
- * Quotas: SSO Admin's 20 TPS (collective, across its APIs) is published; the other services'
- * rates are not, so the benchmark uses the connector's own defaults (DEFAULT_REQUESTS_PER_SECOND,
- * what it paces itself to out of the box) and sets the simulator's buckets to the same values.
- * Where the simulator's aws-like preset assumes a different figure, `quotaDisagreements()` says so
- * and RESULTS.md prints it.
+ * Quotas: src/aws/quotas.ts is the one table the connector's default pacing and the simulator's
+ * aws-like preset are both built from; the benchmark uses it as is, so the bound is a rate the
+ * connector is configured to reach.
  */
-import { AWS_SERVICES, DEFAULT_REQUESTS_PER_SECOND, type AwsServiceId } from "../../src/config/config.js";
-import { awsLikeKnobs, DEFAULT_QUOTAS, type KnobPatch, type ServiceName } from "../../src/simulator/index.js";
+import { AWS_QUOTAS_PER_SECOND } from "../../src/aws/quotas.js";
+import { AWS_SERVICES, type AwsServiceId } from "../../src/config/config.js";
+import { awsLikeKnobs, type KnobPatch, type ServiceName } from "../../src/simulator/index.js";
 
 /** Connector service id → simulator service name (only SSO Admin differs: "sso" vs "sso-admin"). */
 export const SIM_SERVICE: Record<AwsServiceId, ServiceName> = {
@@ -23,7 +22,7 @@ export const SIM_SERVICE: Record<AwsServiceId, ServiceName> = {
 /** Requests per second per service, keyed by the connector's service ids. */
 export type Quotas = Record<AwsServiceId, number>;
 
-export const BENCH_QUOTAS: Quotas = { ...DEFAULT_REQUESTS_PER_SECOND };
+export const BENCH_QUOTAS: Quotas = { ...AWS_QUOTAS_PER_SECOND };
 
 /** AWS-like latency: the simulator's aws-like preset (30 ms + U(0, 50 ms) per call). */
 export const BENCH_LATENCY = { ...awsLikeKnobs().latency, perService: {} };
@@ -32,21 +31,6 @@ export const BENCH_LATENCY = { ...awsLikeKnobs().latency, perService: {} };
 export function benchKnobs(extra: KnobPatch = {}): KnobPatch {
   const services = Object.fromEntries(AWS_SERVICES.map((s) => [SIM_SERVICE[s], { rate: BENCH_QUOTAS[s], burst: BENCH_QUOTAS[s] }]));
   return { latency: { fixedMs: BENCH_LATENCY.fixedMs, jitterMs: BENCH_LATENCY.jitterMs }, quotas: { enabled: true, services }, ...extra };
-}
-
-export interface QuotaDisagreement {
-  service: AwsServiceId;
-  connectorDefault: number;
-  simulatorAwsLike: number;
-}
-
-/** Services whose connector default differs from the simulator's aws-like quota. */
-export function quotaDisagreements(): QuotaDisagreement[] {
-  return AWS_SERVICES.filter((s) => DEFAULT_REQUESTS_PER_SECOND[s] !== DEFAULT_QUOTAS[SIM_SERVICE[s]].rate).map((s) => ({
-    service: s,
-    connectorDefault: DEFAULT_REQUESTS_PER_SECOND[s],
-    simulatorAwsLike: DEFAULT_QUOTAS[SIM_SERVICE[s]].rate,
-  }));
 }
 
 export interface ServiceBound {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AWS_SERVICES } from "../../src/config/config.js";
-import { BENCH_LATENCY, BENCH_QUOTAS, quotaDisagreements } from "./aws-quotas.js";
+import { BENCH_LATENCY, BENCH_QUOTAS } from "./aws-quotas.js";
 import { renderMachine, renderScenario, renderTable } from "./markdown.js";
 import { verdict, type ScenarioResult } from "./result.js";
 import { wallVsBoundChart, type WallVsBound } from "./svg-chart.js";
@@ -40,23 +40,14 @@ export function readScenarioResults(paths: ReportPaths, order: readonly string[]
 }
 
 function awsModelSection(): string {
-  const disagreements = quotaDisagreements();
-  const lines = [
+  return [
     "## The AWS the benchmarks run against",
-    `The local simulator with latency ${BENCH_LATENCY.fixedMs} ms + U(0, ${BENCH_LATENCY.jitterMs} ms) per call and one token bucket per service (burst = one second's worth). SSO Admin's collective 20 TPS and its 10 outstanding account-assignment operations are AWS's published quotas; AWS publishes no rates for the others, so the benchmark uses the connector's defaults (\`DEFAULT_REQUESTS_PER_SECOND\`, src/config/config.ts) for both the simulator and the bound.`,
+    `The local simulator with latency ${BENCH_LATENCY.fixedMs} ms + U(0, ${BENCH_LATENCY.jitterMs} ms) per call and one token bucket per service (burst = one second's worth). SSO Admin's collective 20 TPS and its 10 outstanding account-assignment operations are AWS's published quotas; AWS publishes no rates for the others. The connector's default pacing, the simulator's aws-like preset and the bound all use the one table in src/aws/quotas.ts.`,
     renderTable({
       columns: AWS_SERVICES.map((s) => (s === "sso" ? "sso (SSO Admin)" : s)),
       rows: [AWS_SERVICES.map((s) => `${BENCH_QUOTAS[s]} req/s`)],
     }),
-  ];
-  if (disagreements.length > 0) {
-    lines.push(
-      `**Disagreement:** the simulator's \`aws-like\` preset (DEFAULT_QUOTAS, src/simulator/knobs.ts) assumes ${disagreements
-        .map((d) => `${d.service} ${d.simulatorAwsLike} req/s`)
-        .join(", ")}, where the connector's defaults are ${disagreements.map((d) => `${d.service} ${d.connectorDefault} req/s`).join(", ")}. The benchmark sets the simulator to the connector's values (so the bound is one the connector can reach as configured); the two tables should be made to agree.`,
-    );
-  }
-  return lines.join("\n\n");
+  ].join("\n\n");
 }
 
 function summarySection(results: ScenarioResult[]): string {

@@ -85,6 +85,12 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     },
   });
   let published = false;
+  // Validate (AWS round trips) while the store's thread starts and opens the database.
+  const validating = withRetry(() => options.api.connector.validate({}, { signal: options.signal }), {
+    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    signal: options.signal,
+  });
+  validating.catch(() => undefined); // awaited below, unless the sync ends before it matters
   try {
     const { created, runs: initialRuns } = await store.call("open", options.target, {
       syncId: newSyncId(),
@@ -120,10 +126,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     // bulk-load mode); they are back before grant expansion needs them.
     else store.send("deferIndexes");
 
-    const validation = await withRetry(() => options.api.connector.validate({}, { signal: options.signal }), {
-      policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
-      signal: options.signal,
-    }).catch((error: unknown) => {
+    const validation = await validating.catch((error: unknown) => {
       throw new SyncError(`the connector failed validation: ${describeError(error)}`);
     });
 

@@ -1,7 +1,6 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import type { Database, Statement } from "better-sqlite3";
-import { toBinary } from "@bufbuild/protobuf";
 import { annotation } from "../connector/annotations.js";
 import { GrantExpandableSchema, GrantImmutableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";

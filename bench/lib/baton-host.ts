@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
+import { stringField1, typeNameOf, type WireAny } from "../../test/connector/support/wire-any.js";
 
 const PROTO_ROOT = fileURLToPath(new URL("../../proto", import.meta.url));
 const definition = protoLoader.loadSync(["c1/connector/v2/resource.proto", "c1/connector/v2/grant.proto"], {
@@ -18,10 +19,6 @@ const definition = protoLoader.loadSync(["c1/connector/v2/resource.proto", "c1/c
 // proto-loader's package definitions are untyped by nature.
 const v2 = (grpc.loadPackageDefinition(definition) as any).c1.connector.v2;
 
-export interface WireAny {
-  type_url: string;
-  value: Buffer;
-}
 export interface WireResourceId {
   resource_type: string;
   resource: string;
@@ -41,23 +38,9 @@ interface ListReply<T> {
   next_page_token: string;
 }
 
-export const typeNameOf = (any: WireAny): string => any.type_url.slice(any.type_url.lastIndexOf("/") + 1);
-
 /** c1.connector.v2.ChildResourceType{resource_type_id = 1}, decoded by hand. */
 export function childResourceTypeId(any: WireAny): string | undefined {
-  if (typeNameOf(any) !== "c1.connector.v2.ChildResourceType") return undefined;
-  const bytes = any.value;
-  if (bytes[0] !== 0x0a) return undefined;
-  let length = 0;
-  let shift = 0;
-  let i = 1;
-  for (;;) {
-    const b = bytes[i++]!;
-    length |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  return bytes.subarray(i, i + length).toString("utf8");
+  return typeNameOf(any) === "c1.connector.v2.ChildResourceType" ? stringField1(any.value) : undefined;
 }
 
 export class BatonHost {

@@ -1,23 +1,6 @@
-import { createRegistry, toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import { file_c1_connector_v2_annotation_grant } from "../gen/c1/connector/v2/annotation_grant_pb.js";
-import { file_c1_connector_v2_annotation_ratelimit } from "../gen/c1/connector/v2/annotation_ratelimit_pb.js";
-import { file_c1_connector_v2_annotation_request } from "../gen/c1/connector/v2/annotation_request_pb.js";
-import { file_c1_connector_v2_annotation_resource_tree } from "../gen/c1/connector/v2/annotation_resource_tree_pb.js";
-import { file_c1_connector_v2_annotation_trait } from "../gen/c1/connector/v2/annotation_trait_pb.js";
-import { file_c1_connector_v2_annotation_v1_identifier } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
-import { file_c1_connector_v2_grant } from "../gen/c1/connector/v2/grant_pb.js";
-
-/** Every annotation type we know, so Any values print as JSON objects. */
-const registry = createRegistry(
-  file_c1_connector_v2_annotation_grant,
-  file_c1_connector_v2_annotation_ratelimit,
-  file_c1_connector_v2_annotation_request,
-  file_c1_connector_v2_annotation_resource_tree,
-  file_c1_connector_v2_annotation_trait,
-  file_c1_connector_v2_annotation_v1_identifier,
-  file_c1_connector_v2_grant,
-);
+import { protoRegistry as registry } from "../connector/proto-files.js";
 
 /**
  * Proto JSON of a c1z record. Annotations of types we do not know (other connectors' files) are

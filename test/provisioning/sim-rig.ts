@@ -17,6 +17,7 @@ import { startConnectorServer, type RunningServer } from "../../src/connector/se
 import { GrantLifetimeSchema } from "../../src/gen/awsaccess/v1/grant_lifetime_pb.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { startSimulator, type Simulator, type SimulatorOptions, type SimModel } from "../../src/simulator/index.js";
+import { stringField1, typeNameOf, type WireAny } from "../connector/support/wire-any.js";
 
 const PROTO_ROOT = fileURLToPath(new URL("../../proto", import.meta.url));
 const definition = protoLoader.loadSync(["c1/connector/v2/grant.proto", "c1/connector/v2/annotation_grant.proto", "c1/connector/v2/annotation_request.proto"], {
@@ -28,10 +29,6 @@ const definition = protoLoader.loadSync(["c1/connector/v2/grant.proto", "c1/conn
 });
 const GrantManagerService = (grpc.loadPackageDefinition(definition) as any).c1.connector.v2.GrantManagerService as typeof grpc.Client;
 
-export interface WireAny {
-  type_url: string;
-  value: Buffer;
-}
 export interface WireResource {
   id: { resource_type: string; resource: string };
 }
@@ -78,24 +75,14 @@ export class GrantManagerClient {
   }
 }
 
-export const typeName = (any: WireAny) => any.type_url.slice(any.type_url.lastIndexOf("/") + 1);
-export const hasType = (annotations: WireAny[], name: string) => annotations.some((a) => typeName(a) === name);
+export const hasType = (annotations: WireAny[], name: string) => annotations.some((a) => typeNameOf(a) === name);
 export const requestIds = (annotations: WireAny[]) =>
-  annotations.filter((a) => typeName(a) === "c1.connector.v2.RequestId").map((a) => decodeRequestId(a.value));
+  annotations.filter((a) => typeNameOf(a) === "c1.connector.v2.RequestId").map((a) => decodeRequestId(a.value));
 
-/** c1.connector.v2.RequestId{request_id = 1}: decoded by hand, independently of our generated code. */
 function decodeRequestId(bytes: Buffer): string {
-  if (bytes[0] !== 0x0a) throw new Error("unexpected RequestId encoding");
-  let length = 0;
-  let shift = 0;
-  let i = 1;
-  for (;;) {
-    const b = bytes[i++]!;
-    length |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  return bytes.subarray(i, i + length).toString("utf8");
+  const id = stringField1(bytes);
+  if (id === undefined) throw new Error("unexpected RequestId encoding");
+  return id;
 }
 
 export function lifetimeAnnotation(durationMs: number): WireAny {
@@ -104,7 +91,7 @@ export function lifetimeAnnotation(durationMs: number): WireAny {
 }
 
 export function unpack<Desc extends DescMessage>(annotations: WireAny[], schema: Desc): MessageShape<Desc> | undefined {
-  const any = annotations.find((a) => typeName(a) === schema.typeName);
+  const any = annotations.find((a) => typeNameOf(a) === schema.typeName);
   return any ? fromBinary(schema, any.value) : undefined;
 }
 

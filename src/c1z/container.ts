@@ -1,6 +1,7 @@
 import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 
 // zstd-napi is CommonJS with a native module behind it: load it as such.
@@ -19,6 +20,7 @@ export const C1Z_V3_MAGIC = Buffer.from("C1Z3\0", "latin1");
 export const MAX_WINDOW_BYTES = 128 * 1024 * 1024;
 const WINDOW_LOG_MAX = 27;
 const CHUNK = 1 << 20;
+const MAX_WORKERS = 4;
 
 /** A file that is not a readable c1z v1: the message is one line, fit for a user. */
 export class C1zFormatError extends Error {
@@ -43,6 +45,9 @@ export async function writeC1z(dbPath: string, outPath: string, options: Compres
     cctx.setParameter(zstd.CParameter.compressionLevel, options.level ?? 3);
     cctx.setParameter(zstd.CParameter.checksumFlag, 1);
     cctx.setParameter(zstd.CParameter.contentSizeFlag, 1);
+    // Still one frame, and the same bytes for any number of workers; nothing else runs while a
+    // sync publishes, so the compression gets every core.
+    cctx.setParameter(zstd.CParameter.nbWorkers, Math.min(availableParallelism(), MAX_WORKERS));
     cctx.setPledgedSrcSize(size);
     await output.write(C1Z_V1_MAGIC);
     let written = C1Z_V1_MAGIC.length;

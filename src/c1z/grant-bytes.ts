@@ -1,6 +1,6 @@
 import { create, isFieldSet, toBinary } from "@bufbuild/protobuf";
-import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
-import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema, GrantSourcesSchema, type Grant, type GrantSources } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { deterministicBinary } from "./proto-bytes.js";
@@ -59,12 +59,12 @@ export class GrantEncoder {
     // Rare shapes take the general path: a missing entitlement/principal, unknown fields.
     if (!grant.entitlement || !grant.principal || grant.$unknown?.length) return deterministicBinary(GrantSchema, grant);
     const principal = grant.principal;
-    const entitlement = this.#cached(grant.entitlement, () => deterministicBinary(EntitlementSchema, grant.entitlement as Entitlement));
-    const annotations = grant.annotations.map((a) => this.#cached(a, () => toBinary(AnySchema, a as Any)));
+    const entitlement = this.#bytes.get(grant.entitlement) ?? this.#keep(grant.entitlement, deterministicBinary(EntitlementSchema, grant.entitlement));
+    const annotations = grant.annotations.length === 0 ? NONE : grant.annotations.map((a) => this.#bytes.get(a) ?? this.#keep(a, toBinary(AnySchema, a)));
     if (!isIdOnly(principal) || grant.sources) {
       return encodeGrantParts({
         entitlement,
-        principal: isIdOnly(principal) ? idOnlyResourceBytes(principal.id!) : this.#cached(principal, () => deterministicBinary(ResourceSchema, principal)),
+        principal: isIdOnly(principal) ? idOnlyResourceBytes(principal.id!) : (this.#bytes.get(principal) ?? this.#keep(principal, deterministicBinary(ResourceSchema, principal))),
         id: grant.id,
         annotations,
         sources: grant.sources,
@@ -73,15 +73,13 @@ export class GrantEncoder {
     return encodeIdOnlyPrincipalGrant(entitlement, principal.id!, grant.id, annotations);
   }
 
-  #cached(key: object, encode: () => Uint8Array): Uint8Array {
-    let bytes = this.#bytes.get(key);
-    if (!bytes) {
-      bytes = encode();
-      this.#bytes.set(key, bytes);
-    }
+  #keep(key: object, bytes: Uint8Array): Uint8Array {
+    this.#bytes.set(key, bytes);
     return bytes;
   }
 }
+
+const NONE: Uint8Array[] = [];
 
 /**
  * Grant{entitlement, principal: Resource{id}, id, annotations} written in one pass into one
@@ -89,9 +87,9 @@ export class GrantEncoder {
  * Byte-identical to deterministicBinary (tested against it).
  */
 function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Resource["id"]>, grantId: string, annotations: Uint8Array[]): Uint8Array {
-  const typeLen = Buffer.byteLength(id.resourceType, "utf8");
-  const resLen = Buffer.byteLength(id.resource, "utf8");
-  const idLen = Buffer.byteLength(grantId, "utf8");
+  const typeLen = utf8Length(id.resourceType);
+  const resLen = utf8Length(id.resource);
+  const idLen = utf8Length(grantId);
   const resourceIdLen = fieldSize(typeLen, typeLen > 0) + fieldSize(resLen, resLen > 0) + (id.batonResource ? 2 : 0);
   const principalLen = fieldSize(resourceIdLen, true);
   let size = fieldSize(entitlement.length, true) + fieldSize(principalLen, true) + fieldSize(idLen, idLen > 0);
@@ -109,12 +107,12 @@ function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Res
   if (typeLen > 0) {
     out[at++] = 0x0a;
     at = writeVarint(out, at, typeLen);
-    at += out.write(id.resourceType, at, "utf8");
+    at = writeUtf8(out, at, id.resourceType, typeLen);
   }
   if (resLen > 0) {
     out[at++] = 0x12;
     at = writeVarint(out, at, resLen);
-    at += out.write(id.resource, at, "utf8");
+    at = writeUtf8(out, at, id.resource, resLen);
   }
   if (id.batonResource) {
     out[at++] = 0x18;
@@ -123,7 +121,7 @@ function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Res
   if (idLen > 0) {
     out[at++] = 0x1a;
     at = writeVarint(out, at, idLen);
-    at += out.write(grantId, at, "utf8");
+    at = writeUtf8(out, at, grantId, idLen);
   }
   for (const a of annotations) {
     out[at++] = 0x22;
@@ -132,6 +130,19 @@ function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Res
     at += a.length;
   }
   return out;
+}
+
+/** UTF-8 length of `s`. Ids are nearly always ASCII, which a loop measures faster than a call into Buffer.byteLength. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, "utf8");
+  return s.length;
+}
+
+/** Writes `s` (`len` bytes, from utf8Length) at `at`: ASCII byte by byte, anything else through Buffer.write. */
+function writeUtf8(out: Buffer, at: number, s: string, len: number): number {
+  if (len !== s.length) return at + out.write(s, at, "utf8");
+  for (let i = 0; i < len; i++) out[at + i] = s.charCodeAt(i);
+  return at + len;
 }
 
 /** Resource{id: ResourceId{resource_type = 1, resource = 2, baton_resource = 3}} */

@@ -199,10 +199,17 @@ export function ensureSchema(db: Database): void {
   createIndexes(db);
 }
 
-/** Creates every baton index that does not exist yet (after a bulk load, or on an older file). */
-export function createIndexes(db: Database): void {
-  for (const { indexes } of DDL) for (const index of indexes) db.exec(index);
+/** Indexes grant expansion reads grants through; the other deferred ones can wait until the sync is sealed. */
+export const EXPANSION_INDEXES = ["idx_grants_entitlement_id_principal_id_v1", "idx_grants_entitlement_sync_grant_v1"];
+
+/** Creates every baton index that does not exist yet (after a bulk load, or on an older file), or only the named ones. */
+export function createIndexes(db: Database, only?: readonly string[]): void {
+  for (const { indexes } of DDL) {
+    for (const index of indexes) if (!only || only.includes(indexName(index))) db.exec(index);
+  }
 }
+
+const indexName = (ddl: string) => /index if not exists (\w+)/.exec(ddl)![1]!;
 
 /** Drops the deferrable indexes of tables that hold no rows yet; returns whether any were dropped. */
 export function deferIndexesOnEmptyTables(db: Database): boolean {

@@ -1,19 +1,20 @@
-import { toBinary } from "@bufbuild/protobuf";
-import { anyIs, anyUnpack } from "@bufbuild/protobuf/wkt";
 import type { Database, Statement } from "better-sqlite3";
-import { GrantExpandableSchema, type GrantExpandable } from "../gen/c1/connector/v2/annotation_grant_pb.js";
-import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceSchema, ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
-import { GrantEncoder } from "./grant-bytes.js";
+import { ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import { deterministicBinary } from "./proto-bytes.js";
+import { blobAt, rowCount, RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "./rows.js";
 import { formatC1zTime } from "./timestamps.js";
+
 
 /**
  * Writes one sync's records into an open c1z v1 database with baton's column rules:
  * external_id per table, parent columns of resources, GrantExpandable moved out of the grant into
  * `expansion`/`needs_expansion`, deterministic `data` bytes, and baton's upsert semantics on
  * (external_id, sync_id). Statements are prepared once; callers batch writes in transactions.
+ *
+ * Records are written from rows (rows.ts), which may have been encoded on another thread; the
+ * put* methods taking messages encode them here first.
  */
 export class C1zWriter {
   readonly #putResourceType: Statement;
@@ -22,7 +23,8 @@ export class C1zWriter {
   readonly #putEntitlement: Statement;
   readonly #putGrant: Statement;
   readonly #putExpandedGrant: Statement;
-  readonly #grants = new GrantEncoder();
+  readonly #addExpandedGrant: Statement;
+  readonly #encoder = new RowEncoder();
 
   constructor(
     db: Database,
@@ -71,6 +73,12 @@ export class C1zWriter {
        values (?, ?, ?, ?, ?, ?, null, 0, ?, ?, ?)
        on conflict (external_id, sync_id) do update set data = excluded.data`,
     );
+    this.#addExpandedGrant = db.prepare(
+      `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
+         external_id, expansion, needs_expansion, data, sync_id, discovered_at)
+       values (?, ?, ?, ?, ?, ?, null, 0, ?, ?, ?)
+       on conflict (external_id, sync_id) do nothing`,
+    );
   }
 
   putResourceTypes(list: readonly ResourceType[]): void {
@@ -79,57 +87,63 @@ export class C1zWriter {
   }
 
   putResources(list: readonly Resource[]): void {
-    const at = formatC1zTime(this.now());
-    for (const r of list) this.#putResource.run(...this.#resourceRow(r, at));
+    this.writeResources(this.#encoder.resources(list));
   }
 
   /** putResources, returning each resource's row id (an upsert keeps the existing row's id). */
   putResourcesReturningIds(list: readonly Resource[]): number[] {
-    const at = formatC1zTime(this.now());
-    return list.map((r) => (this.#placeResource.get(...this.#resourceRow(r, at)) as { id: number }).id);
-  }
-
-  #resourceRow(r: Resource, at: string): unknown[] {
-    const id = r.id!;
-    const parent = r.parentResourceId;
-    return [
-      id.resourceType,
-      resourceExternalId(id.resourceType, id.resource),
-      parent ? parent.resourceType : null,
-      parent ? parent.resource : null,
-      deterministicBinary(ResourceSchema, r),
-      this.syncId,
-      at,
-    ];
+    return this.writeResourcesReturningIds(this.#encoder.resources(list));
   }
 
   putEntitlements(list: readonly Entitlement[]): void {
-    const at = formatC1zTime(this.now());
-    for (const e of list) {
-      const rid = e.resource!.id!;
-      this.#putEntitlement.run(rid.resourceType, rid.resource, e.id, deterministicBinary(EntitlementSchema, e), this.syncId, at);
-    }
+    this.writeEntitlements(this.#encoder.entitlements(list));
   }
 
   /** Returns how many of the grants carried a usable GrantExpandable (they need expansion). */
   putGrants(list: readonly Grant[]): number {
+    return this.writeGrants(this.#encoder.grants(list));
+  }
+
+  writeResources(rows: ResourceRows): void {
+    const at = formatC1zTime(this.now());
+    for (let i = 0; i < rowCount(rows); i++) this.#putResource.run(...this.#resourceRow(rows, i, at));
+  }
+
+  writeResourcesReturningIds(rows: ResourceRows): number[] {
+    const at = formatC1zTime(this.now());
+    const ids: number[] = [];
+    for (let i = 0; i < rowCount(rows); i++) ids.push((this.#placeResource.get(...this.#resourceRow(rows, i, at)) as { id: number }).id);
+    return ids;
+  }
+
+  #resourceRow(rows: ResourceRows, i: number, at: string): unknown[] {
+    return [rows.resourceTypeIds[i], rows.externalIds[i], rows.parentTypeIds[i], rows.parentIds[i], blobAt(rows, i), this.syncId, at];
+  }
+
+  writeEntitlements(rows: EntitlementRows): void {
+    const at = formatC1zTime(this.now());
+    for (let i = 0; i < rowCount(rows); i++) {
+      this.#putEntitlement.run(rows.resourceTypeIds[i], rows.resourceIds[i], rows.ids[i], blobAt(rows, i), this.syncId, at);
+    }
+  }
+
+  /** Returns how many rows carry an expansion (they need expansion). */
+  writeGrants(rows: GrantRows): number {
     const at = formatC1zTime(this.now());
     let expandable = 0;
-    for (const grant of list) {
-      const { stored, expansion } = splitExpansion(grant);
+    for (let i = 0; i < rowCount(rows); i++) {
+      const expansion = rows.expansions?.[i] ?? null;
       if (expansion) expandable++;
-      const entitlementResource = grant.entitlement!.resource!.id!;
-      const principal = grant.principal!.id!;
       this.#putGrant.run(
-        entitlementResource.resourceType,
-        entitlementResource.resource,
-        grant.entitlement!.id,
-        principal.resourceType,
-        principal.resource,
-        grant.id,
-        expansion ?? null,
+        rows.resourceTypeIds[i],
+        rows.resourceIds[i],
+        rows.entitlementIds[i],
+        rows.principalTypeIds[i],
+        rows.principalIds[i],
+        rows.ids[i],
+        expansion,
         expansion ? 1 : 0,
-        this.#grants.encode(stored),
+        blobAt(rows, i),
         this.syncId,
         at,
       );
@@ -138,6 +152,12 @@ export class C1zWriter {
   }
 
   /** Writes grants created or updated by grant expansion (existing rows keep their expansion). */
+  /** Writes the grant only if no row has its external id; returns the new row's id, or undefined. */
+  addExpandedGrant(g: ExpandedGrantRow): number | undefined {
+    const info = this.#addExpandedGrant.run(g.resourceTypeId, g.resourceId, g.entitlementId, g.principalTypeId, g.principalId, g.id, g.data, this.syncId, formatC1zTime(this.now()));
+    return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
+  }
+
   putExpandedGrants(list: readonly ExpandedGrantRow[]): void {
     const at = formatC1zTime(this.now());
     for (const g of list) {
@@ -156,27 +176,4 @@ export interface ExpandedGrantRow {
   principalId: string;
   id: string;
   data: Uint8Array;
-}
-
-export function resourceExternalId(resourceType: string, resource: string): string {
-  return `${resourceType}:${resource}`;
-}
-
-/**
- * baton stores a grant without its GrantExpandable annotation(s); the first one goes, serialized,
- * into the `expansion` column — only when it names at least one non-blank entitlement id.
- */
-export function splitExpansion(grant: Grant): { stored: Grant; expansion?: Uint8Array; annotation?: GrantExpandable } {
-  const annotations = grant.annotations;
-  if (!annotations.some((a) => anyIs(a, GrantExpandableSchema))) return { stored: grant };
-  const first = annotations.find((a) => anyIs(a, GrantExpandableSchema))!;
-  const stored: Grant = { ...grant, annotations: annotations.filter((a) => !anyIs(a, GrantExpandableSchema)) };
-  let annotation: GrantExpandable | undefined;
-  try {
-    annotation = anyUnpack(first, GrantExpandableSchema);
-  } catch {
-    return { stored };
-  }
-  if (!annotation || !annotation.entitlementIds.some((id) => id.trim() !== "")) return { stored };
-  return { stored, expansion: toBinary(GrantExpandableSchema, annotation), annotation };
 }

@@ -3,7 +3,7 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
-import { resourceExternalId } from "../c1z/writer.js";
+import { resourceExternalId } from "../c1z/rows.js";
 import type { ResourceCursor } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, warn, type SyncContext } from "./context.js";
 import { hasIdentity, skipsEntitlements, skipsGrants } from "./rules.js";
@@ -209,7 +209,7 @@ export class AccessListings {
   async commitGrants(): Promise<void> {
     const ctx = this.#ctx;
     ctx.observer.phase?.("grants", { jobs: this.grants.waiting });
-    await this.grants.commit(this.#handlers("grants", (job, page) => this.#commitGrants(page as Page<Grant>)));
+    await this.grants.commit(this.#handlers("grants", (job, page) => this.#commitGrants(job, page as Page<Grant>)));
   }
 
   #handlers<T>(kind: AccessKind, write: (job: AccessJob, page: Page<T>) => number | Promise<number>) {
@@ -217,7 +217,12 @@ export class AccessListings {
     const cursor = this.#cursors[kind];
     const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
     // Resources skipped between two jobs are done too: everything ≤ rowId is.
+    // Grant expansion may begin the steps a finished grants job completes (early-expansion.ts).
+    const finished = (job: AccessJob) => {
+      if (kind === "grants") ctx.store.send("grantsJobDone", { typeId: job.typeId, resourceId: job.resourceId });
+    };
     const done = (job: AccessJob) => {
+      finished(job);
       cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
       cursor.headRowId = undefined;
       cursor.headToken = undefined;
@@ -239,6 +244,7 @@ export class AccessListings {
       },
       finishJob: async (job: AccessJob, warning?: unknown) => {
         if (!wanted(job)) {
+          finished(job);
           cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
           ctx.observer.jobDone?.(kind);
           return;
@@ -258,7 +264,7 @@ export class AccessListings {
    * grant's entitlement resource first; a resource new to this sync gets its grants listed too
    * (after every other row, as it is the newest row).
    */
-  async #commitGrants(page: Page<Grant>): Promise<number> {
+  async #commitGrants(job: AccessJob, page: Page<Grant>): Promise<number> {
     const ctx = this.#ctx;
     const valid = page.items.filter((g) => {
       const ok =
@@ -286,7 +292,7 @@ export class AccessListings {
         if (!placed.updated[i]) this.grants.add(this.#job(placed.rowIds[i]!, r));
       });
     }
-    if (valid.length > 0) ctx.store.send("putGrants", valid);
+    if (valid.length > 0) ctx.store.send("putGrants", valid, { typeId: job.typeId, resourceId: job.resourceId });
     return valid.length;
   }
 }

@@ -9,6 +9,7 @@ import {
   DEFAULT_CHECKPOINT_POLICY,
   newToken,
   parseToken,
+  PHASES,
   type CallStatJson,
   type CheckpointPolicy,
   type SyncToken,
@@ -20,16 +21,20 @@ import { sendsActiveSyncId } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
+export const DEFAULT_WORKERS = 16;
+
 export interface SyncOptions {
   /** The .c1z to write (replaced atomically at the end). */
   target: string;
   api: ConnectorApi;
-  /** Concurrent listings in the entitlement, grant and resource phases (default 8). */
+  /** Concurrent listings in the entitlement, grant and resource phases, a quarter of them per resource type (default 16). */
   workers?: number;
   /** Finished full syncs kept in the file, this one included (default 2, as baton). */
   keepSyncs?: number;
   /** Run grant expansion (default true). */
   expandGrants?: boolean;
+  /** Run expansion steps during the grants phase once their inputs are final (default true; see early-expansion.ts). */
+  expandEarly?: boolean;
   retry?: Partial<RetryPolicy>;
   checkpoint?: Partial<CheckpointPolicy>;
   /** zstd level for the published file (default 3). */
@@ -125,6 +130,9 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     // Into an empty file, build secondary indexes once at the end instead of row by row (baton's
     // bulk-load mode); they are back before grant expansion needs them.
     else store.send("deferIndexes");
+    // Past the grants phase there is nothing left to start early; the final pass checks what was.
+    const listingGrants = PHASES.indexOf(token.phase) <= PHASES.indexOf("grants");
+    if ((options.expandGrants ?? true) && (options.expandEarly ?? true) && listingGrants) store.send("expandEarly", token.access?.grants.afterRowId ?? 0);
 
     const validation = await validating.catch((error: unknown) => {
       throw new SyncError(`the connector failed validation: ${describeError(error)}`);
@@ -133,7 +141,8 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint };
     const hook = options.onCheckpoint;
     checkpoint = new Checkpointer(store, token, policy, hook ? (n) => hook(n) : undefined);
-    const scheduler = new ListingScheduler({ concurrency: options.workers ?? 8, signal: options.signal });
+    const workers = options.workers ?? DEFAULT_WORKERS;
+    const scheduler = new ListingScheduler({ concurrency: workers, signal: options.signal });
     const ctx: SyncContext = {
       api: options.api,
       store,
@@ -142,7 +151,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       activeSyncId: sendsActiveSyncId(validation.sdkVersion) ? run.syncId : "",
       checkpoint,
       token,
-      workers: options.workers ?? 8,
+      workers,
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       observer,
       signal: options.signal,
@@ -239,8 +248,11 @@ async function expand(ctx: SyncContext, enabled: boolean, policy: CheckpointPoli
   const { token, store } = ctx;
   const plan = enabled ? await store.call("startExpansion", token.expansion) : undefined;
   if (plan?.needed) {
-    if (plan.missingSources > 0 && !token.expansion) {
-      ctx.observer.warning?.(`grant expansion: ${plan.missingSources} edge(s) name a source entitlement this sync does not have (skipped)`);
+    if (!token.expansion) {
+      if (plan.missingSources > 0) ctx.observer.warning?.(`grant expansion: ${plan.missingSources} edge(s) name a source entitlement this sync does not have (skipped)`);
+      // Counted once: a resumed expansion's token already holds them.
+      token.expanded_grants += plan.createdEarly;
+      ctx.observer.records?.("expanded", "", plan.createdEarly);
     }
     ctx.observer.phase?.("expansion", { jobs: plan.jobs });
     // The store expands until a checkpoint is due, commits it with the token, and hands back.

@@ -32,7 +32,8 @@ export class MaxDepthExceededError extends Error {
   }
 }
 
-function mergeSpec(into: EdgeSpec | undefined, spec: EdgeSpec): EdgeSpec {
+/** Duplicate edges merge: deep wins over shallow, unfiltered over filtered, filters union. */
+export function mergeSpec(into: EdgeSpec | undefined, spec: EdgeSpec): EdgeSpec {
   if (!into) return { shallow: spec.shallow, resourceTypeIds: [...new Set(spec.resourceTypeIds)] };
   const unfiltered = into.resourceTypeIds.length === 0 || spec.resourceTypeIds.length === 0;
   return {

@@ -26,6 +26,8 @@ export interface ExpansionStore {
   db: Database;
   writer: C1zWriter;
   syncId: string;
+  /** How derived and merged grants are written (default: the writer). */
+  write?: (rows: ExpandedGrantRow[]) => void;
 }
 
 /** Called after each step with its position; returning true stops the run there (to checkpoint). */
@@ -93,10 +95,12 @@ export class Expander {
 
   constructor(private readonly store: ExpansionStore) {}
 
-  load(): { jobs: number; missingSources: number } {
+  /** `adjust` may take steps out of the plan (done early, see early-expansion.ts); `created` counts their grants. */
+  load(adjust?: (rounds: ExpansionStep[][]) => { rounds: ExpansionStep[][]; created: number }): { jobs: number; missingSources: number; createdEarly: number } {
     const { graph, missingSources } = loadExpansionGraph(this.store);
-    this.#rounds = graph.rounds();
-    return { jobs: this.#rounds.reduce((n, r) => n + r.length, 0), missingSources };
+    const adjusted = adjust ? adjust(graph.rounds()) : { rounds: graph.rounds(), created: 0 };
+    this.#rounds = adjusted.rounds;
+    return { jobs: this.#rounds.reduce((n, r) => n + r.length, 0), missingSources, createdEarly: adjusted.created };
   }
 
   /** Steps before `position` (a checkpointed one): already done. */
@@ -111,25 +115,43 @@ export class Expander {
 
 /** Runs the plan from (round, step) on, until the end or until afterStep asks to stop. */
 export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][], start: { round: number; edge: number }, afterStep: AfterStep): ExpansionTotals {
-  const q = new Queries(store.db);
+  const runner = new StepRunner(store);
   const totals: ExpansionTotals = { created: 0, updated: 0, missingDestinations: 0, done: false };
-  // Steps of a round are ordered by destination: consecutive steps share what is known about it.
-  let destination: DestinationState | undefined;
   for (let r = start.round; r < rounds.length; r++) {
     const steps = rounds[r]!;
     for (let s = r === start.round ? start.edge : 0; s < steps.length; s++) {
-      const step = steps[s]!;
-      if (destination?.id !== step.destination) destination = loadDestination(store, q, step.destination);
-      const result = destination ? applyStep(store, q, step, destination) : { created: 0, updated: 0 };
+      const result = runner.run(steps[s]!);
       totals.created += result.created;
       totals.updated += result.updated;
-      if (!destination) totals.missingDestinations++;
+      if (result.missingDestination) totals.missingDestinations++;
       const last = r === rounds.length - 1 && s === steps.length - 1;
       if (afterStep(r, s, result.created + result.updated, result.created) === true && !last) return totals;
     }
   }
   totals.done = true;
   return totals;
+}
+
+/** Runs `steps` in order, telling `after` what each created. */
+export function applySteps(store: ExpansionStore, steps: readonly ExpansionStep[], after: (step: ExpansionStep, created: number) => void): void {
+  const runner = new StepRunner(store);
+  for (const step of steps) after(step, runner.run(step).created);
+}
+
+/** Applies steps one after another; steps ordered by destination share what is known about it. */
+class StepRunner {
+  readonly #q: Queries;
+  #destination: DestinationState | undefined;
+
+  constructor(private readonly store: ExpansionStore) {
+    this.#q = new Queries(store.db);
+  }
+
+  run(step: ExpansionStep): { created: number; updated: number; missingDestination: boolean } {
+    if (this.#destination?.id !== step.destination) this.#destination = loadDestination(this.store, this.#q, step.destination);
+    if (!this.#destination) return { created: 0, updated: 0, missingDestination: true };
+    return { ...applyStep(this.store, this.#q, step, this.#destination), missingDestination: false };
+  }
 }
 
 /** A grant on the destination that expansion may merge sources into. */
@@ -194,6 +216,7 @@ function sourcesOf(entries: Record<string, boolean>): GrantSources {
 
 function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: DestinationState): { created: number; updated: number } {
   const { syncId, writer } = store;
+  const write = store.write ?? ((rows: ExpandedGrantRow[]) => writer.putExpandedGrants(rows));
   if (!q.entitlement.get(step.source, syncId)) return { created: 0, updated: 0 };
   const filter = step.resourceTypeIds.length > 0 ? new Set(step.resourceTypeIds) : undefined;
   const sourceKey = Buffer.from(step.source, "utf8");
@@ -260,7 +283,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
         }
       }
     }
-    writer.putExpandedGrants(writes);
+    if (writes.length > 0) write(writes);
   }
   return { created, updated };
 }

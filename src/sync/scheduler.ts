@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 /**
  * Runs paged listings concurrently, in whatever order keeps every AWS service busy, and commits
  * their pages strictly in each stream's job order — so the database receives the same writes in
@@ -6,6 +8,9 @@
  *
  * - A stream is an ordered list of jobs (listings) plus the rules to fetch them. Streams share
  *   the scheduler's `concurrency` (page requests in flight).
+ * - A lane holds at most `perLane` of those requests. A page that fans out into many AWS calls
+ *   waits seconds behind its service's rate limit; without the cap such pages would end up
+ *   holding every slot, and a quick service (one call per page) would starve beside a slow one.
  * - Fetch order: the next job to commit of each committing stream first (it is never starved);
  *   then lanes take turns — a lane is a stream's jobs of one resource type, which in practice is
  *   one AWS service — each offering its earliest unfinished job. So ListGroupMemberships and
@@ -49,6 +54,8 @@ export interface CommitHandlers<J, T> {
 
 export interface SchedulerOptions {
   concurrency: number;
+  /** Requests one lane may have in flight; a quarter of `concurrency` unless set. */
+  perLane?: number;
   signal?: AbortSignal;
 }
 
@@ -78,10 +85,12 @@ interface Lane {
   /** Slots not started yet, in job order (from `next`). */
   idle: Array<Slot<unknown, unknown>>;
   next: number;
+  inflight: number;
 }
 
 export class ListingScheduler {
   readonly #concurrency: number;
+  readonly #perLane: number;
   readonly #abort = new AbortController();
   readonly #streams: Array<Stream<never, never>> = [];
   readonly #lanes = new Map<string, Lane>();
@@ -95,6 +104,9 @@ export class ListingScheduler {
     private readonly outer = options.signal,
   ) {
     this.#concurrency = Math.max(1, options.concurrency);
+    this.#perLane = Math.max(1, options.perLane ?? Math.ceil(this.#concurrency / 4));
+    // Every request in flight listens to it: `concurrency` may well exceed Node's warning threshold.
+    setMaxListeners(0, this.#abort.signal);
     outer?.addEventListener("abort", this.#onOuterAbort, { once: true });
   }
 
@@ -120,7 +132,7 @@ export class ListingScheduler {
   laneFor(key: string): Lane {
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { key, started: [], idle: [], next: 0 };
+      lane = { key, started: [], idle: [], next: 0, inflight: 0 };
       this.#lanes.set(key, lane);
       this.#laneOrder.push(lane);
     }
@@ -156,6 +168,7 @@ export class ListingScheduler {
 
   /** The lane's earliest job that may fetch a page now. */
   #candidate(lane: Lane): Slot<unknown, unknown> | undefined {
+    if (lane.inflight >= this.#perLane) return undefined;
     for (let i = 0; i < lane.started.length; i++) {
       const slot = lane.started[i]!;
       if (slot.done && !slot.inflight) {
@@ -163,6 +176,11 @@ export class ListingScheduler {
         continue;
       }
       if (!slot.inflight && !slot.done && slot.stream.mayFetch(slot)) return slot;
+    }
+    // Slots behind `next` are taken: let them (and their jobs) go once they are most of the queue.
+    if (lane.next > 1024 && lane.next * 2 > lane.idle.length) {
+      lane.idle = lane.idle.slice(lane.next);
+      lane.next = 0;
     }
     while (lane.next < lane.idle.length) {
       const slot = lane.idle[lane.next]!;
@@ -187,6 +205,7 @@ export class ListingScheduler {
     const generation = slot.generation;
     const token = slot.token;
     slot.inflight = true;
+    slot.lane.inflight++;
     this.#inflight++;
     stream.spec
       .fetchPage(slot.job, token, this.#abort.signal)
@@ -221,6 +240,7 @@ export class ListingScheduler {
       })
       .finally(() => {
         slot.inflight = false;
+        slot.lane.inflight--;
         this.#inflight--;
         stream.wake();
         this.dispatch();

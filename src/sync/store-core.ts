@@ -1,12 +1,14 @@
 import type { Database, Statement } from "better-sqlite3";
-import { createIndexes, deferIndexesOnEmptyTables } from "../c1z/schema.js";
+import { createIndexes, deferIndexesOnEmptyTables, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
 import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
+import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { C1zWriter } from "../c1z/writer.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
+import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
 import { Expander } from "./expansion.js";
 import { dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
 
@@ -33,6 +35,8 @@ export interface ExpansionStart {
   needed: boolean;
   jobs: number;
   missingSources: number;
+  /** Grants created by steps that ran during the grants phase (see early-expansion.ts). */
+  createdEarly: number;
 }
 
 export interface ExpansionRun {
@@ -69,6 +73,8 @@ export class StoreCore {
   #maxResourceRowId: number | undefined;
   #statements = new Map<string, Statement>();
   #expander: Expander | undefined;
+  readonly #rows = new RowEncoder();
+  #early: EarlyExpansion | undefined;
 
   constructor(private readonly emit: (event: StoreEvent) => void = () => undefined) {}
 
@@ -108,6 +114,16 @@ export class StoreCore {
   useSync(syncId: string): void {
     this.#syncId = syncId;
     this.#writer = new C1zWriter(this.db, syncId);
+    // Guards early steps a resumed sync may have recorded; expandEarly() starts new ones.
+    this.#early = new EarlyExpansion({ db: this.db, writer: this.#writer, syncId }, { active: false });
+  }
+
+  /**
+   * Grant expansion is on: its steps run as soon as their inputs are final (early-expansion.ts).
+   * `grantsDoneThrough`: the grants cursor of a resumed sync still listing grants.
+   */
+  expandEarly(grantsDoneThrough: number): void {
+    this.#early = new EarlyExpansion({ db: this.db, writer: this.#w, syncId: this.#syncId }, { active: true, grantsDoneThrough });
   }
 
   /** Into an empty file, secondary indexes are built once at the end (baton's bulk-load mode). */
@@ -145,14 +161,25 @@ export class StoreCore {
     this.#w.putResourceTypes(list);
   }
 
+  // Each operation taking messages has a twin taking them encoded (rows.ts): the thread store
+  // encodes on the engine's thread and sends the twin (wireOp, store-protocol.ts).
+
   putResources(list: Resource[]): void {
-    this.#w.putResources(list);
+    this.writeResources(this.#rows.resources(list));
+  }
+
+  writeResources(rows: ResourceRows): void {
+    this.#w.writeResources(rows);
   }
 
   /** putResources, telling where each resource landed (new row, or an upsert of an existing one). */
   placeResources(list: Resource[]): PlacedResources {
+    return this.placeResourceRows(this.#rows.resources(list));
+  }
+
+  placeResourceRows(rows: ResourceRows): PlacedResources {
     this.#maxResourceRowId ??= (this.#prepare(`select coalesce(max(id), 0) as n from v1_resources`).get() as { n: number }).n;
-    const rowIds = this.#w.putResourcesReturningIds(list);
+    const rowIds = this.#w.writeResourcesReturningIds(rows);
     const updated = rowIds.map((id) => {
       if (id > this.#maxResourceRowId!) {
         this.#maxResourceRowId = id;
@@ -164,11 +191,26 @@ export class StoreCore {
   }
 
   putEntitlements(list: Entitlement[]): void {
-    this.#w.putEntitlements(list);
+    this.writeEntitlements(this.#rows.entitlements(list));
   }
 
-  putGrants(list: Grant[]): void {
-    this.#w.putGrants(list);
+  writeEntitlements(rows: EntitlementRows): void {
+    this.#w.writeEntitlements(rows);
+  }
+
+  /** A page of the grants `job` lists (the job is what early expansion checks each grant against). */
+  putGrants(list: Grant[], job?: GrantsJob): void {
+    this.writeGrants(this.#rows.grants(list), job);
+  }
+
+  writeGrants(rows: GrantRows, job?: GrantsJob): void {
+    if (job) this.#early?.observe(job, rows);
+    this.#w.writeGrants(rows);
+  }
+
+  /** Every grant `job` lists is written. */
+  grantsJobDone(job: GrantsJob): void {
+    this.#early?.jobDone(job);
   }
 
   // --- the resources phase's queue (kept for resume; the engine works from its own copy) ---
@@ -215,14 +257,18 @@ export class StoreCore {
 
   // --- grant expansion ---
 
-  /** Builds the expansion graph (indexes first: expansion reads grants by entitlement); `jobs` counts the steps still to do. */
+  /**
+   * Builds the expansion graph; `jobs` counts the steps still to do. The indexes expansion reads
+   * grants by are built first; the rest wait for finalize, so derived grants do not maintain them row by row.
+   */
   startExpansion(resumeAt?: { round: number; edge: number }): ExpansionStart {
     const needed = this.#prepare(`select 1 from v1_grants where sync_id = ? and needs_expansion = 1 limit 1`).get(this.#syncId) !== undefined;
-    if (!needed) return { needed, jobs: 0, missingSources: 0 };
-    createIndexes(this.db);
+    if (!needed) return { needed, jobs: 0, missingSources: 0, createdEarly: 0 };
+    createIndexes(this.db, EXPANSION_INDEXES);
     this.#expander = new Expander({ db: this.db, writer: this.#w, syncId: this.#syncId });
-    const { jobs, missingSources } = this.#expander.load();
-    return { needed, jobs: jobs - (resumeAt ? this.#expander.stepsBefore(resumeAt) : 0), missingSources };
+    const early = this.#early;
+    const { jobs, missingSources, createdEarly } = this.#expander.load(early && ((rounds) => early.reconcile(rounds)));
+    return { needed, jobs: jobs - (resumeAt ? this.#expander.stepsBefore(resumeAt) : 0), missingSources, createdEarly };
   }
 
   /**

@@ -1,4 +1,8 @@
 import { C1zFormatError } from "../c1z/container.js";
+import type { Blobs, RowEncoder } from "../c1z/rows.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { SyncError } from "./context.js";
 import { MaxDepthExceededError } from "./expansion-graph.js";
 import type { StoreCore, StoreEvent } from "./store-core.js";
@@ -33,6 +37,28 @@ export type WorkerMessage =
   /** An operation that nobody waits for failed: the store refuses everything but rollback and close from now on. */
   | { kind: "failed"; error: SerializedError }
   | { kind: "event"; event: StoreEvent };
+
+/**
+ * An operation as sent to the store's thread. Those carrying protobuf messages go as their twins
+ * taking rows (store-core.ts), encoded on the sending thread with their buffer transferred: a
+ * structured clone of message graphs costs both threads more than encoding them once, and the
+ * store's thread is the busier one.
+ */
+export function wireOp(encoder: RowEncoder, op: StoreOp, args: unknown[]): { op: StoreOp; args: unknown[]; transfer: ArrayBuffer[] } {
+  const encoded = (twin: StoreOp, rows: Blobs, rest: unknown[] = []) => ({ op: twin, args: [rows, ...rest], transfer: [rows.data.buffer as ArrayBuffer] });
+  switch (op) {
+    case "putResources":
+      return encoded("writeResources", encoder.resources(args[0] as Resource[]));
+    case "placeResources":
+      return encoded("placeResourceRows", encoder.resources(args[0] as Resource[]));
+    case "putEntitlements":
+      return encoded("writeEntitlements", encoder.entitlements(args[0] as Entitlement[]));
+    case "putGrants":
+      return encoded("writeGrants", encoder.grants(args[0] as Grant[]), args.slice(1));
+    default:
+      return { op, args, transfer: [] };
+  }
+}
 
 /** Operations a failed store still performs: the way out. */
 export const AFTER_FAILURE: ReadonlySet<StoreOp> = new Set<StoreOp>(["rollback", "close"]);

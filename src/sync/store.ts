@@ -2,8 +2,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { RowEncoder } from "../c1z/rows.js";
 import { StoreCore, type StoreEvent } from "./store-core.js";
-import { AFTER_FAILURE, reviveError, serializeError, type OpMessage, type StoreOp, type StoreOps, type WorkerMessage } from "./store-protocol.js";
+import { AFTER_FAILURE, reviveError, serializeError, wireOp, type OpMessage, type StoreOp, type StoreOps, type WorkerMessage } from "./store-protocol.js";
 
 /**
  * The sync engine's handle on its working database. Operations (StoreCore's methods) are applied
@@ -107,6 +108,7 @@ class InlineStore extends WorkingStore {
 /** The operations shipped, in order, to the thread that owns the database. */
 class ThreadStore extends WorkingStore {
   readonly #worker: Worker;
+  readonly #rows = new RowEncoder();
   readonly #replies = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #seq = 0;
   #processed = 0;
@@ -158,16 +160,28 @@ class ThreadStore extends WorkingStore {
     worker.on("exit", (code) => died(new Error(`the sync's database thread exited unexpectedly (code ${code})`)));
   }
 
+  /** Encoding errors poison the store, as they would have on its thread. */
   #post(op: StoreOp, args: unknown[], reply: boolean): number {
+    let wire: ReturnType<typeof wireOp>;
+    try {
+      wire = wireOp(this.#rows, op, args);
+    } catch (error) {
+      this.fail(asError(error));
+      throw error;
+    }
     const seq = ++this.#seq;
-    const message: OpMessage = { seq, op, args, reply };
-    this.#worker.postMessage(message);
+    const message: OpMessage = { seq, op: wire.op, args: wire.args, reply };
+    this.#worker.postMessage(message, wire.transfer);
     return seq;
   }
 
   send<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): void {
     if (this.failure && !AFTER_FAILURE.has(op)) return;
-    this.#post(op, args, false);
+    try {
+      this.#post(op, args, false);
+    } catch {
+      // Latched in `failure`; the engine finds it at its next call or check.
+    }
   }
 
   call<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): Promise<Result<K>> {
@@ -231,5 +245,7 @@ function startWorker(): Worker {
       await import(pathToFileURL(workerData.entry).href);
     })().catch((error) => setImmediate(() => { throw error; }));
   `;
-  return new Worker(boot, { eval: true, workerData: { entry, tsx } });
+  // What the thread receives is garbage once written: a small young generation is enough (V8's
+  // default reserves several times this much, for nothing).
+  return new Worker(boot, { eval: true, workerData: { entry, tsx }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
 }

@@ -262,8 +262,12 @@ test("id-only principals (cached by id) encode exactly like full encoding", asyn
     create(ResourceSchema, { id: { resourceType: "user", resource: "u1" }, displayName: "not a stub" }),
     create(ResourceSchema, { id: { resourceType: "user", resource: "u1", batonResource: true } }),
     create(ResourceSchema, { id: { resourceType: "user", resource: "u1" } }),
+    // Not ASCII: two- and four-byte characters, and a lone surrogate (written as U+FFFD).
+    create(ResourceSchema, { id: { resourceType: "üser", resource: "𝒳-\ud800" } }),
   ]) {
-    const grant = create(GrantSchema, { id: "x", entitlement, principal });
-    expect(Buffer.from(encoder.encode(grant))).toEqual(Buffer.from(deterministicBinary(GrantSchema, grant)));
+    for (const id of ["x", "grüß 𝒳"]) {
+      const grant = create(GrantSchema, { id, entitlement, principal });
+      expect(Buffer.from(encoder.encode(grant))).toEqual(Buffer.from(deterministicBinary(GrantSchema, grant)));
+    }
   }
 });

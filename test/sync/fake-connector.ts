@@ -42,6 +42,8 @@ export interface FakeOptions {
   seed?: number;
   /** Emit this user without its UserTrait (a connector bug the engine must refuse). */
   dropUserTrait?: string;
+  /** This role's ListGrants also returns a membership of a group: a grant on another resource's entitlement. */
+  foreignGrant?: { role: string; group: string; user: string };
 }
 
 export function demoOrg(scale = 1): FakeOrg {
@@ -206,6 +208,8 @@ export function createFakeConnector(org: FakeOrg, options: FakeOptions = {}): { 
           ...(a?.groups ?? []).map((g) => grant(ent, groupResource(g), { ids: [`group:${g}:member`] })),
           ...(a?.users ?? []).map((u) => grant(ent, userResource(u))),
         ];
+        const foreign = options.foreignGrant;
+        if (foreign?.role === res.id!.resource) items.push(grant(entitlement(groupResource(foreign.group), "member"), userResource(foreign.user)));
         return paged(items, state);
       },
     },

@@ -8,7 +8,7 @@ import { createRemoteConnectorApi, type ConnectorApi } from "../../connector/dir
 import type { Logger } from "../../log.js";
 import { SyncError } from "../../sync/context.js";
 import { startDemoConnector } from "../../sync/demo.js";
-import { runSync, type SyncResult } from "../../sync/engine.js";
+import { DEFAULT_WORKERS, runSync, type SyncResult } from "../../sync/engine.js";
 import { MaxDepthExceededError } from "../../sync/expansion-graph.js";
 import { createProgress } from "../../sync/progress.js";
 import { buildSummary, renderSummary } from "../../sync/summary.js";
@@ -38,7 +38,7 @@ export function syncCommand(): Command {
     .option("--demo", "sync the in-process simulator's demo organisation instead of AWS (no account, no network)")
     .addOption(new Option("--demo-profile <name>", "simulator organisation for --demo: demo, small, medium, large").default("demo"))
     .option("--connector-address <host:port>", "sync a baton connector served over plaintext gRPC (h2c) at this address instead")
-    .option("--workers <n>", "concurrent listings (entitlements, grants, child resources)", "8")
+    .option("--workers <n>", "concurrent listings (entitlements, grants, child resources), a quarter of them per resource type", String(DEFAULT_WORKERS))
     .option("--keep-syncs <n>", "finished full syncs kept in the file, this one included", "2")
     .option("--no-expand-grants", "skip grant expansion (store only what the connector returned)")
     .addOption(new Option("-o, --output <format>", "summary format").choices(["table", "json"]).default("table"))

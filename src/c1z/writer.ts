@@ -6,7 +6,6 @@ import { deterministicBinary } from "./proto-bytes.js";
 import { blobAt, rowCount, RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "./rows.js";
 import { formatC1zTime } from "./timestamps.js";
 
-
 /**
  * Writes one sync's records into an open c1z v1 database with baton's column rules:
  * external_id per table, parent columns of resources, GrantExpandable moved out of the grant into

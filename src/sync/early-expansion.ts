@@ -106,7 +106,7 @@ export class EarlyExpansion {
     this.#q = {
       entitlementResource: db.prepare(`select resource_type_id as t, resource_id as r from v1_entitlements where external_id = ? and sync_id = ?`),
       recordStep: db.prepare(`insert into ${EARLY_STEPS_TABLE} (source, destination, shallow, resource_type_ids, created) values (?, ?, ?, ?, ?)`),
-      // The first image of a row is the one to restore; a row with no image before its first write was created.
+      // Only a row's first image counts (it is the one to restore); a created row is noted with none.
       keepBefore: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) select id, data from v1_grants where external_id = ? and sync_id = ?`),
       keepCreated: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) values (?, null)`),
     };

@@ -62,10 +62,10 @@ export function resourceExternalId(resourceType: string, resource: string): stri
  * baton stores a grant without its GrantExpandable annotation(s); the first one goes, serialized,
  * into the `expansion` column — only when it names at least one non-blank entitlement id.
  */
-export function splitExpansion(grant: Grant): { stored: Grant; expansion?: Uint8Array; annotation?: GrantExpandable } {
+export function splitExpansion(grant: Grant): { stored: Grant; expansion?: Uint8Array } {
   const annotations = grant.annotations;
-  if (!annotations.some((a) => anyIs(a, GrantExpandableSchema))) return { stored: grant };
-  const first = annotations.find((a) => anyIs(a, GrantExpandableSchema))!;
+  const first = annotations.find((a) => anyIs(a, GrantExpandableSchema));
+  if (!first) return { stored: grant };
   const stored: Grant = { ...grant, annotations: annotations.filter((a) => !anyIs(a, GrantExpandableSchema)) };
   let annotation: GrantExpandable | undefined;
   try {
@@ -74,7 +74,7 @@ export function splitExpansion(grant: Grant): { stored: Grant; expansion?: Uint8
     return { stored };
   }
   if (!annotation || !annotation.entitlementIds.some((id) => id.trim() !== "")) return { stored };
-  return { stored, expansion: toBinary(GrantExpandableSchema, annotation), annotation };
+  return { stored, expansion: toBinary(GrantExpandableSchema, annotation) };
 }
 
 /** Encodes records into rows; keeps the sub-message bytes grants share (see GrantEncoder). */

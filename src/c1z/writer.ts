@@ -66,18 +66,11 @@ export class C1zWriter {
          end`,
     );
     // Grants derived by expansion keep whatever expansion their row already has.
-    this.#putExpandedGrant = db.prepare(
-      `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
+    const insertExpanded = `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
          external_id, expansion, needs_expansion, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, null, 0, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set data = excluded.data`,
-    );
-    this.#addExpandedGrant = db.prepare(
-      `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
-         external_id, expansion, needs_expansion, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, null, 0, ?, ?, ?)
-       on conflict (external_id, sync_id) do nothing`,
-    );
+       values (?, ?, ?, ?, ?, ?, null, 0, ?, ?, ?)`;
+    this.#putExpandedGrant = db.prepare(`${insertExpanded} on conflict (external_id, sync_id) do update set data = excluded.data`);
+    this.#addExpandedGrant = db.prepare(`${insertExpanded} on conflict (external_id, sync_id) do nothing`);
   }
 
   putResourceTypes(list: readonly ResourceType[]): void {

@@ -1,4 +1,5 @@
 /** One sync of the generated source (generated-source.ts) into a c1z, in a fresh process (bench/scenarios/engine.ts). */
+import { limitHeapGrowth } from "../../src/cli/heap.js";
 import { runSync } from "../../src/sync/engine.js";
 import { workerMain } from "../lib/worker.js";
 import { generatedConnectorApi, type SourceSizes } from "./generated-source.js";
@@ -18,6 +19,9 @@ export interface EngineWorkerOutput {
   peakRssBytes: number;
   startRssBytes: number;
 }
+
+// The heap setting the CLI makes for every command (src/cli/heap.ts): measure the sync as it runs there.
+limitHeapGrowth();
 
 workerMain<EngineWorkerInput, EngineWorkerOutput>(async (input) => {
   const startRssBytes = process.memoryUsage().rss;

@@ -6,6 +6,7 @@
 import { defaultConfig } from "../../src/config/config.js";
 import { createConnector } from "../../src/connector/build.js";
 import type { OperationStats } from "../../src/aws/call-stats.js";
+import { limitHeapGrowth } from "../../src/cli/heap.js";
 import { runSync } from "../../src/sync/engine.js";
 import type { Features } from "../lib/org-shape.js";
 import { workerMain } from "../lib/worker.js";
@@ -50,6 +51,9 @@ function delta(after: Record<string, OperationStats>, before: Record<string, Ope
   }
   return out;
 }
+
+// The heap setting the CLI makes for every command (src/cli/heap.ts): measure the sync as it runs there.
+limitHeapGrowth();
 
 workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
   const startRssBytes = process.memoryUsage().rss;

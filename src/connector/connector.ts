@@ -110,7 +110,13 @@ export function createConnectorServices(deps: ConnectorDeps) {
   ): Promise<{ list: T[]; nextPageToken: string; annotations: Any[] }> {
     checkPaging(request);
     const state = deps.pageTokens.decode(scope, request.pageToken);
-    const result = await fetch(state, { syncId: request.activeSyncId, signal: handler.signal });
+    // The signal is made on demand: a syncer answering from memory never needs one (in-process calls).
+    const result = await fetch(state, {
+      syncId: request.activeSyncId,
+      get signal() {
+        return awsSignal(handler);
+      },
+    });
     const nextPageToken = result.next === undefined ? "" : deps.pageTokens.encode(scope, result.next);
     if (nextPageToken !== "" && nextPageToken === request.pageToken) {
       throw new ConnectError(`${scope.rpc} for ${scope.resourceTypeId} did not advance its page token (connector bug)`, Code.Internal);
@@ -118,12 +124,18 @@ export function createConnectorServices(deps: ConnectorDeps) {
     return { list: result.items, nextPageToken, annotations: result.annotations ?? [] };
   }
 
+  /**
+   * The call's signal, for AWS requests: every one made for the call listens to it — up to
+   * maxConcurrency at once — so more than Node's default of 10 listeners is by design, not a leak.
+   */
+  function awsSignal(ctx: HandlerContext): AbortSignal {
+    setMaxListeners(0, ctx.signal);
+    return ctx.signal;
+  }
+
   /** Wraps a handler so every failure leaves as a proper gRPC status (see errors.ts). */
   function guarded<Req, Res>(rpc: string, handler: (req: Req, ctx: HandlerContext) => Promise<Res>) {
     return async (req: Req, ctx: HandlerContext): Promise<Res> => {
-      // Every AWS request made for this call listens to its signal — up to maxConcurrency at once —
-      // so more than Node's default of 10 listeners is by design, not a leak worth a warning.
-      setMaxListeners(0, ctx.signal);
       try {
         return await handler(req, ctx);
       } catch (error) {
@@ -155,13 +167,13 @@ export function createConnectorServices(deps: ConnectorDeps) {
 
   const connector = {
     getMetadata: guarded("GetMetadata", async (_req: ConnectorServiceGetMetadataRequest, ctx) => {
-      const described = await deps.describe(ctx.signal);
+      const described = await deps.describe(awsSignal(ctx));
       return create(ConnectorServiceGetMetadataResponseSchema, {
         metadata: create(ConnectorMetadataSchema, { ...described, capabilities }),
       });
     }),
     validate: guarded("Validate", async (_req: ConnectorServiceValidateRequest, ctx) => {
-      await deps.validate(ctx.signal);
+      await deps.validate(awsSignal(ctx));
       return create(ConnectorServiceValidateResponseSchema, { sdkVersion: BATON_SDK_COMPATIBILITY_VERSION });
     }),
     cleanup: guarded("Cleanup", async (req: ConnectorServiceCleanupRequest) => {
@@ -201,7 +213,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
       }
       const resource = await syncer.getResource(req.resourceId, req.parentResourceId, {
         syncId: req.activeSyncId,
-        signal: ctx.signal,
+        signal: awsSignal(ctx),
       });
       if (!resource) throw new ConnectError(`resource ${resourceKey(req.resourceId)} not found`, Code.NotFound);
       return create(ResourceGetterServiceGetResourceResponseSchema, { resource });
@@ -253,7 +265,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
       const provisioner = provisionerFor(entitlement.resource.id.resourceType);
       const outcome = await provisioner.grant(principal, entitlement, {
         syncId: "",
-        signal: ctx.signal,
+        signal: awsSignal(ctx),
         requester: ctx.values.get(requesterKey),
         requestAnnotations: req.annotations,
       });
@@ -273,7 +285,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
       const provisioner = provisionerFor(grant.entitlement.resource.id.resourceType);
       const outcome = await provisioner.revoke(grant, {
         syncId: "",
-        signal: ctx.signal,
+        signal: awsSignal(ctx),
         requester: ctx.values.get(requesterKey),
         requestAnnotations: req.annotations,
       });

@@ -94,17 +94,18 @@ function directClient<S extends DescService>(service: S, impl: Partial<ServiceIm
  * The HandlerContext of one in-process call, as connect's createHandlerContext makes it (its
  * signal fires on the caller's abort, on the deadline, and when the call ends) but cheaper: the
  * sync engine makes hundreds of thousands of these calls, and connect's version costs two abort
- * controllers, three Headers and a DOMException per call. Headers are made only when asked for.
+ * controllers, three Headers and a DOMException per call. The signal and headers are made only
+ * when a handler asks for them; a signal asked for late still reports what already happened.
  */
 class InProcessCall implements HandlerContext {
   readonly requestMethod = "POST";
   readonly protocolName = "in-process";
   readonly values: ContextValues;
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
   readonly #outer: AbortSignal | undefined;
   readonly #deadline: number | undefined;
+  #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
   #headers: { request?: Headers; response?: Headers; trailer?: Headers } = {};
 
   constructor(
@@ -113,20 +114,24 @@ class InProcessCall implements HandlerContext {
     readonly url: string,
     options: CallOptions | undefined,
   ) {
-    this.signal = this.#controller.signal;
     this.values = options?.contextValues ?? createContextValues();
-    const outer = options?.signal;
-    if (outer?.aborted) this.#controller.abort(outer.reason);
-    else if (outer) {
-      this.#outer = outer;
-      outer.addEventListener("abort", this.#onOuterAbort);
+    this.#outer = options?.signal;
+    if (options?.timeoutMs !== undefined) this.#deadline = Date.now() + options.timeoutMs;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller) return this.#controller.signal;
+    const controller = (this.#controller = new AbortController());
+    const outer = this.#outer;
+    const remainingMs = this.timeoutMs();
+    if (this.#ended) controller.abort(CALL_COMPLETED);
+    else if (outer?.aborted) controller.abort(outer.reason);
+    else if (remainingMs !== undefined && remainingMs <= 0) controller.abort(TIMED_OUT());
+    else {
+      outer?.addEventListener("abort", this.#onOuterAbort);
+      if (remainingMs !== undefined) this.#timer = setTimeout(() => controller.abort(TIMED_OUT()), remainingMs);
     }
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined) {
-      this.#deadline = Date.now() + timeoutMs;
-      if (timeoutMs <= 0) this.#controller.abort(TIMED_OUT());
-      else this.#timer = setTimeout(() => this.#controller.abort(TIMED_OUT()), timeoutMs);
-    }
+    return controller.signal;
   }
 
   readonly timeoutMs = (): number | undefined => (this.#deadline === undefined ? undefined : this.#deadline - Date.now());
@@ -142,11 +147,13 @@ class InProcessCall implements HandlerContext {
   }
 
   readonly #onOuterAbort = (): void => {
-    this.#controller.abort(this.#outer?.reason);
+    this.#controller?.abort(this.#outer?.reason);
   };
 
-  /** The call is over: stop the deadline, unhook from the caller's signal, fire ours. */
+  /** The call is over: stop the deadline, unhook from the caller's signal, fire ours (if made). */
   end(): void {
+    this.#ended = true;
+    if (!this.#controller) return;
     clearTimeout(this.#timer);
     this.#outer?.removeEventListener("abort", this.#onOuterAbort);
     this.#controller.abort(CALL_COMPLETED);

@@ -3,7 +3,7 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
-import { resourceExternalId } from "../c1z/rows.js";
+import { resourceExternalId, rowCount, RowEncoder, type EntitlementRows, type GrantRows } from "../c1z/rows.js";
 import type { ResourceCursor } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, warn, type SyncContext } from "./context.js";
 import { hasIdentity, skipsEntitlements, skipsGrants } from "./rules.js";
@@ -40,10 +40,28 @@ const SCAN_BATCH = 512;
 
 type AccessKind = "entitlements" | "grants";
 
+/**
+ * A fetched page as the scheduler buffers it until its commit: filtered and encoded at once, so
+ * that no graph of messages waits (the pages ahead of the commit point would otherwise end up in
+ * V8's old generation, which grows to several times what stays alive).
+ */
+interface Batch<R> {
+  /** The records baton keeps, encoded; undefined when none. */
+  rows: R | undefined;
+  /** Records baton drops (counted when the page is committed). */
+  dropped: number;
+}
+
+interface GrantBatch extends Batch<GrantRows> {
+  /** InsertResourceGrants: the grants' entitlement resources, upserted before the grants. */
+  insertResources?: Array<Resource & { id: NonNullable<Resource["id"]> }>;
+}
+
 export class AccessListings {
-  readonly entitlements: Stream<AccessJob, Entitlement> | undefined;
-  readonly grants: Stream<AccessJob, Grant>;
+  readonly entitlements: Stream<AccessJob, Batch<EntitlementRows>> | undefined;
+  readonly grants: Stream<AccessJob, GrantBatch>;
   readonly #ctx: SyncContext;
+  readonly #rows = new RowEncoder();
   readonly #cursors: { entitlements: ResourceCursor; grants: ResourceCursor };
   readonly #byRow = new Map<number, AccessJob>();
   /** Rows up to this one have jobs. */
@@ -64,31 +82,73 @@ export class AccessListings {
     this.#lastRowId = access.grants.afterRowId;
     this.#feeding = options.feed;
     // Entitlements are all committed once the grants phase has begun.
-    if (ctx.token.phase !== "grants") this.entitlements = this.#stream("entitlements");
-    this.grants = this.#stream("grants");
+    if (ctx.token.phase !== "grants") {
+      this.entitlements = this.#stream("entitlements", async (request, signal) => {
+        const res = await callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal);
+        return { ...this.#entitlementBatch(res.list), next: res.nextPageToken };
+      });
+    }
+    this.grants = this.#stream("grants", async (request, signal) => {
+      const res = await callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
+      return { ...this.#grantBatch(res.list, res.annotations), next: res.nextPageToken };
+    });
   }
 
-  #stream<T extends Entitlement | Grant>(kind: AccessKind): Stream<AccessJob, T> {
+  #stream<B>(
+    kind: AccessKind,
+    fetch: (request: { resource: Resource; pageToken: string; activeSyncId: string }, signal: AbortSignal) => Promise<Page<B>>,
+  ): Stream<AccessJob, B> {
     const ctx = this.#ctx;
     const cursor = this.#cursors[kind];
-    const rpc = kind === "entitlements" ? "list-entitlements" : "list-grants";
     const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
-    return ctx.scheduler.stream<AccessJob, T>(kind, {
+    return ctx.scheduler.stream<AccessJob, B>(kind, {
       lane: (job) => job.typeId,
       skip: (job) => !wanted(job),
       startToken: (job) => (job.rowId === cursor.headRowId ? (cursor.headToken ?? "") : ""),
-          fetchPage: async (job, pageToken, signal): Promise<Page<T>> => {
-        const request = { resource: job.resource ?? (await this.#hydrate(job)), pageToken, activeSyncId: ctx.activeSyncId };
-        const res =
-          kind === "entitlements"
-            ? await callConnector(ctx, rpc, (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal)
-            : await callConnector(ctx, rpc, (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
-        return { items: res.list as T[], next: res.nextPageToken, annotations: res.annotations };
-      },
+      fetchPage: async (job, pageToken, signal) =>
+        fetch({ resource: job.resource ?? (await this.#hydrate(job)), pageToken, activeSyncId: ctx.activeSyncId }, signal),
       onDone: (job) => this.#fetched(job),
       isWarning: isWarningError,
       maxBufferedItems: kind === "grants" ? 50_000 : 20_000,
     });
+  }
+
+  /** baton drops entitlements without identity, and those of resource types this sync does not have. */
+  #entitlementBatch(items: Entitlement[]): Omit<Page<Batch<EntitlementRows>>, "next"> {
+    const types = this.#ctx.types;
+    const valid = items.filter((e) => e.id !== "" && hasIdentity(e.resource) && types.has(e.resource.id.resourceType));
+    const rows = valid.length > 0 ? this.#rows.entitlements(valid) : undefined;
+    return { content: { rows, dropped: items.length - valid.length }, count: valid.length };
+  }
+
+  /**
+   * Grants need an id, an entitlement with a resource and a principal, both of resource types this
+   * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each
+   * grant's entitlement resource first.
+   */
+  #grantBatch(items: Grant[], annotations: Any[]): Omit<Page<GrantBatch>, "next"> {
+    const types = this.#ctx.types;
+    const valid = items.filter(
+      (g) =>
+        g.id !== "" &&
+        !!g.entitlement &&
+        g.entitlement.id !== "" &&
+        hasIdentity(g.entitlement.resource) &&
+        hasIdentity(g.principal) &&
+        types.has(g.entitlement.resource.id.resourceType) &&
+        types.has(g.principal.id.resourceType),
+    );
+    const batch: GrantBatch = { rows: valid.length > 0 ? this.#rows.grants(valid) : undefined, dropped: items.length - valid.length };
+    // Not in our generated protos (we never emit it); recognised by its type URL.
+    if (annotations.some((a) => a.typeUrl.endsWith("/c1.connector.v2.InsertResourceGrants"))) {
+      const byKey = new Map<string, Resource & { id: NonNullable<Resource["id"]> }>();
+      for (const g of valid) {
+        const r = g.entitlement!.resource! as Resource & { id: NonNullable<Resource["id"]> };
+        byKey.set(resourceExternalId(r.id.resourceType, r.id.resource), r);
+      }
+      batch.insertResources = [...byKey.values()];
+    }
+    return { content: batch, count: valid.length };
   }
 
   #fetched(job: AccessJob): void {
@@ -202,17 +262,24 @@ export class AccessListings {
     if (!this.entitlements) return;
     const ctx = this.#ctx;
     ctx.observer.phase?.("entitlements", { jobs: this.entitlements.waiting });
-    await this.entitlements.commit(this.#handlers("entitlements", (job, page) => commitEntitlements(ctx, page.items as Entitlement[])));
+    await this.entitlements.commit(
+      this.#handlers("entitlements", (_job, { content }: Page<Batch<EntitlementRows>>) => {
+        ctx.token.dropped.entitlements += content.dropped;
+        if (!content.rows) return 0;
+        ctx.store.send("writeEntitlements", content.rows);
+        return rowCount(content.rows);
+      }),
+    );
   }
 
   /** Commits the grants of every job, in row order. */
   async commitGrants(): Promise<void> {
     const ctx = this.#ctx;
     ctx.observer.phase?.("grants", { jobs: this.grants.waiting });
-    await this.grants.commit(this.#handlers("grants", (job, page) => this.#commitGrants(job, page as Page<Grant>)));
+    await this.grants.commit(this.#handlers("grants", (job, page: Page<GrantBatch>) => this.#commitGrants(job, page.content)));
   }
 
-  #handlers<T>(kind: AccessKind, write: (job: AccessJob, page: Page<T>) => number | Promise<number>) {
+  #handlers<B>(kind: AccessKind, write: (job: AccessJob, page: Page<B>) => number | Promise<number>) {
     const ctx = this.#ctx;
     const cursor = this.#cursors[kind];
     const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
@@ -230,7 +297,7 @@ export class AccessListings {
       ctx.observer.jobDone?.(kind);
     };
     return {
-      commitPage: async (job: AccessJob, page: Page<T>) => {
+      commitPage: async (job: AccessJob, page: Page<B>) => {
         const written = await write(job, page);
         ctx.observer.records?.(kind, job.typeId, written);
         // The last page completes the job in the same commit: "" must never be read back as "start over".
@@ -258,52 +325,19 @@ export class AccessListings {
     };
   }
 
-  /**
-   * Grants need an id, an entitlement with a resource and a principal, both of resource types this
-   * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each
-   * grant's entitlement resource first; a resource new to this sync gets its grants listed too
-   * (after every other row, as it is the newest row).
-   */
-  async #commitGrants(job: AccessJob, page: Page<Grant>): Promise<number> {
+  /** A resource that InsertResourceGrants made new to this sync gets its grants listed too (it is the newest row). */
+  async #commitGrants(job: AccessJob, batch: GrantBatch): Promise<number> {
     const ctx = this.#ctx;
-    const valid = page.items.filter((g) => {
-      const ok =
-        g.id !== "" &&
-        !!g.entitlement &&
-        g.entitlement.id !== "" &&
-        hasIdentity(g.entitlement.resource) &&
-        hasIdentity(g.principal) &&
-        ctx.types.has(g.entitlement.resource.id.resourceType) &&
-        ctx.types.has(g.principal.id.resourceType);
-      if (!ok) ctx.token.dropped.grants++;
-      return ok;
-    });
-    // Not in our generated protos (we never emit it); recognised by its type URL.
-    const insertResources = ((page.annotations ?? []) as Any[]).some((a) => a.typeUrl.endsWith("/c1.connector.v2.InsertResourceGrants"));
-    if (insertResources) {
-      const byKey = new Map<string, Resource & { id: NonNullable<Resource["id"]> }>();
-      for (const g of valid) {
-        const r = g.entitlement!.resource! as Resource & { id: NonNullable<Resource["id"]> };
-        byKey.set(resourceExternalId(r.id.resourceType, r.id.resource), r);
-      }
-      const resources = [...byKey.values()];
+    ctx.token.dropped.grants += batch.dropped;
+    if (batch.insertResources) {
+      const resources = batch.insertResources;
       const placed = await ctx.store.call("placeResources", resources);
       resources.forEach((r, i) => {
         if (!placed.updated[i]) this.grants.add(this.#job(placed.rowIds[i]!, r));
       });
     }
-    if (valid.length > 0) ctx.store.send("putGrants", valid, { typeId: job.typeId, resourceId: job.resourceId });
-    return valid.length;
+    if (!batch.rows) return 0;
+    ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
+    return rowCount(batch.rows);
   }
-}
-
-/** baton drops entitlements without identity, and those of resource types this sync does not have. */
-function commitEntitlements(ctx: SyncContext, items: Entitlement[]): number {
-  const valid = items.filter((e) => {
-    const ok = e.id !== "" && hasIdentity(e.resource) && ctx.types.has(e.resource.id.resourceType);
-    if (!ok) ctx.token.dropped.entitlements++;
-    return ok;
-  });
-  if (valid.length > 0) ctx.store.send("putEntitlements", valid);
-  return valid.length;
 }

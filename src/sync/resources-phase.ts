@@ -67,10 +67,10 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
     ctx.observer.jobDone?.("resources");
   };
 
-  const stream = ctx.scheduler.stream<QueueJob, Resource>("resources", {
+  const stream = ctx.scheduler.stream<QueueJob, Resource[]>("resources", {
     lane: (job) => job.resourceTypeId,
     startToken: (job) => (job.index === cursor.done ? (cursor.headToken ?? "") : ""),
-    async fetchPage(job, pageToken, signal): Promise<Page<Resource>> {
+    async fetchPage(job, pageToken, signal): Promise<Page<Resource[]>> {
       const parentResourceId = job.parentType ? { resourceType: job.parentType, resource: job.parentId } : undefined;
       const res = await callConnector(
         ctx,
@@ -78,7 +78,7 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
         (s) => ctx.api.resources.listResources({ resourceTypeId: job.resourceTypeId, parentResourceId, pageToken, activeSyncId: ctx.activeSyncId }, { signal: s }),
         signal,
       );
-      return { items: res.list, next: res.nextPageToken };
+      return { content: res.list, count: res.list.length, next: res.nextPageToken };
     },
     isWarning: isWarningError,
   });
@@ -89,7 +89,7 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
   await stream.commit({
     async commitPage(job, page) {
       const valid: Resource[] = [];
-      for (const resource of page.items) {
+      for (const resource of page.content) {
         if (!hasIdentity(resource)) {
           ctx.token.dropped.resources++;
           continue;

@@ -23,7 +23,10 @@ import { setMaxListeners } from "node:events";
  *   error fails the stream once the jobs before it are committed.
  */
 export interface Page<T> {
-  items: T[];
+  /** The page as fetchPage prepared it: records, or rows already encoded from them. */
+  content: T;
+  /** Records the page holds: what `maxBufferedItems` counts. */
+  count: number;
   /** Token for the next page; "" when the listing is complete. */
   next: string;
   annotations?: unknown[];
@@ -216,8 +219,8 @@ export class ListingScheduler {
             throw new Error("the connector returned the same page token again (it would loop forever)");
           }
           slot.pages.push(page);
-          slot.items += page.items.length;
-          stream.buffered += page.items.length;
+          slot.items += page.count;
+          stream.buffered += page.count;
           slot.token = page.next;
           if (page.next === "") {
             slot.done = true;
@@ -360,8 +363,8 @@ export class Stream<J, T> {
       }
       const page = head.pages.shift();
       if (page) {
-        head.items -= page.items.length;
-        this.buffered -= page.items.length;
+        head.items -= page.count;
+        this.buffered -= page.count;
         this.scheduler.dispatch();
         await handlers.commitPage(head.job, page);
         continue;

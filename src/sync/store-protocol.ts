@@ -55,6 +55,12 @@ export function wireOp(encoder: RowEncoder, op: StoreOp, args: unknown[]): { op:
       return encoded("writeEntitlements", encoder.entitlements(args[0] as Entitlement[]));
     case "putGrants":
       return encoded("writeGrants", encoder.grants(args[0] as Grant[]), args.slice(1));
+    // Rows encoded by the caller: their buffer moves to the store's thread (each batch owns its own).
+    case "writeResources":
+    case "placeResourceRows":
+    case "writeEntitlements":
+    case "writeGrants":
+      return encoded(op, args[0] as Blobs, args.slice(1));
     default:
       return { op, args, transfer: [] };
   }

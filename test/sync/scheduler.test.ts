@@ -13,7 +13,7 @@ describe("listing scheduler", () => {
     let maxSlowInFlight = 0;
     const release: Array<() => void> = [];
     const fetched: Job[] = [];
-    const stream = scheduler.stream<Job, number>("grants", {
+    const stream = scheduler.stream<Job, number[]>("grants", {
       lane: (job) => job.lane,
       startToken: () => "",
       isWarning: () => false,
@@ -24,7 +24,7 @@ describe("listing scheduler", () => {
           slowInFlight--;
         }
         fetched.push(job);
-        return { items: [job.n], next: "" };
+        return { content: [job.n], count: 1, next: "" };
       },
     });
     // Slow jobs first: without a per-lane cap they would hold all four slots.
@@ -36,7 +36,7 @@ describe("listing scheduler", () => {
     expect(fetched.filter((j) => j.lane === "fast")).toHaveLength(20);
     expect(maxSlowInFlight).toBe(1);
     const committed: number[] = [];
-    const committing = stream.commit({ commitPage: (_job, page) => void committed.push(...page.items), finishJob: () => undefined });
+    const committing = stream.commit({ commitPage: (_job, page) => void committed.push(...page.content), finishJob: () => undefined });
     while (committed.length < 28) {
       release.splice(0).forEach((r) => r());
       await new Promise((resolve) => setTimeout(resolve, 1));

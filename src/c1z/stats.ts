@@ -24,10 +24,17 @@ export interface SyncStats {
   connectorCallStats?: Record<string, CallStat>;
 }
 
-function countBy(db: Database, table: string, syncId: string): Record<string, number> {
-  const rows = db
-    .prepare(`select resource_type_id as t, count(*) as n from ${table} where sync_id = ? group by resource_type_id`)
-    .all(syncId) as Array<{ t: string; n: number }>;
+/**
+ * Rows of `table` by resource type. In a file that holds no other sync every row is this sync's,
+ * and counting without the sync_id filter reads only the resource-type index, not every row (for
+ * grants, gigabytes).
+ */
+function countBy(db: Database, table: string, syncId: string, onlySync: boolean): Record<string, number> {
+  const rows = (
+    onlySync
+      ? db.prepare(`select resource_type_id as t, count(*) as n from ${table} group by resource_type_id`).all()
+      : db.prepare(`select resource_type_id as t, count(*) as n from ${table} where sync_id = ? group by resource_type_id`).all(syncId)
+  ) as Array<{ t: string; n: number }>;
   return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
 
@@ -36,15 +43,16 @@ export function computeSyncStats(db: Database, syncId: string): SyncStats {
   const typeIds = (db.prepare(`select external_id from v1_resource_types where sync_id = ?`).all(syncId) as Array<{ external_id: string }>).map(
     (r) => r.external_id,
   );
-  const resourceCounts = countBy(db, "v1_resources", syncId);
+  const onlySync = db.prepare(`select 1 from v1_sync_runs where sync_id != ? limit 1`).get(syncId) === undefined;
+  const resourceCounts = countBy(db, "v1_resources", syncId, onlySync);
   const resourcesByResourceType: Record<string, number> = {};
   let resources = 0;
   for (const id of typeIds) {
     resourcesByResourceType[id] = resourceCounts[id] ?? 0;
     resources += resourceCounts[id] ?? 0;
   }
-  const entitlementsByResourceType = countBy(db, "v1_entitlements", syncId);
-  const grantsByResourceType = countBy(db, "v1_grants", syncId);
+  const entitlementsByResourceType = countBy(db, "v1_entitlements", syncId, onlySync);
+  const grantsByResourceType = countBy(db, "v1_grants", syncId, onlySync);
   const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
   // Files from before assets existed have no v1_assets table.
   const hasAssets = db.prepare(`select 1 from sqlite_master where type = 'table' and name = 'v1_assets'`).get() !== undefined;

@@ -143,13 +143,16 @@ export class C1zWriter {
     return expandable;
   }
 
-  /** Writes grants created or updated by grant expansion (existing rows keep their expansion). */
-  /** Writes the grant only if no row has its external id; returns the new row's id, or undefined. */
-  addExpandedGrant(g: ExpandedGrantRow): number | undefined {
-    const info = this.#addExpandedGrant.run(g.resourceTypeId, g.resourceId, g.entitlementId, g.principalTypeId, g.principalId, g.id, g.data, this.syncId, formatC1zTime(this.now()));
-    return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
+  /** Writes each grant only if no row has its external id; returns each new row's id, or undefined where one existed. */
+  addExpandedGrants(list: readonly ExpandedGrantRow[]): Array<number | undefined> {
+    const at = formatC1zTime(this.now());
+    return list.map((g) => {
+      const info = this.#addExpandedGrant.run(g.resourceTypeId, g.resourceId, g.entitlementId, g.principalTypeId, g.principalId, g.id, g.data, this.syncId, at);
+      return info.changes === 1 ? Number(info.lastInsertRowid) : undefined;
+    });
   }
 
+  /** Writes grants created or updated by grant expansion (existing rows keep their expansion). */
   putExpandedGrants(list: readonly ExpandedGrantRow[]): void {
     const at = formatC1zTime(this.now());
     for (const g of list) {

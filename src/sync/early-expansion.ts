@@ -32,6 +32,7 @@ import { applySteps, type ExpansionStore } from "./expansion.js";
  */
 export const EARLY_STEPS_TABLE = "connector_early_expansion_steps";
 export const EARLY_UNDO_TABLE = "connector_early_expansion_undo";
+export const EARLY_CREATED_TABLE = "connector_early_expansion_created";
 export const EARLY_STATE_TABLE = "connector_early_expansion_state";
 
 interface Edge {
@@ -68,6 +69,8 @@ export function createEarlyExpansionTables(db: Database): void {
     created integer not null
   )`);
   db.exec(`create table if not exists ${EARLY_UNDO_TABLE} (grant_row_id integer primary key, data blob)`);
+  // Rows early steps created, as id ranges: a step's new rows take consecutive ids.
+  db.exec(`create table if not exists ${EARLY_CREATED_TABLE} (from_id integer not null, to_id integer not null)`);
   db.exec(`create table if not exists ${EARLY_STATE_TABLE} (abandoned integer not null)`);
 }
 
@@ -82,12 +85,16 @@ export class EarlyExpansion {
   readonly #incoming = new Map<string, number>();
   readonly #complete = new Set<string>();
   readonly #applied = new Set<string>();
+  /** Row ids early steps created, as ascending runs (mirrors EARLY_CREATED_TABLE). */
+  readonly #created: Array<{ from: number; to: number }> = [];
   #hasApplied: boolean;
   readonly #q: {
     entitlementResource: Statement;
     recordStep: Statement;
+    rowIdOf: Statement;
     keepBefore: Statement;
     keepCreated: Statement;
+    extendCreated: Statement;
   };
 
   /**
@@ -106,10 +113,15 @@ export class EarlyExpansion {
     this.#q = {
       entitlementResource: db.prepare(`select resource_type_id as t, resource_id as r from v1_entitlements where external_id = ? and sync_id = ?`),
       recordStep: db.prepare(`insert into ${EARLY_STEPS_TABLE} (source, destination, shallow, resource_type_ids, created) values (?, ?, ?, ?, ?)`),
-      // Only a row's first image counts (it is the one to restore); a created row is noted with none.
-      keepBefore: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) select id, data from v1_grants where external_id = ? and sync_id = ?`),
-      keepCreated: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) values (?, null)`),
+      rowIdOf: db.prepare(`select id from v1_grants where external_id = ? and sync_id = ?`).pluck(),
+      // Only a row's first image counts (it is the one to restore).
+      keepBefore: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) select id, data from v1_grants where id = ?`),
+      keepCreated: db.prepare(`insert into ${EARLY_CREATED_TABLE} (from_id, to_id) values (?, ?)`),
+      extendCreated: db.prepare(`update ${EARLY_CREATED_TABLE} set to_id = ? where from_id = ?`),
     };
+    for (const r of db.prepare(`select from_id, to_id from ${EARLY_CREATED_TABLE} order by from_id`).all() as Array<{ from_id: number; to_id: number }>) {
+      this.#created.push({ from: r.from_id, to: r.to_id });
+    }
     if (this.#active && (options.grantsDoneThrough ?? 0) > 0) this.#restore(options.grantsDoneThrough!);
   }
 
@@ -166,23 +178,49 @@ export class EarlyExpansion {
     const steps = [...ready.values()].sort((a, b) => compareGoStrings(a.destination, b.destination) || compareGoStrings(a.source, b.source));
     createIndexes(this.store.db, EXPANSION_INDEXES);
     const { writer, syncId } = this.store;
-    // A new row is noted as created; an existing one keeps its first image before it is updated.
+    // New rows are noted as runs of consecutive ids (a step's new rows take consecutive ids); a row
+    // that existed before early expansion keeps its first image before it is updated.
+    const created = this.#created;
     const write = (rows: ExpandedGrantRow[]) => {
-      for (const row of rows) {
-        const created = writer.addExpandedGrant(row);
-        if (created !== undefined) {
-          this.#q.keepCreated.run(created);
+      const createdIds = writer.addExpandedGrants(rows);
+      for (const [i, row] of rows.entries()) {
+        const id = createdIds[i];
+        if (id === undefined) {
+          const existing = this.#q.rowIdOf.get(row.id, syncId) as number;
+          if (!this.#isCreated(existing)) this.#q.keepBefore.run(existing);
+          writer.putExpandedGrants([row]);
           continue;
         }
-        this.#q.keepBefore.run(row.id, syncId);
-        writer.putExpandedGrants([row]);
+        const last = created[created.length - 1];
+        if (last && id === last.to + 1) last.to = id;
+        else created.push({ from: id, to: id });
       }
     };
+    const runsBefore = created.length;
+    const lastBefore = created[runsBefore - 1] && { ...created[runsBefore - 1]! };
     applySteps({ ...this.store, write }, steps, (step, created) => {
       this.#applied.add(pairKey(step.source, step.destination));
       this.#q.recordStep.run(step.source, step.destination, step.shallow ? 1 : 0, JSON.stringify(step.resourceTypeIds), created);
     });
+    // The table mirrors the runs: the last one may have grown, and new ones follow.
+    if (lastBefore && created[runsBefore - 1]!.to !== lastBefore.to) this.#q.extendCreated.run(created[runsBefore - 1]!.to, lastBefore.from);
+    for (const r of created.slice(runsBefore)) this.#q.keepCreated.run(r.from, r.to);
     this.#hasApplied = true;
+  }
+
+  /** Whether an early step created row `id` (its undo is a delete, not a before-image). */
+  #isCreated(id: number): boolean {
+    const runs = this.#created;
+    let lo = 0;
+    let hi = runs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = runs[mid]!;
+      if (id < r.from) hi = mid - 1;
+      else if (id > r.to) lo = mid + 1;
+      else return true;
+    }
+    return false;
   }
 
   #isReady(edge: Edge): boolean {
@@ -264,15 +302,18 @@ export class EarlyExpansion {
     this.#active = false;
     if (this.#hasApplied) {
       const db = this.store.db;
-      db.exec(`delete from v1_grants where id in (select grant_row_id from ${EARLY_UNDO_TABLE} where data is null)`);
+      const deleteRange = db.prepare(`delete from v1_grants where id between ? and ?`);
+      for (const r of this.#created) deleteRange.run(r.from, r.to);
       db.exec(
         `update v1_grants set data = (select u.data from ${EARLY_UNDO_TABLE} u where u.grant_row_id = v1_grants.id)
          where id in (select grant_row_id from ${EARLY_UNDO_TABLE} where data is not null)`,
       );
       db.exec(`delete from ${EARLY_UNDO_TABLE}`);
+      db.exec(`delete from ${EARLY_CREATED_TABLE}`);
       db.exec(`delete from ${EARLY_STEPS_TABLE}`);
     }
     this.#hasApplied = false;
+    this.#created.length = 0;
     this.#applied.clear();
     this.#edges.clear();
     this.#byResource.clear();

@@ -160,7 +160,13 @@ interface Holding {
   stored?: Uint8Array;
   principalBytes?: Uint8Array;
   row: Omit<ExpandedGrantRow, "data">;
-  sources: GrantSources;
+  /** Decoded when a later step merges into it; a derived grant most often never meets one. */
+  sources: GrantSources | (() => GrantSources);
+}
+
+function sourcesNow(holding: Holding): GrantSources {
+  if (typeof holding.sources === "function") holding.sources = holding.sources();
+  return holding.sources;
 }
 
 /** A destination entitlement, who holds it, and their grants on it (loaded on demand). */
@@ -248,7 +254,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
         const holding: Holding = {
           principalBytes: principal,
           row: { resourceTypeId: dst.resourceTypeId, resourceId: dst.resourceId, entitlementId: dst.id, principalTypeId: row.t, principalId: row.r, id },
-          sources: sourcesOf({ [step.source]: isDirect }),
+          sources: () => sourcesOf({ [step.source]: isDirect }),
         };
         existing.push(holding);
         const data = encodeGrantParts({
@@ -263,7 +269,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
         continue;
       }
       for (const holding of existing) {
-        const merged = holding.sources.sources;
+        const merged = sourcesNow(holding).sources;
         let changed = false;
         if (Object.keys(merged).length === 0) {
           merged[step.destination] = create(GrantSources_GrantSourceSchema, { isDirect: true });
@@ -304,7 +310,7 @@ function storedHoldings(q: Queries, dst: DestinationState, syncId: string, type:
 
 /** The holding's grant with its current sources, encoded as deterministicBinary would. */
 function holdingBytes(dst: DestinationState, holding: Holding): Uint8Array {
-  const sourcesBytes = deterministicBinary(GrantSourcesSchema, holding.sources);
+  const sourcesBytes = deterministicBinary(GrantSourcesSchema, sourcesNow(holding));
   if (holding.stored) return withSources(holding.stored, sourcesBytes);
   return encodeGrantParts({ entitlement: dst.entitlementBytes, principal: holding.principalBytes!, id: holding.row.id, annotations: [IMMUTABLE_BYTES], sourcesBytes });
 }

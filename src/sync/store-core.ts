@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { Database, Statement } from "better-sqlite3";
 import { createIndexes, deferIndexesOnEmptyTables, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
@@ -306,7 +307,10 @@ export class StoreCore {
     const db = this.db;
     const { token } = input;
     this.begin();
+    // Nothing else runs while the sync is sealed: SQLite's sorter may build the indexes on every core.
+    db.pragma(`threads = ${Math.min(availableParallelism(), 4)}`);
     createIndexes(db);
+    db.pragma("threads = 0");
     dropScratch(db);
     const stats: SyncStats = {
       ...computeSyncStats(db, this.#syncId),

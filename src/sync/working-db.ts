@@ -3,7 +3,7 @@ import { existsSync, rmSync } from "node:fs";
 import { C1zFormatError, fileSize, readC1zToDb, removeIfExists, replaceAtomically, writeC1z } from "../c1z/container.js";
 import { asFormatError } from "../c1z/reader.js";
 import { ensureSchema } from "../c1z/schema.js";
-import { EARLY_STATE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE } from "./early-expansion.js";
+import { EARLY_CREATED_TABLE, EARLY_STATE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE } from "./early-expansion.js";
 
 /**
  * The sync's working database: a plain SQLite file beside the target (`<file>.working.db`), seeded
@@ -135,5 +135,5 @@ export async function publishWorkingDb(db: Database, target: string, options: { 
 
 /** Drops the sync's scratch tables so the published file has baton's schema only. */
 export function dropScratch(db: Database): void {
-  for (const table of [QUEUE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE, EARLY_STATE_TABLE]) db.exec(`drop table if exists ${table}`);
+  for (const table of [QUEUE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE, EARLY_CREATED_TABLE, EARLY_STATE_TABLE]) db.exec(`drop table if exists ${table}`);
 }

@@ -20,7 +20,7 @@ export interface EngineWorkerOutput {
   startRssBytes: number;
 }
 
-// The heap setting the CLI makes for every command (src/cli/heap.ts): measure the sync as it runs there.
+// The heap setting `connector sync` makes (src/cli/heap.ts): measure the sync as it runs there.
 limitHeapGrowth();
 
 workerMain<EngineWorkerInput, EngineWorkerOutput>(async (input) => {

@@ -52,7 +52,7 @@ function delta(after: Record<string, OperationStats>, before: Record<string, Ope
   return out;
 }
 
-// The heap setting the CLI makes for every command (src/cli/heap.ts): measure the sync as it runs there.
+// The heap setting `connector sync` makes (src/cli/heap.ts): measure the sync as it runs there.
 limitHeapGrowth();
 
 workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {

@@ -3,7 +3,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { Command } from "commander";
 import { commandFactories } from "./commands/index.js";
 import { reportFatal } from "./fatal.js";
-import { limitHeapGrowth } from "./heap.js";
 import { packageVersion } from "./version.js";
 
 export function buildProgram(): Command {
@@ -16,7 +15,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-limitHeapGrowth();
 buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => reportFatal(error));

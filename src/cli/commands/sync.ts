@@ -9,6 +9,7 @@ import type { Logger } from "../../log.js";
 import { SyncError } from "../../sync/context.js";
 import { startDemoConnector } from "../../sync/demo.js";
 import { DEFAULT_WORKERS, runSync, type SyncResult } from "../../sync/engine.js";
+import { limitHeapGrowth } from "../heap.js";
 import { MaxDepthExceededError } from "../../sync/expansion-graph.js";
 import { createProgress } from "../../sync/progress.js";
 import { buildSummary, renderSummary } from "../../sync/summary.js";
@@ -62,6 +63,7 @@ export function syncCommand(): Command {
     const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new UserError(`interrupted by ${signal}; run the same command again to resume`, 130));
     process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
     let result: SyncResult;
+    limitHeapGrowth();
     try {
       result = await runSync({
         target,

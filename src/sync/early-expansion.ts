@@ -6,7 +6,7 @@ import { rowCount, type GrantRows } from "../c1z/rows.js";
 import type { ExpandedGrantRow } from "../c1z/writer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { mergeSpec, type EdgeSpec, type ExpansionStep } from "./expansion-graph.js";
-import { applySteps, type ExpansionStore } from "./expansion.js";
+import { applySteps, type ExpansionStore, type SourceGrant } from "./expansion.js";
 
 /**
  * Grant expansion begun during the grants phase, so that its writes overlap the listings instead
@@ -85,6 +85,8 @@ export class EarlyExpansion {
   readonly #incoming = new Map<string, number>();
   readonly #complete = new Set<string>();
   readonly #applied = new Set<string>();
+  /** Grants of the sources early steps read: final once a step may run, and read again by every step from that source. */
+  readonly #sources = new Map<string, SourceGrant[]>();
   /** Row ids early steps created, as ascending runs (mirrors EARLY_CREATED_TABLE). */
   readonly #created: Array<{ from: number; to: number }> = [];
   #hasApplied: boolean;
@@ -198,7 +200,7 @@ export class EarlyExpansion {
     };
     const runsBefore = created.length;
     const lastBefore = created[runsBefore - 1] && { ...created[runsBefore - 1]! };
-    applySteps({ ...this.store, write }, steps, (step, created) => {
+    applySteps({ ...this.store, write, sourceCache: this.#sources }, steps, (step, created) => {
       this.#applied.add(pairKey(step.source, step.destination));
       this.#q.recordStep.run(step.source, step.destination, step.shallow ? 1 : 0, JSON.stringify(step.resourceTypeIds), created);
     });
@@ -314,6 +316,7 @@ export class EarlyExpansion {
     }
     this.#hasApplied = false;
     this.#created.length = 0;
+    this.#sources.clear();
     this.#applied.clear();
     this.#edges.clear();
     this.#byResource.clear();

@@ -28,6 +28,20 @@ export interface ExpansionStore {
   syncId: string;
   /** How derived and merged grants are written (default: the writer). */
   write?: (rows: ExpandedGrantRow[]) => void;
+  /**
+   * Source grants kept between steps, by source entitlement: only for sources whose grants can no
+   * longer change (early steps). A group is the source of one step per account it is assigned to.
+   */
+  sourceCache?: Map<string, SourceGrant[]>;
+}
+
+/** A grant of a step's source entitlement, as expansion uses it. */
+export interface SourceGrant {
+  t: string;
+  r: string;
+  principal: Uint8Array;
+  /** Direct on its entitlement (no sources, or a source entry for that entitlement itself). */
+  isDirect: boolean;
 }
 
 /** Called after each step with its position; returning true stops the run there (to checkpoint). */
@@ -225,23 +239,15 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
   const write = store.write ?? ((rows: ExpandedGrantRow[]) => writer.putExpandedGrants(rows));
   if (!q.entitlement.get(step.source, syncId)) return { created: 0, updated: 0 };
   const filter = step.resourceTypeIds.length > 0 ? new Set(step.resourceTypeIds) : undefined;
-  const sourceKey = Buffer.from(step.source, "utf8");
   // Every grant this step creates has one of two sources fields: encode each once.
   const createdSources = [false, true].map((isDirect) => deterministicBinary(GrantSourcesSchema, sourcesOf({ [step.source]: isDirect })));
   let created = 0;
   let updated = 0;
-  let last = 0;
-  for (;;) {
-    const rows = q.grantsOf.all(step.source, syncId, last) as Array<{ id: number; t: string; r: string; data: Buffer }>;
-    if (rows.length === 0) break;
+  for (const rows of sourceGrantPages(store, q, step.source)) {
     const writes: ExpandedGrantRow[] = [];
     for (const row of rows) {
-      last = row.id;
       if (filter && !filter.has(row.t)) continue;
-      const { principal, sources } = grantPrincipalAndSources(row.data);
-      if (!principal) continue;
-      const info = sourcesInfo(sources, sourceKey);
-      const isDirect = info.empty || info.has;
+      const { principal, isDirect } = row;
       if (step.shallow && !isDirect) continue;
       const k = key(row.t, row.r);
       let existing = dst.byPrincipal.get(k);
@@ -292,6 +298,34 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
     if (writes.length > 0) write(writes);
   }
   return { created, updated };
+}
+
+/** The source entitlement's grants in row order, a page at a time (from the cache when it has them). */
+function* sourceGrantPages(store: ExpansionStore, q: Queries, source: string): Generator<SourceGrant[]> {
+  const cached = store.sourceCache?.get(source);
+  if (cached) {
+    yield cached;
+    return;
+  }
+  const sourceKey = Buffer.from(source, "utf8");
+  const all: SourceGrant[] | undefined = store.sourceCache ? [] : undefined;
+  let last = 0;
+  for (;;) {
+    const rows = q.grantsOf.all(source, store.syncId, last) as Array<{ id: number; t: string; r: string; data: Buffer }>;
+    if (rows.length === 0) break;
+    const page: SourceGrant[] = [];
+    for (const row of rows) {
+      last = row.id;
+      const { principal, sources } = grantPrincipalAndSources(row.data);
+      if (!principal) continue;
+      const info = sourcesInfo(sources, sourceKey);
+      // A kept principal is copied out of its row's buffer, which it would otherwise keep alive.
+      page.push({ t: row.t, r: row.r, principal: all ? new Uint8Array(principal) : principal, isDirect: info.empty || info.has });
+    }
+    all?.push(...page);
+    yield page;
+  }
+  if (all) store.sourceCache!.set(source, all);
 }
 
 /** The destination's stored grants for one principal, with their sources decoded for merging. */

@@ -234,6 +234,9 @@ function sourcesOf(entries: Record<string, boolean>): GrantSources {
   return sources;
 }
 
+/** Derived grants written at a time: a batch of ~2 KiB rows small enough to die young (V8's young generation). */
+const WRITE_BATCH = 128;
+
 function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: DestinationState): { created: number; updated: number } {
   const { syncId, writer } = store;
   const write = store.write ?? ((rows: ExpandedGrantRow[]) => writer.putExpandedGrants(rows));
@@ -243,9 +246,14 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
   const createdSources = [false, true].map((isDirect) => deterministicBinary(GrantSourcesSchema, sourcesOf({ [step.source]: isDirect })));
   let created = 0;
   let updated = 0;
+  let writes: ExpandedGrantRow[] = [];
+  const flush = () => {
+    if (writes.length > 0) write(writes);
+    writes = [];
+  };
   for (const rows of sourceGrantPages(store, q, step.source)) {
-    const writes: ExpandedGrantRow[] = [];
     for (const row of rows) {
+      if (writes.length >= WRITE_BATCH) flush();
       if (filter && !filter.has(row.t)) continue;
       const { principal, isDirect } = row;
       if (step.shallow && !isDirect) continue;
@@ -295,8 +303,8 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
         }
       }
     }
-    if (writes.length > 0) write(writes);
   }
+  flush();
   return { created, updated };
 }
 

@@ -15,13 +15,33 @@ export function renderTable(table: Table): string {
   return lines.join("\n");
 }
 
-const formatValue = (check: Check): string => `${formatFigure(check.value)} ${check.unit}`;
+/**
+ * A figure and its ratio as printed; a miss that rounds onto its limit (108 s against 107.8 s)
+ * gets more digits, so that the table never shows a missed figure equal to its target.
+ */
+export function formatCheck(check: Check): { value: string; ratio: string } {
+  const roundsOntoLimit =
+    !check.met &&
+    check.limit !== undefined &&
+    (formatFigure(check.value) === formatFigure(check.limit) || ratio(check.ratio) === ratio(check.limitRatio));
+  if (!roundsOntoLimit) return { value: `${formatFigure(check.value)} ${check.unit}`, ratio: ratio(check.ratio) };
+  const limit = check.limit!;
+  let digits = 1;
+  while (digits < 6 && check.value.toFixed(digits) === limit.toFixed(digits)) digits++;
+  return {
+    value: `${check.value.toFixed(digits)} ${check.unit} (limit ${limit.toFixed(digits)})`,
+    ratio: check.ratio === undefined ? ratio(undefined) : `${check.ratio.toFixed(3)}×`,
+  };
+}
 
 export function renderChecks(checks: Check[]): string {
   return renderTable({
     title: "Targets",
     columns: ["figure", "measured", "target", "ratio (÷ bound, or ÷ target)", "verdict"],
-    rows: checks.map((c) => [c.name, formatValue(c), c.target, ratio(c.ratio), verdict(c)]),
+    rows: checks.map((c) => {
+      const shown = formatCheck(c);
+      return [c.name, shown.value, c.target, shown.ratio, verdict(c)];
+    }),
   });
 }
 

@@ -7,10 +7,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { AWS_SERVICES } from "../../src/config/config.js";
 import { BENCH_LATENCY, BENCH_QUOTAS } from "./aws-quotas.js";
-import { renderMachine, renderScenario, renderTable } from "./markdown.js";
+import { formatCheck, renderMachine, renderScenario, renderTable } from "./markdown.js";
 import { verdict, type ScenarioResult } from "./result.js";
 import { wallVsBoundChart, type WallVsBound } from "./svg-chart.js";
-import { formatFigure, ratio } from "./format.js";
 
 export interface ReportPaths {
   /** Directory of RESULTS.md and chart.svg. */
@@ -52,7 +51,10 @@ function awsModelSection(): string {
 
 function summarySection(results: ScenarioResult[]): string {
   const rows = results.flatMap((r) =>
-    r.checks.map((c) => [r.scenario, c.name, `${formatFigure(c.value)} ${c.unit}`, c.target, ratio(c.ratio), verdict(c)]),
+    r.checks.map((c) => {
+      const shown = formatCheck(c);
+      return [r.scenario, c.name, shown.value, c.target, shown.ratio, verdict(c)];
+    }),
   );
   return ["## Every target at a glance", renderTable({ columns: ["scenario", "figure", "measured", "target", "ratio (÷ bound, or ÷ target)", "verdict"], rows })].join("\n\n");
 }

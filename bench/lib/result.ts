@@ -11,6 +11,9 @@ export interface Check {
   target: string;
   /** value ÷ the bound when the target is relative to one, else value ÷ the target. */
   ratio?: number;
+  /** The limit itself, and the ratio it stands for (so a near miss is not rounded onto it). */
+  limit?: number;
+  limitRatio?: number;
   met: boolean;
 }
 
@@ -57,11 +60,11 @@ const ratioOf = (value: number, reference: number) => (reference > 0 ? value / r
 
 /** value ≤ limit (e.g. wall ≤ 1.10 × bound); the ratio is value ÷ `bound` when given, else value ÷ limit. */
 export function atMost(name: string, value: number, limit: number, unit: string, target: string, bound?: number): Check {
-  return { name, value, unit, target, met: value <= limit, ratio: ratioOf(value, bound ?? limit) };
+  return { name, value, unit, target, met: value <= limit, ratio: ratioOf(value, bound ?? limit), limit, limitRatio: ratioOf(limit, bound ?? limit) };
 }
 
 export function atLeast(name: string, value: number, limit: number, unit: string, target: string): Check {
-  return { name, value, unit, target, met: value >= limit, ratio: ratioOf(value, limit) };
+  return { name, value, unit, target, met: value >= limit, ratio: ratioOf(value, limit), limit, limitRatio: 1 };
 }
 
 export function exactly(name: string, value: number, expected: number, unit: string, target: string): Check {

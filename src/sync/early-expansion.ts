@@ -96,7 +96,6 @@ export class EarlyExpansion {
     rowIdOf: Statement;
     keepBefore: Statement;
     keepCreated: Statement;
-    extendCreated: Statement;
   };
 
   /**
@@ -119,7 +118,6 @@ export class EarlyExpansion {
       // Only a row's first image counts (it is the one to restore).
       keepBefore: db.prepare(`insert or ignore into ${EARLY_UNDO_TABLE} (grant_row_id, data) select id, data from v1_grants where id = ?`),
       keepCreated: db.prepare(`insert into ${EARLY_CREATED_TABLE} (from_id, to_id) values (?, ?)`),
-      extendCreated: db.prepare(`update ${EARLY_CREATED_TABLE} set to_id = ? where from_id = ?`),
     };
     for (const r of db.prepare(`select from_id, to_id from ${EARLY_CREATED_TABLE} order by from_id`).all() as Array<{ from_id: number; to_id: number }>) {
       this.#created.push({ from: r.from_id, to: r.to_id });
@@ -183,6 +181,8 @@ export class EarlyExpansion {
     // New rows are noted as runs of consecutive ids (a step's new rows take consecutive ids); a row
     // that existed before early expansion keeps its first image before it is updated.
     const created = this.#created;
+    // This call's runs are new rows of the table (a run never spans two calls).
+    const runsBefore = created.length;
     const write = (rows: ExpandedGrantRow[]) => {
       const createdIds = writer.addExpandedGrants(rows);
       for (const [i, row] of rows.entries()) {
@@ -193,19 +193,15 @@ export class EarlyExpansion {
           writer.putExpandedGrants([row]);
           continue;
         }
-        const last = created[created.length - 1];
+        const last = created.length > runsBefore ? created[created.length - 1] : undefined;
         if (last && id === last.to + 1) last.to = id;
         else created.push({ from: id, to: id });
       }
     };
-    const runsBefore = created.length;
-    const lastBefore = created[runsBefore - 1] && { ...created[runsBefore - 1]! };
     applySteps({ ...this.store, write, sourceCache: this.#sources }, steps, (step, created) => {
       this.#applied.add(pairKey(step.source, step.destination));
       this.#q.recordStep.run(step.source, step.destination, step.shallow ? 1 : 0, JSON.stringify(step.resourceTypeIds), created);
     });
-    // The table mirrors the runs: the last one may have grown, and new ones follow.
-    if (lastBefore && created[runsBefore - 1]!.to !== lastBefore.to) this.#q.extendCreated.run(created[runsBefore - 1]!.to, lastBefore.from);
     for (const r of created.slice(runsBefore)) this.#q.keepCreated.run(r.from, r.to);
     this.#hasApplied = true;
   }

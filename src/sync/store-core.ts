@@ -6,7 +6,6 @@ import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, 
 import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { C1zWriter } from "../c1z/writer.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
-import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
 import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
@@ -199,11 +198,7 @@ export class StoreCore {
     this.#w.writeEntitlements(rows);
   }
 
-  /** A page of the grants `job` lists (the job is what early expansion checks each grant against). */
-  putGrants(list: Grant[], job?: GrantsJob): void {
-    this.writeGrants(this.#rows.grants(list), job);
-  }
-
+  /** A page of the grants `job` lists, encoded (the job is what early expansion checks each grant against). */
   writeGrants(rows: GrantRows, job?: GrantsJob): void {
     if (job) this.#early?.observe(job, rows);
     this.#w.writeGrants(rows);

@@ -1,7 +1,6 @@
 import { C1zFormatError } from "../c1z/container.js";
 import type { Blobs, RowEncoder } from "../c1z/rows.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
-import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { SyncError } from "./context.js";
 import { MaxDepthExceededError } from "./expansion-graph.js";
@@ -53,8 +52,6 @@ export function wireOp(encoder: RowEncoder, op: StoreOp, args: unknown[]): { op:
       return encoded("placeResourceRows", encoder.resources(args[0] as Resource[]));
     case "putEntitlements":
       return encoded("writeEntitlements", encoder.entitlements(args[0] as Entitlement[]));
-    case "putGrants":
-      return encoded("writeGrants", encoder.grants(args[0] as Grant[]), args.slice(1));
     // Rows encoded by the caller: their buffer moves to the store's thread (each batch owns its own).
     case "writeResources":
     case "placeResourceRows":

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { newSyncId } from "../../src/c1z/sync-runs.js";
-import { GrantSchema } from "../../src/gen/c1/connector/v2/grant_pb.js";
+import { EntitlementSchema } from "../../src/gen/c1/connector/v2/entitlement_pb.js";
 import { runSync } from "../../src/sync/engine.js";
 import { WorkingStore } from "../../src/sync/store.js";
 import { dumpC1z } from "./dump.js";
@@ -35,7 +35,7 @@ describe("the working store on its own thread", () => {
       await store.call("open", newTarget(), { syncId, startedAtMs: Date.now(), syncToken: "{}" });
       store.send("useSync", syncId);
       store.send("begin");
-      store.send("putGrants", [create(GrantSchema, { id: "no entitlement" })]);
+      store.send("putEntitlements", [create(EntitlementSchema, { id: "no resource" })]);
       expect(store.failure).toBeInstanceOf(Error);
       await expect(store.call("resourceTypes")).rejects.toBe(store.failure);
       await store.call("rollback");

@@ -21,7 +21,9 @@ interface MiddlewareStackLike {
 type Next = (args: unknown) => Promise<unknown>;
 /** The SDK keeps the per-call abort signal under this key of the handler context. */
 const SMITHY_CONTEXT_KEY = "__smithy_context";
-type Context = { commandName?: string; [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal } };
+/** Where continuesListing() leaves the listing's start for the pacing middleware. */
+const LISTING_KEY = "connectorListingStartedAt";
+type Context = { commandName?: string; [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal }; [LISTING_KEY]?: number };
 
 const operationOf = (context: Context) => (context.commandName ?? "Unknown").replace(/Command$/, "");
 
@@ -56,7 +58,7 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
       // After the retry middleware: runs once per attempt.
       middlewareStack.addRelativeTo(
         (next: Next, context: Context) => async (args: unknown) => {
-          await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal);
+          await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal, context[LISTING_KEY]);
           const started = performance.now();
           let outcome: "ok" | "throttled" | "error" = "ok";
           try {
@@ -84,4 +86,20 @@ export function instrumentClient<C extends { middlewareStack: { use(pluggable: P
 ): C {
   client.middlewareStack.use(connectorMiddleware(service, limiter, stats));
   return client;
+}
+
+/**
+ * Marks `command` as one call of a listing that started at `startedAt` (ms since the epoch, kept
+ * in the listing's page state): the rate limiter serves older listings' calls first.
+ */
+export function continuesListing<C extends { middlewareStack: { add(middleware: never, options: Record<string, unknown>): void } }>(command: C, startedAt: number): C {
+  const stack = command.middlewareStack as unknown as MiddlewareStackLike;
+  stack.add(
+    (next: Next, context: Context) => (args: unknown) => {
+      context[LISTING_KEY] = startedAt;
+      return next(args);
+    },
+    { step: "initialize", name: "connectorListingMiddleware" },
+  );
+  return command;
 }

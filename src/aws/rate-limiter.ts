@@ -5,6 +5,12 @@ import type { AwsServiceId } from "../config/config.js";
  * in flight. When AWS still throttles (other clients share the account's quota), the rate is cut
  * multiplicatively and recovers additively on success, so a sync settles just under what AWS allows
  * instead of burning its retry budget.
+ *
+ * Waiting calls are served first come, first served, with one exception: calls that continue a
+ * listing (`listingStartedAt`, see middleware.ts) go oldest listing first among themselves. A
+ * sync commits listings in the order it started them, so a listing that finishes early only
+ * waits; serving the oldest one first lets each finish in turn. A call without a listing keeps
+ * its place in line: only listing calls that queued before it can be served before it.
  */
 export interface ServiceLimit {
   requestsPerSecond: number;
@@ -16,6 +22,12 @@ const DECREASE_FACTOR = 0.7;
 /** Fraction of the configured rate regained per successful call after a throttle. */
 const RECOVERY_STEP = 0.02;
 
+interface Waiter {
+  grant: () => void;
+  /** When the listing this call continues started (ms), if it continues one. */
+  listingStartedAt?: number;
+}
+
 class ServiceBucket {
   #rate: number;
   #tokens: number;
@@ -23,7 +35,7 @@ class ServiceBucket {
   #inFlight = 0;
   /** No new request before this time (performance.now() clock): AWS asked us to wait. */
   #heldUntil = 0;
-  readonly #waiters: Array<() => void> = [];
+  readonly #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(readonly limit: ServiceLimit) {
@@ -37,21 +49,24 @@ class ServiceBucket {
     return this.#rate;
   }
 
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(signal?: AbortSignal, listingStartedAt?: number): Promise<void> {
     if (this.#tryTake()) return;
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
-        const index = this.#waiters.indexOf(grant);
+        const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
         reject(signal?.reason ?? new Error("aborted"));
       };
-      const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        listingStartedAt,
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(grant);
+      this.#waiters.push(waiter);
       this.#schedule();
     });
   }
@@ -98,9 +113,22 @@ class ServiceBucket {
       if (this.#tokens < 1) break;
       this.#tokens -= 1;
       this.#inFlight += 1;
-      this.#waiters.shift()!();
+      this.#takeNext().grant();
     }
     this.#schedule();
+  }
+
+  /** The first waiter, or, when it continues a listing, the oldest listing's among the listing calls queued before any other call. */
+  #takeNext(): Waiter {
+    const waiters = this.#waiters;
+    if (waiters[0]!.listingStartedAt === undefined) return waiters.shift()!;
+    let chosen = 0;
+    for (let i = 1; i < waiters.length; i++) {
+      const startedAt = waiters[i]!.listingStartedAt;
+      if (startedAt === undefined) break;
+      if (startedAt < waiters[chosen]!.listingStartedAt!) chosen = i;
+    }
+    return waiters.splice(chosen, 1)[0]!;
   }
 
   #schedule(): void {
@@ -126,9 +154,12 @@ export class AwsRateLimiter {
     }
   }
 
-  /** Waits for a slot; every acquire must be followed by exactly one release. */
-  acquire(service: AwsServiceId, signal?: AbortSignal): Promise<void> {
-    return this.#bucket(service).acquire(signal);
+  /**
+   * Waits for a slot; every acquire must be followed by exactly one release. `listingStartedAt`
+   * marks a call that continues a listing begun then (see the class comment).
+   */
+  acquire(service: AwsServiceId, signal?: AbortSignal, listingStartedAt?: number): Promise<void> {
+    return this.#bucket(service).acquire(signal, listingStartedAt);
   }
 
   release(service: AwsServiceId, outcome: "ok" | "throttled" | "error"): void {

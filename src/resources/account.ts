@@ -2,6 +2,7 @@ import { ListAccountAssignmentsCommand, type AccountAssignment } from "@aws-sdk/
 import type { Any } from "@bufbuild/protobuf/wkt";
 import pLimit from "p-limit";
 import { isNotFound } from "../aws/errors.js";
+import { continuesListing } from "../aws/middleware.js";
 import { annotation } from "../connector/annotations.js";
 import type { Page, PageState, ResourceSyncer } from "../connector/resource-syncer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
@@ -63,7 +64,7 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
       const pairs = await identityCenter.provisionedPairs(call, await accounts.organizationAccountIds(call));
       // Sets created after the catalog was read have no entitlement in this sync; they are left for the next one.
       const sets = (pairs.byAccount.get(accountId) ?? []).filter((arn) => catalog.byArn.has(arn));
-      const { next, pending } = readGrantState(state, sets.length);
+      const { next, pending, startedAt } = readGrantState(state, sets.length);
 
       const work: Array<{ index: number; token: string | undefined }> = pending.map(([index, token]) => ({ index, token }));
       let nextIndex = next;
@@ -74,13 +75,16 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
         work.map(({ index, token }) =>
           limit(async () => {
             const out = await ctx.aws.ssoAdmin().send(
-              new ListAccountAssignmentsCommand({
-                InstanceArn: instanceArn,
-                AccountId: accountId,
-                PermissionSetArn: sets[index]!,
-                MaxResults: SSO_PAGE_SIZE,
-                NextToken: token,
-              }),
+              continuesListing(
+                new ListAccountAssignmentsCommand({
+                  InstanceArn: instanceArn,
+                  AccountId: accountId,
+                  PermissionSetArn: sets[index]!,
+                  MaxResults: SSO_PAGE_SIZE,
+                  NextToken: token,
+                }),
+                startedAt,
+              ),
               { abortSignal: call.signal },
             );
             return { assignments: out.AccountAssignments ?? [], next: nextToken(out.NextToken) };
@@ -117,14 +121,18 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
       if (!progressed && retryable !== undefined) throw retryable;
       // Some pairs failed transiently: hand back what was read and retry the rest on the next page.
       const page: Page<Grant> = { items: grants };
-      if (nextIndex < sets.length || stillPending.length > 0) page.next = { n: nextIndex, p: stillPending };
+      if (nextIndex < sets.length || stillPending.length > 0) page.next = { n: nextIndex, p: stillPending, s: startedAt };
       return page;
     },
   };
 }
 
-/** Grant page state: `n` = next pair not yet started, `p` = started pairs with their AWS token (null: restart). */
-function readGrantState(state: PageState | undefined, pairs: number): { next: number; pending: Array<[number, string | undefined]> } {
+/**
+ * Grant page state: `n` = next pair not yet started, `p` = started pairs with their AWS token
+ * (null: restart), `s` = when the account's listing started (ms), so that its later pages keep
+ * their place at the rate limiter (see rate-limiter.ts). Tokens without `s` start now.
+ */
+function readGrantState(state: PageState | undefined, pairs: number): { next: number; pending: Array<[number, string | undefined]>; startedAt: number } {
   const next = stateOffset(state, "n");
   if (next > pairs) throw badState("pair index past the end");
   const raw = state?.p ?? [];
@@ -135,7 +143,9 @@ function readGrantState(state: PageState | undefined, pairs: number): { next: nu
     if (token !== null && typeof token !== "string") throw badState("bad pending token");
     return [entry[0], token ?? undefined];
   });
-  return { next, pending };
+  const startedAt = state?.s ?? Date.now();
+  if (typeof startedAt !== "number" || !Number.isSafeInteger(startedAt) || startedAt < 0) throw badState("s is not a time");
+  return { next, pending, startedAt };
 }
 
 export function accountResource(types: ResourceTypes, account: AccountInfo): Resource {

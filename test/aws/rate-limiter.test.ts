@@ -33,3 +33,26 @@ describe("AwsRateLimiter.holdOff (Retry-After)", () => {
     await expect(waiting).rejects.toThrow("cancelled");
   });
 });
+
+describe("AwsRateLimiter: the order waiting calls are served in", () => {
+  it("listing calls go oldest listing first among themselves; any other call keeps its place in line", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const wide = { requestsPerSecond: 1000, maxConcurrency: 100 };
+    const l = new AwsRateLimiter({ iam: wide, sts: wide, identitystore: wide, sso: wide, organizations: wide });
+    l.holdOff("sso", 1_000);
+    const served: string[] = [];
+    // label → when its listing started (none: not part of a listing), queued in this order.
+    const calls: Array<[string, number | undefined]> = [
+      ["first", undefined],
+      ["listing-200", 200],
+      ["listing-100", 100],
+      ["other", undefined],
+      ["listing-50", 50],
+      ["listing-10", 10],
+    ];
+    const waiting = calls.map(([label, startedAt]) => l.acquire("sso", undefined, startedAt).then(() => served.push(label)));
+    await vi.advanceTimersByTimeAsync(1_100);
+    await Promise.all(waiting);
+    expect(served).toEqual(["first", "listing-100", "listing-200", "other", "listing-10", "listing-50"]);
+  });
+});

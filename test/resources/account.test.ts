@@ -169,7 +169,9 @@ describe("account", () => {
     expect(items.map((g) => g.principal!.id!.resource.split("/").at(-1)).sort()).toEqual(expected.sort());
     // Batches of 2 × maxConcurrency pairs per page: 20 pairs → 3 pages, plus the continuations.
     expect(pages).toBeGreaterThanOrEqual(3);
-    expect(states[0]).toEqual({ n: 8, p: [[0, "n0"], [3, "n3"], [6, "n6"]] });
+    // Every page keeps the time the listing started, so its calls keep their place at the rate limiter.
+    expect(states[0]).toEqual({ n: 8, p: [[0, "n0"], [3, "n3"], [6, "n6"]], s: expect.any(Number) });
+    expect(new Set(states.map((s) => s!.s)).size).toBe(1);
     expect(sso.commandCalls(ListAccountAssignmentsCommand)).toHaveLength(20 + 7);
   });
 
@@ -185,11 +187,28 @@ describe("account", () => {
     const a1 = (await accountResources())[0]!;
     const first = await setup.syncer("account").listGrants(a1, undefined, call());
     expect(first.items.map((g) => g.principal!.id!.resource)).toEqual([userArn("u0"), userArn("u2")]);
-    expect(first.next).toEqual({ n: 3, p: [[1, null]] });
+    expect(first.next).toEqual({ n: 3, p: [[1, null]], s: expect.any(Number) });
     const second = await setup.syncer("account").listGrants(a1, JSON.parse(JSON.stringify(first.next)), call());
     expect(second.items.map((g) => g.principal!.id!.resource)).toEqual([userArn("u1")]);
     expect(second.next).toBeUndefined();
     expect(sso.commandCalls(ListAccountAssignmentsCommand).map((c) => c.args[0].input.PermissionSetArn)).toEqual([arns[0], arns[1], arns[2], arns[1]]);
+  });
+
+  test("the listing's start time in the page state: kept from a token, taken as now when a token predates it, refused when malformed", async () => {
+    setup = unitSetup();
+    organisation(3, [active(1), active(2), active(3)]);
+    const { sso } = setup.mocks;
+    sso.on(ListAccountsForProvisionedPermissionSetCommand).resolves({ AccountIds: [accountId(1)] });
+    sso.on(ListAccountAssignmentsCommand).resolves({ AccountAssignments: [], NextToken: "more" });
+    const a1 = (await accountResources())[0]!;
+    const kept = await setup.syncer("account").listGrants(a1, { n: 3, p: [[0, "t"]], s: 1_700_000_000_000 }, call());
+    expect(kept.next).toEqual({ n: 3, p: [[0, "more"]], s: 1_700_000_000_000 });
+    const before = Date.now();
+    const older = await setup.syncer("account").listGrants(a1, { n: 3, p: [[0, "t"]] }, call());
+    expect(older.next!.s).toBeGreaterThanOrEqual(before);
+    for (const s of ["soon", -1, 1.5]) {
+      await expect(setup.syncer("account").listGrants(a1, { n: 3, p: [[0, "t"]], s }, call())).rejects.toThrow(/invalid page token: s is not a time/);
+    }
   });
 
   test("when every pair of a page fails transiently the call fails (the host retries); access denied fails; deleted sets are skipped", async () => {

@@ -156,7 +156,7 @@ export class AwsRateLimiter {
 
   /**
    * Waits for a slot; every acquire must be followed by exactly one release. `listingStartedAt`
-   * marks a call that continues a listing begun then (see the class comment).
+   * marks a call that continues a listing begun then (see the top of this file).
    */
   acquire(service: AwsServiceId, signal?: AbortSignal, listingStartedAt?: number): Promise<void> {
     return this.#bucket(service).acquire(signal, listingStartedAt);

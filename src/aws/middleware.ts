@@ -92,7 +92,7 @@ export function instrumentClient<C extends { middlewareStack: { use(pluggable: P
  * Marks `command` as one call of a listing that started at `startedAt` (ms since the epoch, kept
  * in the listing's page state): the rate limiter serves older listings' calls first.
  */
-export function continuesListing<C extends { middlewareStack: { add(middleware: never, options: Record<string, unknown>): void } }>(command: C, startedAt: number): C {
+export function continuesListing<C extends { middlewareStack: object }>(command: C, startedAt: number): C {
   const stack = command.middlewareStack as unknown as MiddlewareStackLike;
   stack.add(
     (next: Next, context: Context) => (args: unknown) => {

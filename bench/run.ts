@@ -22,6 +22,7 @@ import { machineInfo } from "./lib/machine.js";
 import { renderScenario } from "./lib/markdown.js";
 import { readScenarioResults, writeReport, writeScenarioResult, type ReportPaths } from "./lib/report.js";
 import type { Scenario, ScenarioResult } from "./lib/result.js";
+import { buildWorkers } from "./lib/worker.js";
 import { engineScenario } from "./scenarios/engine.js";
 import { grpcServingScenario } from "./scenarios/grpc-serving.js";
 import { jitScenario } from "./scenarios/jit.js";
@@ -64,6 +65,10 @@ async function main(flags: Flags): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (flags.cpuProf) mkdirSync(flags.cpuProf, { recursive: true });
   const started = performance.now();
+  if (scenarios.length > 0) {
+    log("compiling the benchmark workers (tsc -p tsconfig.bench.json)");
+    buildWorkers();
+  }
   const crashed: string[] = [];
   for (const scenario of scenarios) {
     log(`\n=== ${scenario.name}: ${scenario.title}${flags.quick ? " (quick)" : ""}`);

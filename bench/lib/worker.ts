@@ -1,7 +1,7 @@
 /**
  * Benchmark work that must run in its own process — a fresh process per run, so peak RSS belongs
  * to that run alone and the simulator (in the parent) does not share its event loop. The parent
- * forks a TypeScript worker through tsx and talks to it over the IPC channel:
+ * forks the worker and talks to it over the IPC channel:
  *
  *   parent                                 child (workerMain)
  *   startWorker(script, input) ── input ──▶ handler(input, io)
@@ -9,8 +9,37 @@
  *   handle.send(message) ─────────────────▶ io.next()
  *   handle.result ◀── result | error ─────  handler returns / throws; the child exits
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+
+/**
+ * Workers run the connector as `connector` runs it: JavaScript compiled by tsc (tsconfig.bench.json,
+ * the compiler options of the package build), not TypeScript through tsx — whose esbuild transform
+ * wraps every function expression in a naming helper, a cost the shipped code does not pay.
+ */
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const BUILD_DIR = join(REPO, ".bench-build");
+
+/** Compiles the workers and the sources they import into .bench-build/ (before any worker starts). */
+export function buildWorkers(): void {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  try {
+    execFileSync(process.execPath, [tsc, "-p", join(REPO, "tsconfig.bench.json")], { stdio: "pipe" });
+  } catch (error) {
+    const output = (error as { stdout?: Buffer }).stdout?.toString() ?? "";
+    throw new Error(`compiling the benchmark workers failed (tsc -p tsconfig.bench.json):\n${output}`);
+  }
+}
+
+/** The compiled counterpart of a worker's TypeScript source (bench/workers/x.ts → .bench-build/bench/workers/x.js). */
+function compiled(script: string): string {
+  const path = join(BUILD_DIR, relative(REPO, script)).replace(/\.ts$/, ".js");
+  if (!existsSync(path)) throw new Error(`${path} is missing: buildWorkers() compiles the workers first`);
+  return path;
+}
 
 type Envelope = { kind: "input" | "message" | "result"; payload: unknown } | { kind: "error"; message: string };
 
@@ -51,8 +80,8 @@ function mailbox() {
 }
 
 export function startWorker<O>(script: string | URL, input: unknown, options: WorkerOptions = {}): WorkerHandle<O> {
-  const path = script instanceof URL ? fileURLToPath(script) : script;
-  const execArgv = ["--import", "tsx", ...(options.nodeFlags ?? [])];
+  const path = compiled(script instanceof URL ? fileURLToPath(script) : script);
+  const execArgv = [...(options.nodeFlags ?? [])];
   if (options.cpuProfDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   const child: ChildProcess = fork(path, [], {
     execArgv,

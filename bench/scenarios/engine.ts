@@ -65,7 +65,7 @@ export const engineScenario: Scenario = {
       notes: [
         `Source: ${int(sizes.users)} users, ${int(sizes.groups)} groups × ${sizes.membersPerGroup} members = ${int(sizes.groups * sizes.membersPerGroup)} grants; ${sizes.resourcePageSize} resources and ${sizes.grantPageSize} grants per page, served in-process through createConnectorServices (router, request validation, HMAC page tokens) and runSync (${DEFAULT_WORKERS} workers, checkpoints, zstd level 3 publish).`,
         `The worker process sets V8's heap growth as connector sync does (src/cli/heap.ts: --heap-growing-percent=${HEAP_GROWING_PERCENT}); without it V8 lets the heap reach about 4× its live set.`,
-        "Wall = runSync() from start to the published c1z, in a fresh worker process (peak RSS = its maxRSS, tsx loader included).",
+        "Wall = runSync() from start to the published c1z, in a fresh worker process running the tsc-compiled JavaScript, as `connector` runs (peak RSS = its maxRSS).",
       ],
       data: { sizes, runs: results, medianGrantsPerSecond: rate, medianPeakRssBytes: rss },
     };

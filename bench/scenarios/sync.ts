@@ -257,7 +257,7 @@ export const syncScenario: Scenario = {
         ...measured.map(diagnosis),
         "Bound = max over services of (the plan's calls to that service ÷ its quota): even a sync that kept every service at its quota from the first to the last moment could not be faster. Calls made during Validate (before the plan's scope) are excluded from both.",
         "Wall = runSync() in a fresh worker process, Validate and publishing the c1z included; the simulator runs in the parent process.",
-        `Peak RSS is the worker's maxRSS (tsx loader included; the code alone is about ${mib(median(measured.flatMap((p) => p.runs.map((r) => r.startRssBytes))))} before the sync starts).`,
+        `The connector runs in a worker process as tsc-compiled JavaScript, as \`connector\` runs it. Peak RSS is the worker's maxRSS (the code alone is about ${mib(median(measured.flatMap((p) => p.runs.map((r) => r.startRssBytes))))} before the sync starts).`,
         "AWS calls count every HTTP request the connector made after Validate, retries of throttled requests included; the check compares first attempts (calls − throttled − failed) with the plan.",
       ],
       data: measured.map((p) => ({

@@ -35,7 +35,7 @@ export interface SyncWorkerOutput {
   expandedGrants: number;
   warnings: string[];
   fileBytes: number;
-  /** Peak resident set size of this process (the whole sync, the tsx loader included). */
+  /** Peak resident set size of this process (the whole sync, the loaded code included). */
   peakRssBytes: number;
   /** RSS after loading the code, before the sync: the floor the peak is measured from. */
   startRssBytes: number;

@@ -13,8 +13,16 @@
  *      turns up;
  *   4. after that window, with gaps doubling with the time since the expected completion, up to CAP_MS.
  *
+ * The window's polls sit on a grid FINE_MS apart, and a completion is only known to lie between two
+ * of them. Were the grid always placed the same way around the expectation, the expectation learned
+ * from it would lock onto the grid: every operation answered up to FINE_MS late, however many were
+ * seen. So each operation shifts the grid by a different fraction of FINE_MS (`phase`): the
+ * completions seen scatter evenly around the true one, and so does the delay in seeing them.
+ *
  * Cold (nothing learned yet) the expected completion is AWS's observed ~3 s per operation.
  */
+const GOLDEN_RATIO_FRACTION = (Math.sqrt(5) - 1) / 2;
+
 export const POLL_TUNING = {
   firstMs: 250,
   fineMs: 250,
@@ -25,12 +33,15 @@ export const POLL_TUNING = {
   memory: 16,
 } as const;
 
-/** Elapsed time (ms since AWS accepted the operation) at which to poll next. */
-export function nextPollAt(elapsedMs: number, expectedMs: number, tuning = POLL_TUNING): number {
+/**
+ * Elapsed time (ms since AWS accepted the operation) at which to poll next. `phase` in [0, 1)
+ * places the window's grid: its first poll is at expected − (1.5 − phase) × FINE_MS.
+ */
+export function nextPollAt(elapsedMs: number, expectedMs: number, phase = 0.5, tuning = POLL_TUNING): number {
   const { firstMs, fineMs, capMs, growth } = tuning;
   if (elapsedMs < firstMs) return firstMs;
-  const windowStart = expectedMs - fineMs;
-  const windowEnd = expectedMs + 2 * fineMs;
+  const windowStart = expectedMs - (1.5 - phase) * fineMs;
+  const windowEnd = windowStart + 3 * fineMs;
   if (elapsedMs < windowStart) return Math.min(windowStart, elapsedMs + capMs, Math.max(elapsedMs + fineMs, elapsedMs * growth));
   if (elapsedMs < windowEnd) return elapsedMs + fineMs;
   return elapsedMs + Math.min(capMs, Math.max(2 * fineMs, elapsedMs - expectedMs));
@@ -43,8 +54,14 @@ export function nextPollAt(elapsedMs: number, expectedMs: number, tuning = POLL_
  */
 export class CompletionEstimator {
   readonly #recent: number[] = [];
+  #operations = 0;
 
   constructor(private readonly tuning = POLL_TUNING) {}
+
+  /** The window phase for the next operation: golden-ratio steps cover [0, 1) evenly, with no pattern to lock onto. */
+  nextPhase(): number {
+    return (this.#operations++ * GOLDEN_RATIO_FRACTION) % 1;
+  }
 
   record(lastInProgressMs: number, finalSeenMs: number): void {
     const midpoint = (lastInProgressMs + finalSeenMs) / 2;

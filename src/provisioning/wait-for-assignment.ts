@@ -89,7 +89,8 @@ export async function waitForAssignment(options: WaitOptions): Promise<WaitResul
   const elapsed = () => clock.now() - started;
   let polls = 0;
   let lastInProgressAt = 0;
-  let pollAt = nextPollAt(0, options.estimator.expectedMs());
+  const phase = options.estimator.nextPhase();
+  let pollAt = nextPollAt(0, options.estimator.expectedMs(), phase);
   let backoffMs = THROTTLE_BACKOFF_START_MS;
 
   for (;;) {
@@ -120,6 +121,6 @@ export async function waitForAssignment(options: WaitOptions): Promise<WaitResul
     if (status !== "IN_PROGRESS") throw new Error(`unexpected account-assignment status "${status ?? "(none)"}" for ${operationRequestId}`);
     lastInProgressAt = sentAt;
     // Keep to the schedule's grid (from when the poll was sent), but never poll back-to-back.
-    pollAt = Math.max(nextPollAt(sentAt, options.estimator.expectedMs()), elapsed() + MIN_GAP_MS);
+    pollAt = Math.max(nextPollAt(sentAt, options.estimator.expectedMs(), phase), elapsed() + MIN_GAP_MS);
   }
 }

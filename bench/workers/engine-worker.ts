@@ -11,6 +11,8 @@ export interface EngineWorkerInput {
 
 export interface EngineWorkerOutput {
   wallMs: number;
+  /** CPU time of the whole process during the sync (every thread: engine, database, zstd), ms. */
+  cpuMs: number;
   resources: number;
   entitlements: number;
   grants: number;
@@ -27,10 +29,13 @@ workerMain<EngineWorkerInput, EngineWorkerOutput>(async (input) => {
   const startRssBytes = process.memoryUsage().rss;
   const api = generatedConnectorApi(input.sizes);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = await runSync({ target: input.target, api });
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     resources: result.stats.resources,
     entitlements: result.stats.entitlements,
     grants: result.stats.grants,

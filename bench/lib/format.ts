@@ -13,6 +13,9 @@ export const ms = (value: number | undefined, digits = 1): string => (value === 
 
 export const mib = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
+/** A share (0.42) as a whole percentage ("42 %"). */
+export const pct = (share: number | undefined): string => (share === undefined || !Number.isFinite(share) ? "–" : `${(share * 100).toFixed(0)} %`);
+
 export const ratio = (r: number | undefined): string => (r === undefined || !Number.isFinite(r) ? "–" : `${r.toFixed(2)}×`);
 
 /** "1h 02m 03s" style, for run durations. */

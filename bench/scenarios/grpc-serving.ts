@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { typeNameOf } from "../../test/connector/support/wire-any.js";
 import { BatonHost, childResourceTypeId, type WireResource, type WireResourceId } from "../lib/baton-host.js";
-import { fixed, int, mib, ms } from "../lib/format.js";
+import { fixed, int, mib, ms, pct } from "../lib/format.js";
 import { ALL_FEATURES } from "../lib/org-shape.js";
 import { atMost, type Check, type Scenario, type ScenarioOutput, type Table } from "../lib/result.js";
 import { percentile } from "../lib/stats.js";
@@ -179,7 +179,6 @@ async function level(server: WorkerHandle<unknown>, sim: Simulator, target: stri
   }
 }
 
-const pct = (share: number) => `${fixed(share * 100, 0)} %`;
 const p50p95 = (s: Spread) => `${ms(s.p50, 2)} / ${ms(s.p95, 2)}`;
 const clientsLabel = (n: number) => `${n} client${n > 1 ? "s" : ""}`;
 

@@ -35,12 +35,13 @@ export const POLL_TUNING = {
 
 /**
  * Elapsed time (ms since AWS accepted the operation) at which to poll next. `phase` in [0, 1)
- * places the window's grid: its first poll is at expected − (1.5 − phase) × FINE_MS.
+ * places the window's grid: its first poll is at expected − (1 − phase) × FINE_MS, within the step
+ * before the expected completion, so that when the expectation is right the second poll sees it.
  */
-export function nextPollAt(elapsedMs: number, expectedMs: number, phase = 0.5, tuning = POLL_TUNING): number {
+export function nextPollAt(elapsedMs: number, expectedMs: number, phase: number, tuning = POLL_TUNING): number {
   const { firstMs, fineMs, capMs, growth } = tuning;
   if (elapsedMs < firstMs) return firstMs;
-  const windowStart = expectedMs - (1.5 - phase) * fineMs;
+  const windowStart = expectedMs - (1 - phase) * fineMs;
   const windowEnd = windowStart + 3 * fineMs;
   if (elapsedMs < windowStart) return Math.min(windowStart, elapsedMs + capMs, Math.max(elapsedMs + fineMs, elapsedMs * growth));
   if (elapsedMs < windowEnd) return elapsedMs + fineMs;

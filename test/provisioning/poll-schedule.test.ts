@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CompletionEstimator, nextPollAt, POLL_TUNING } from "../../src/provisioning/poll-schedule.js";
 
 /** Poll times until one lands at or after `completesAt`, for a fixed expectation. */
-function pollsUntil(completesAt: number, expectedMs: number, phase?: number): number[] {
+function pollsUntil(completesAt: number, expectedMs: number, phase: number): number[] {
   const times: number[] = [];
   let t = 0;
   do {
@@ -17,8 +17,10 @@ const PHASES = [0, 0.25, 0.5, 0.75, 0.999];
 
 describe("nextPollAt", () => {
   it("polls first after 250 ms", () => {
-    expect(nextPollAt(0, 3_000)).toBe(250);
-    expect(nextPollAt(0, 60_000)).toBe(250);
+    for (const phase of PHASES) {
+      expect(nextPollAt(0, 3_000, phase)).toBe(250);
+      expect(nextPollAt(0, 60_000, phase)).toBe(250);
+    }
   });
 
   it("always moves forward, by at most the 5 s cap and at least 250 ms, unless landing on the window's first poll", () => {
@@ -30,7 +32,7 @@ describe("nextPollAt", () => {
         const next = nextPollAt(elapsed, expected, phase);
         expect(next).toBeGreaterThan(elapsed);
         if (elapsed >= POLL_TUNING.firstMs) {
-          if (next - elapsed < POLL_TUNING.fineMs) expect(next).toBe(expected - (1.5 - phase) * POLL_TUNING.fineMs);
+          if (next - elapsed < POLL_TUNING.fineMs) expect(next).toBe(expected - (1 - phase) * POLL_TUNING.fineMs);
           expect(next - elapsed).toBeLessThanOrEqual(POLL_TUNING.capMs);
         }
       }),
@@ -46,21 +48,21 @@ describe("nextPollAt", () => {
     }
   });
 
-  it("needs at most 8 polls for a 10 s operation once 10 s is expected, and 6 for a 3 s one, whatever the phase", () => {
+  it("needs at most 6 polls for a 10 s operation once 10 s is expected, and 5 for a 3 s one, whatever the phase", () => {
     for (const phase of PHASES) {
-      expect(pollsUntil(10_000, 10_000, phase).length).toBeLessThanOrEqual(8);
-      expect(pollsUntil(3_000, 3_000, phase).length).toBeLessThanOrEqual(6);
+      expect(pollsUntil(10_000, 10_000, phase).length).toBeLessThanOrEqual(6);
+      expect(pollsUntil(3_000, 3_000, phase).length).toBeLessThanOrEqual(5);
     }
   });
 
-  it("places the window's grid by the phase: first fine poll at expected − (1.5 − phase) × 250 ms", () => {
-    expect(nextPollAt(6_750, 10_000, 0.5)).toBe(9_750);
-    expect(nextPollAt(6_750, 10_000, 0)).toBe(9_625);
-    expect(nextPollAt(6_750, 10_000, 0.9)).toBe(9_850);
+  it("places the window's grid by the phase: first fine poll at expected − (1 − phase) × 250 ms", () => {
+    expect(nextPollAt(6_750, 10_000, 0)).toBe(9_750);
+    expect(nextPollAt(6_750, 10_000, 0.5)).toBe(9_875);
+    expect(nextPollAt(6_750, 10_000, 0.9)).toBe(9_975);
   });
 
   it("backs off to the cap long after the expected completion", () => {
-    expect(nextPollAt(100_000, 3_000) - 100_000).toBe(POLL_TUNING.capMs);
+    expect(nextPollAt(100_000, 3_000, 0) - 100_000).toBe(POLL_TUNING.capMs);
   });
 });
 
@@ -99,7 +101,7 @@ describe("CompletionEstimator", () => {
     for (let completesAt = 9_800; completesAt <= 10_200; completesAt += 7) {
       const { delayMs, polls } = medianDelay(completesAt);
       expect(delayMs, `completion at ${completesAt} ms`).toBeLessThanOrEqual(200);
-      expect(polls).toBeLessThanOrEqual(8);
+      expect(polls).toBeLessThanOrEqual(7);
     }
   });
 

@@ -11,6 +11,7 @@ import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-con
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { isOpenPath } from "./auth.js";
+import { protoRegistry } from "./proto-files.js";
 
 /**
  * Our variant of connect-node's connectNodeAdapter (same routing, same protocols) adding what the
@@ -19,7 +20,9 @@ import { isOpenPath } from "./auth.js";
  *  - per-request context values (who is calling);
  *  - an undecodable request message answered InvalidArgument, not connect's Internal: bad input
  *    from a client is not a server fault (gRPC and Connect unary; gRPC-Web keeps connect's code);
- *  - grpc-message in the spec's minimal percent-encoding (gRPC and gRPC-Web), see encodeGrpcMessage.
+ *  - grpc-message in the spec's minimal percent-encoding (gRPC and gRPC-Web), see encodeGrpcMessage;
+ *  - JSON encodings (Connect JSON, gRPC-Web JSON) that know every message type the connector can put
+ *    in a `google.protobuf.Any` annotation (the registry of every generated file, proto-files.ts).
  */
 export interface NodeHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -35,7 +38,7 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 export type NodeHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
 export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
-  const router = createConnectRouter(options);
+  const router = createConnectRouter({ ...options, jsonOptions: { registry: protoRegistry, ...options.jsonOptions } });
   options.routes(router);
   const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 

@@ -230,15 +230,14 @@ export function createConnectorServices(deps: ConnectorDeps) {
       const result = await page(scope, req, ctx, (state, call) => syncer.listEntitlements(resource, state, call));
       return create(EntitlementsServiceListEntitlementsResponseSchema, result);
     }),
-    listStaticEntitlements: guarded(
-      "ListStaticEntitlements",
-      async (req: EntitlementsServiceListStaticEntitlementsRequest) => {
-        syncerFor(req.resourceTypeId);
-        checkPaging(req);
-        // Every entitlement here depends on the resource; hosts expect an empty answer, not Unimplemented.
-        return create(EntitlementsServiceListStaticEntitlementsResponseSchema, {});
-      },
-    ),
+    listStaticEntitlements: guarded("ListStaticEntitlements", async (req: EntitlementsServiceListStaticEntitlementsRequest, ctx) => {
+      syncerFor(req.resourceTypeId);
+      // Every entitlement here depends on the resource; hosts expect an empty answer, not Unimplemented.
+      // The listing still checks its token like every other: this one never issues any.
+      const scope = { rpc: "ListStaticEntitlements", resourceTypeId: req.resourceTypeId };
+      const result = await page(scope, req, ctx, async () => ({ items: [] }));
+      return create(EntitlementsServiceListStaticEntitlementsResponseSchema, result);
+    }),
   };
 
   const grants = {

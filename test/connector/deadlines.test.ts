@@ -5,14 +5,13 @@
  */
 import { connect, type ClientHttp2Session } from "node:http2";
 import { rmSync } from "node:fs";
-import { Writable } from "node:stream";
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createConnector, type Connector } from "../../src/connector/build.js";
 import { startConnectorServer, type RunningServer } from "../../src/connector/server.js";
 import { ResourcesServiceListResourcesRequestSchema } from "../../src/gen/c1/connector/v2/resource_pb.js";
 import type { Simulator } from "../../src/simulator/index.js";
+import { capturingLogger } from "../provisioning/fakes.js";
 import { simConfig, startSim, tempStateDir } from "../provisioning/sim-rig.js";
 import { grpc, GrpcHost } from "./support/grpc-client.js";
 import { unary, type Encoding } from "./support/raw-http2.js";
@@ -28,18 +27,14 @@ let connector: Connector;
 let server: RunningServer;
 let session: ClientHttp2Session;
 let host: GrpcHost;
-let lines: Array<Record<string, unknown>> = [];
+let lines: Array<Record<string, unknown>>;
 
 beforeAll(async () => {
   sim = await startSim({ profile: "demo", seed: 3, knobs: { faults: [{ kind: "slow", rate: 1, delayMs: AWS_DELAY_MS }] } });
   stateDir = tempStateDir();
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = pino({ level: "debug" }, sink);
+  const captured = capturingLogger();
+  const log = captured.log;
+  lines = captured.lines;
   connector = createConnector(simConfig(sim, stateDir), { log });
   server = await startConnectorServer(connector.services, { listen: "127.0.0.1:0", log });
   session = connect(server.url);
@@ -54,7 +49,7 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 beforeEach(() => {
-  lines = [];
+  lines.length = 0;
 });
 
 const request = create(ResourcesServiceListResourcesRequestSchema, { resourceTypeId: "sso_user" });

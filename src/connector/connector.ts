@@ -48,7 +48,7 @@ import {
 } from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
 import { silentLogger, type Logger } from "../log.js";
 import { annotation } from "./annotations.js";
-import { toConnectError } from "./errors.js";
+import { CANCELLED, toConnectError } from "./errors.js";
 import type { PageState, PageTokenCodec, PageTokenScope } from "./page-token.js";
 import type { CallContext, Page, Provisioner, Requester, ResourceSyncer } from "./resource-syncer.js";
 
@@ -139,13 +139,20 @@ export function createConnectorServices(deps: ConnectorDeps) {
       try {
         return await handler(req, ctx);
       } catch (error) {
-        let mapped = toConnectError(error);
-        // An AWS call aborted by the request's own deadline is DeadlineExceeded (retried by hosts), not Canceled.
-        if (mapped.code === Code.Canceled && ctx.signal.reason instanceof ConnectError) mapped = ctx.signal.reason;
-        if (mapped.code === Code.Internal || mapped.code === Code.Unknown) {
-          log.error({ rpc, err: mapped.cause ?? mapped }, "request failed");
-        } else {
-          log.debug({ rpc, code: Code[mapped.code], msg: mapped.rawMessage }, "request refused");
+        const mapped = answerFor(toConnectError(error), ctx.signal);
+        switch (mapped.code) {
+          case Code.Internal:
+          case Code.Unknown:
+            log.error({ rpc, err: mapped.cause ?? mapped }, "request failed");
+            break;
+          case Code.Canceled:
+            log.debug({ rpc }, "request cancelled by the caller");
+            break;
+          case Code.DeadlineExceeded:
+            log.info({ rpc, msg: mapped.rawMessage }, "request ended at its deadline");
+            break;
+          default:
+            log.debug({ rpc, code: Code[mapped.code], msg: mapped.rawMessage }, "request refused");
         }
         throw mapped;
       }
@@ -230,15 +237,14 @@ export function createConnectorServices(deps: ConnectorDeps) {
       const result = await page(scope, req, ctx, (state, call) => syncer.listEntitlements(resource, state, call));
       return create(EntitlementsServiceListEntitlementsResponseSchema, result);
     }),
-    listStaticEntitlements: guarded(
-      "ListStaticEntitlements",
-      async (req: EntitlementsServiceListStaticEntitlementsRequest) => {
-        syncerFor(req.resourceTypeId);
-        checkPaging(req);
-        // Every entitlement here depends on the resource; hosts expect an empty answer, not Unimplemented.
-        return create(EntitlementsServiceListStaticEntitlementsResponseSchema, {});
-      },
-    ),
+    listStaticEntitlements: guarded("ListStaticEntitlements", async (req: EntitlementsServiceListStaticEntitlementsRequest, ctx) => {
+      syncerFor(req.resourceTypeId);
+      // Every entitlement here depends on the resource; hosts expect an empty answer, not Unimplemented.
+      // The listing still checks its token like every other: this one never issues any.
+      const scope = { rpc: "ListStaticEntitlements", resourceTypeId: req.resourceTypeId };
+      const result = await page(scope, req, ctx, async () => ({ items: [] }));
+      return create(EntitlementsServiceListStaticEntitlementsResponseSchema, result);
+    }),
   };
 
   const grants = {
@@ -325,6 +331,20 @@ export function buildCapabilities(
     connectorCapabilities:
       provisioners.size > 0 ? [Capability.SYNC, Capability.PROVISION] : [Capability.SYNC],
   });
+}
+
+/**
+ * A call whose signal fired ended because of it: an AWS call aborted by the request's own deadline
+ * answers DeadlineExceeded (hosts retry it), a caller that went away Canceled, a server shutting
+ * down Unavailable (retried elsewhere) — not the Canceled of the aborted AWS call. A status with
+ * its own explanation (e.g. a provisioning operation that continues in AWS) is kept.
+ */
+function answerFor(mapped: ConnectError, signal: AbortSignal): ConnectError {
+  if (!signal.aborted || mapped.code !== Code.Canceled) return mapped;
+  const reason: unknown = signal.reason;
+  const [code, why] = reason instanceof ConnectError ? [reason.code, reason.rawMessage] : [Code.Unavailable, "server shutting down"];
+  if (code === mapped.code) return mapped;
+  return new ConnectError(mapped.rawMessage === CANCELLED ? why : mapped.rawMessage, code, undefined, undefined, mapped.cause ?? mapped);
 }
 
 export function resourceKey(id: ResourceId): string {

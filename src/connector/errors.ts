@@ -15,10 +15,13 @@ import { InvalidPageTokenError } from "./page-token.js";
  * baton hosts retry only Unavailable and DeadlineExceeded, so every transient AWS condition maps to
  * Unavailable; a RateLimitDescription detail tells the host how long to wait when AWS said.
  */
+/** The message of an aborted wait or AWS request (nothing more specific to say). */
+export const CANCELLED = "request cancelled";
+
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof InvalidPageTokenError) return new ConnectError(error.message, Code.InvalidArgument);
-  if (isAbort(error)) return new ConnectError("request cancelled", Code.Canceled, undefined, undefined, error);
+  if (isAbort(error)) return new ConnectError(CANCELLED, Code.Canceled, undefined, undefined, error);
 
   const kind = awsErrorKind(error);
   if (kind === "unknown" && !looksLikeAwsError(error)) {
@@ -83,6 +86,10 @@ function looksLikeAwsError(error: unknown): boolean {
   return typeof e === "object" && e !== null && (e.$metadata !== undefined || e.$fault !== undefined);
 }
 
+/**
+ * An aborted wait or request — ours (a signal's AbortError) or the AWS SDK's ("Request aborted",
+ * which also carries $metadata): the call was given up, it did not fail.
+ */
 function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === "AbortError" && !looksLikeAwsError(error);
+  return error instanceof Error && error.name === "AbortError";
 }

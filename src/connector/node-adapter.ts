@@ -11,6 +11,7 @@ import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-con
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { isOpenPath } from "./auth.js";
+import { protoRegistry } from "./proto-files.js";
 
 /**
  * Our variant of connect-node's connectNodeAdapter (same routing, same protocols) adding what the
@@ -19,7 +20,12 @@ import { isOpenPath } from "./auth.js";
  *  - per-request context values (who is calling);
  *  - an undecodable request message answered InvalidArgument, not connect's Internal: bad input
  *    from a client is not a server fault (gRPC and Connect unary; gRPC-Web keeps connect's code);
- *  - grpc-message in the spec's minimal percent-encoding (gRPC and gRPC-Web), see encodeGrpcMessage.
+ *  - grpc-message in the spec's minimal percent-encoding (gRPC and gRPC-Web), see encodeGrpcMessage,
+ *    and bounded in length: a status message may repeat client input, and an oversized header makes
+ *    the client reset the stream instead of reading the status;
+ *  - a small request size limit on the open (unauthenticated) paths;
+ *  - JSON encodings (Connect JSON, gRPC-Web JSON) that know every message type the connector can put
+ *    in a `google.protobuf.Any` annotation (the registry of every generated file, proto-files.ts).
  */
 export interface NodeHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -28,20 +34,29 @@ export interface NodeHandlerOptions extends ConnectRouterOptions {
   contextValues?: (req: Http2ServerRequest) => ContextValues;
   /** Failures writing a response (the peer went away, …); never a handler's own error. */
   onWriteError?: (rpc: string, error: unknown) => void;
+  /** readMaxBytes of the paths open without authentication (health): their requests are tiny. */
+  openReadMaxBytes?: number;
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_OPEN_MAX_BYTES = 4 * 1024;
+/** grpc-message is a header: longer messages are cut (peers cap header lists, often at 8–16 KiB). */
+export const MAX_STATUS_MESSAGE_BYTES = 2048;
 
 export type NodeHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
 export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
-  const router = createConnectRouter(options);
-  options.routes(router);
-  const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+  const handlersWith = (readMaxBytes: number) => {
+    const router = createConnectRouter({ ...options, readMaxBytes, jsonOptions: { registry: protoRegistry, ...options.jsonOptions } });
+    options.routes(router);
+    return new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+  };
+  const handlers = handlersWith(options.readMaxBytes ?? DEFAULT_MAX_BYTES);
+  const openHandlers = handlersWith(options.openReadMaxBytes ?? DEFAULT_OPEN_MAX_BYTES);
 
   return (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
-    const handler = handlers.get(path);
+    const handler = (isOpenPath(path) ? openHandlers : handlers).get(path);
     if (!handler) {
       res.writeHead(404);
       res.end();
@@ -152,10 +167,24 @@ async function* fixConnectError(body: AsyncIterable<Uint8Array>, uRes: Universal
  */
 function encodeGrpcMessage(message: string): string {
   let encoded = "";
-  for (const byte of Buffer.from(message, "utf8")) {
+  for (const byte of Buffer.from(bounded(message), "utf8")) {
     encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return encoded;
+}
+
+/** The message cut to MAX_STATUS_MESSAGE_BYTES of UTF-8 (at a character boundary), saying so. */
+function bounded(message: string): string {
+  if (Buffer.byteLength(message, "utf8") <= MAX_STATUS_MESSAGE_BYTES) return message;
+  const suffix = " … (cut)";
+  let kept = "";
+  let bytes = Buffer.byteLength(suffix, "utf8");
+  for (const char of message) {
+    bytes += Buffer.byteLength(char, "utf8");
+    if (bytes > MAX_STATUS_MESSAGE_BYTES) break;
+    kept += char;
+  }
+  return kept + suffix;
 }
 
 /** Rewrites connect's encodeURIComponent form of grpc-message, if present, in the minimal encoding. */

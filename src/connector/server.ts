@@ -6,8 +6,9 @@ import { UserError } from "../cli/fatal.js";
 import { formatListenAddress, isLoopback, parseListenAddress, type ListenAddress } from "../config/listen-address.js";
 import { silentLogger, type Logger } from "../log.js";
 import { createTokenCheck } from "./auth.js";
+import { DEFAULT_CONNECTION_LIMITS, http2Settings, limitConnections, type ConnectionLimits } from "./connection-limits.js";
 import { requesterKey, type ConnectorServices } from "./connector.js";
-import { HealthState } from "./health.js";
+import { connectionKey, HealthState } from "./health.js";
 import { createNodeHandler } from "./node-adapter.js";
 import { requesterOf } from "./requester.js";
 import { connectorRoutes, SERVED_SERVICE_NAMES } from "./routes.js";
@@ -20,6 +21,8 @@ export interface ConnectorServerOptions {
   /** Bearer token every RPC but health must carry. */
   authToken?: string;
   log?: Logger;
+  /** Bounds on connections, streams and idle time (DEFAULT_CONNECTION_LIMITS; tests shorten them). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningServer {
@@ -43,7 +46,8 @@ const DEFAULT_GRACE_MS = 10_000;
 export async function startConnectorServer(services: ConnectorServices, options: ConnectorServerOptions): Promise<RunningServer> {
   const log = options.log ?? silentLogger;
   const requested = parseListenAddress(options.listen);
-  const health = new HealthState(SERVED_SERVICE_NAMES);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const health = new HealthState(SERVED_SERVICE_NAMES, limits);
   const stopping = new AbortController();
   // Every call in flight listens to this one signal (and stops listening when it ends): as many
   // listeners as concurrent calls is the design, not a leak, so Node's warning past 10 is noise.
@@ -54,12 +58,14 @@ export async function startConnectorServer(services: ConnectorServices, options:
     readMaxBytes: READ_MAX_BYTES,
     shutdownSignal: stopping.signal,
     authorize: options.authToken ? createTokenCheck(options.authToken) : undefined,
-    contextValues: (req) => createContextValues().set(requesterKey, requesterOf(req)),
+    contextValues: (req) => createContextValues().set(requesterKey, requesterOf(req)).set(connectionKey, req.stream.session),
     onWriteError: (rpc, error) => log.debug({ rpc, err: error }, "response not delivered"),
   });
+  const settings = http2Settings(limits);
   const server: Http2Server | Http2SecureServer = options.tls
-    ? createSecureServer(secureServerOptions(options.tls), handler)
-    : createServer({}, handler);
+    ? createSecureServer({ ...secureServerOptions(options.tls), settings }, handler)
+    : createServer({ settings }, handler);
+  limitConnections(server, limits, log);
 
   const sessions = new Set<ServerHttp2Session>();
   server.on("session", (session: ServerHttp2Session) => {

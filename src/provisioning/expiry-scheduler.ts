@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Provisioner } from "../connector/resource-syncer.js";
 import type { Logger } from "../log.js";
 import { describeFailure } from "./errors.js";
@@ -18,7 +16,6 @@ export interface ExpirySchedulerDeps {
 /** Requester recorded in the audit log for revocations at expiry. */
 export const SCHEDULER_REQUESTER = { id: "scheduler" } as const;
 
-const LEASE_MS = 2 * 60_000;
 const RETRY_FIRST_MS = 30_000;
 const RETRY_CAP_MS = 15 * 60_000;
 const DEFAULT_RESCAN_MS = 30_000;
@@ -27,7 +24,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Revokes time-bound grants when they expire. On start it revokes everything already overdue
- * (expiries that passed while no scheduler ran), then sleeps until the next expiry. A failed revoke
+ * (expiries that passed while no scheduler ran) and finishes revokes that were cut short — by a
+ * process killed mid-revoke, here or in a `connector revoke` — asking AWS, which says "already
+ * gone" when the deletion went through; then it sleeps until the next expiry. A failed revoke
  * stays in the ledger with its error and is retried with backoff. Returns a function that stops the
  * scheduler and resolves once the revocations in progress have finished.
  */
@@ -35,7 +34,6 @@ export function startExpiryScheduler(deps: ExpirySchedulerDeps): () => Promise<v
   const { ledger, log } = deps;
   const now = deps.now ?? Date.now;
   const rescanMs = deps.rescanMs ?? DEFAULT_RESCAN_MS;
-  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const byType = new Map(deps.provisioners.map((p) => [p.resourceTypeId, p]));
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -57,6 +55,12 @@ export function startExpiryScheduler(deps: ExpirySchedulerDeps): () => Promise<v
         "revoked time-bound grant at expiry",
       );
     } catch (error) {
+      if (stopping.signal.aborted) {
+        // Cut short by our own shutdown, not a failure: due again at once for whoever runs next.
+        ledger.revokeInterrupted(entry);
+        log.info({ entitlement: entry.entitlementId, principal: entry.principal }, "revoke at expiry interrupted by shutdown; it resumes at the next start");
+        return;
+      }
       const failure = describeFailure(error);
       const retryInMs = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** entry.revokeAttempts);
       ledger.revokeFailed(entry, `${failure.code}: ${failure.message}`, now() + retryInMs);
@@ -70,7 +74,7 @@ export function startExpiryScheduler(deps: ExpirySchedulerDeps): () => Promise<v
   async function pass(): Promise<void> {
     for (;;) {
       if (stopping.signal.aborted) return;
-      const due = ledger.claimDue(owner, LEASE_MS);
+      const due = ledger.claimDue();
       if (due.length === 0) return;
       // The provisioners bound AWS concurrency themselves (e.g. the assignment queue).
       await Promise.all(due.map(revoke));
@@ -99,7 +103,7 @@ export function startExpiryScheduler(deps: ExpirySchedulerDeps): () => Promise<v
 
   const unsubscribe = ledger.onChange(() => plan());
   tick();
-  log.info({ owner }, "time-bound grant expiry scheduler started");
+  log.info({ owner: ledger.owner }, "time-bound grant expiry scheduler started");
 
   return async () => {
     stopping.abort();

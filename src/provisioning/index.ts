@@ -75,6 +75,7 @@ export function createProvisioning(ctx: ProvisioningContext): Provisioning {
     startExpiryScheduler: (options = {}) =>
       startExpiryScheduler({ ledger: record().ledger, provisioners, log, now, ...options }),
     close() {
+      recorder?.ledger.close();
       db?.close();
       db = undefined;
       recorder = undefined;

@@ -20,9 +20,10 @@ export interface Recorder {
 }
 
 /**
- * Errors after which AWS certainly did not grant anything: the request was refused or AWS reported
+ * Errors after which AWS certainly did not change anything: the request was refused or AWS reported
  * the operation FAILED. Any other failure (deadline, cancellation, transient) leaves the outcome
- * open, so a time-bound reservation keeps its provisional expiry.
+ * open: a time-bound reservation keeps its provisional expiry, a revoke is left for the scheduler
+ * to finish.
  */
 const NOTHING_CHANGED = new Set([
   Code.InvalidArgument,
@@ -117,14 +118,19 @@ export function withRecording(inner: Provisioner, recorder: () => Recorder): Pro
         principal: principalText,
         grantId: grant.id,
       });
-      // Read before revoking: a time-bound grant made again meanwhile must not be marked revoked.
-      const generation = rec.ledger.liveGeneration(entitlementId, principalText);
+      // Recorded (and the generation read) before AWS is asked: a revoke cut short is finished by the
+      // scheduler, and a time-bound grant made again meanwhile is never marked revoked.
+      const generation = rec.ledger.beginRevoke(entitlementId, principalText);
       try {
         const outcome = await inner.revoke(grant, ctx);
         if (generation !== undefined) rec.ledger.markRevoked(entitlementId, principalText, generation, ctx.requester.id);
         rec.audit.finish(attempt, { outcome: outcome.alreadyRevoked ? "already-revoked" : "revoked", awsRequestIds: outcome.awsRequestIds });
         return outcome;
       } catch (error) {
+        if (generation !== undefined) {
+          const refused = NOTHING_CHANGED.has(toConnectError(error).code);
+          rec.ledger.revokeNotConfirmed(entitlementId, principalText, generation, refused ? "refused" : "unconfirmed");
+        }
         const failure = describeFailure(error);
         rec.audit.finish(attempt, { outcome: "failed", awsRequestIds: errorRequestIds(error), errorCode: failure.code, errorMessage: failure.message });
         throw error;

@@ -29,8 +29,8 @@ const MIGRATIONS: string[] = [
     next_attempt_at INTEGER,
     revoked_at      INTEGER,
     revoked_by      TEXT,
-    lease_owner     TEXT,                  -- the scheduler revoking it now (several processes may share the file)
-    lease_until     INTEGER
+    lease_owner     TEXT,                  -- who is revoking it now (several processes may share the file); JSON, see lease-holder.ts
+    lease_until     INTEGER                -- epoch ms; renewed while the revoke runs
   );
   CREATE INDEX jit_grants_live ON jit_grants (state, expires_at);
 
@@ -57,6 +57,11 @@ const MIGRATIONS: string[] = [
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+  `
+  -- A revoke asked for (by anyone) and not yet confirmed by AWS: the scheduler finishes it, so a
+  -- process killed mid-revoke never leaves an entry 'active' that AWS has deleted.
+  ALTER TABLE jit_grants ADD COLUMN revoke_requested_at INTEGER;
   `,
 ];
 

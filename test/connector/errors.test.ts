@@ -71,6 +71,12 @@ describe("toConnectError", () => {
     expect(mapped.cause).toBe(bug);
   });
 
+  it("an aborted AWS request (the SDK's AbortError, $metadata and all) → Canceled, not Internal", () => {
+    const aborted = awsError("AbortError", "Request aborted");
+    expect(toConnectError(aborted).code).toBe(Code.Canceled);
+    expect(toConnectError(new DOMException("This operation was aborted", "AbortError")).code).toBe(Code.Canceled);
+  });
+
   it("invalid page tokens → InvalidArgument; ConnectErrors pass through", () => {
     expect(toConnectError(new InvalidPageTokenError("tampered")).code).toBe(Code.InvalidArgument);
     const own = new ConnectError("x", Code.NotFound);

@@ -3,7 +3,7 @@
  * "Status-Message": UTF-8, then escape only bytes outside 0x20–0x7E and '%'), so that a grpc-js
  * client — which decodes with decodeURI — shows callers the message exactly as raised.
  */
-import { connect, constants, createServer, type ClientHttp2Session, type Http2Server, type IncomingHttpHeaders } from "node:http2";
+import { connect, constants, createServer, type ClientHttp2Session, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { createTokenCheck } from "../../src/connector/auth.js";
 import { createNodeHandler } from "../../src/connector/node-adapter.js";
 import { ConnectorService } from "../../src/gen/c1/connector/v2/connector_pb.js";
 import { grpc, GrpcHost } from "./support/grpc-client.js";
+import { envelope, parseEnvelopes, post } from "./support/raw-http2.js";
 import { serve } from "./support/server.js";
 import { fakeServices } from "./support/services.js";
 
@@ -22,45 +23,6 @@ const ON_THE_WIRE = "check failed: 100%25 of acme:user %C3%A9%0Asecond line";
 const failingValidate = async () => {
   throw new ConnectError(MESSAGE, Code.FailedPrecondition);
 };
-
-function envelope(flags: number, data: Uint8Array = new Uint8Array(0)): Buffer {
-  const header = Buffer.alloc(5);
-  header[0] = flags;
-  header.writeUInt32BE(data.byteLength, 1);
-  return Buffer.concat([header, data]);
-}
-
-function parseEnvelopes(bytes: Buffer): Array<{ flags: number; data: Buffer }> {
-  const out: Array<{ flags: number; data: Buffer }> = [];
-  for (let at = 0; at < bytes.byteLength; ) {
-    const length = bytes.readUInt32BE(at + 1);
-    out.push({ flags: bytes[at]!, data: bytes.subarray(at + 5, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-
-interface RawResponse {
-  headers: IncomingHttpHeaders;
-  trailers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One POST over a raw HTTP/2 session: what the server puts on the wire, undecoded. */
-function post(session: ClientHttp2Session, path: string, contentType: string, body: Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "POST", ":path": path, "content-type": contentType, te: "trailers" });
-    let headers: IncomingHttpHeaders = {};
-    let trailers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    req.on("response", (h) => (headers = h));
-    req.on("trailers", (t) => (trailers = t));
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve({ headers, trailers, body: Buffer.concat(chunks) }));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 describe("grpc-message from the connector server", () => {
   let server: Awaited<ReturnType<typeof serve>>;

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDirectConnectorApi } from "../../src/connector/direct-client.js";
 import { InvalidPageTokenError, MAX_PAGE_TOKEN_BYTES, PageTokenCodec, type PageTokenScope } from "../../src/connector/page-token.js";
 import { USERS } from "./support/fake-syncers.js";
+import { grpc, GrpcHost } from "./support/grpc-client.js";
+import { serve } from "./support/server.js";
 import { fakeServices } from "./support/services.js";
 
 const scope: PageTokenScope = { rpc: "ListResources", resourceTypeId: "iam_user", resourceId: "" };
@@ -123,5 +125,41 @@ describe("page tokens through the connector API", () => {
 
   it("reports a clear message", async () => {
     await expect(api.resources.listResources({ resourceTypeId: "fake_user", pageToken: "v2.a.b" })).rejects.toThrow(/invalid page token: unsupported version/);
+  });
+});
+
+describe("every listing checks its page token (gRPC over a real socket)", () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let host: GrpcHost;
+  beforeAll(async () => {
+    server = await serve(fakeServices());
+    host = new GrpcHost(server.target);
+  });
+  afterAll(async () => {
+    host.close();
+    await server.close();
+  });
+
+  it("refuses garbage, tampered and foreign tokens with InvalidArgument, ListStaticEntitlements included", async () => {
+    const devs = { id: { resource_type: "fake_group", resource: "devs" } };
+    const real = (await host.call("resources", "ListResources", { resource_type_id: "fake_user" })).next_page_token as string;
+    const tampered = real.replace(/\.(.)/, (_, c: string) => `.${c === "e" ? "f" : "e"}`);
+    // A well-formed token for the static listing itself, signed with a key this server does not have.
+    const otherKey = new PageTokenCodec(randomBytes(32)).encode({ rpc: "ListStaticEntitlements", resourceTypeId: "fake_group" }, { offset: 2 });
+    const listings = [
+      ["resourceTypes", "ListResourceTypes", {}],
+      ["resources", "ListResources", { resource_type_id: "fake_group" }],
+      ["entitlements", "ListEntitlements", { resource: devs }],
+      ["entitlements", "ListStaticEntitlements", { resource_type_id: "fake_group" }],
+      ["grants", "ListGrants", { resource: devs }],
+    ] as const;
+    for (const [service, method, request] of listings) {
+      expect((await host.code(service, method, { ...request, page_token: "" })).code, `${method} first page`).toBe(grpc.status.OK);
+      for (const page_token of ["garbage", "v1.e30.AAAA", tampered, real, otherKey]) {
+        const answer = await host.code(service, method, { ...request, page_token });
+        expect(answer.code, `${method} with ${page_token.slice(0, 12)}…`).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(answer.details).toMatch(/^invalid page token: /);
+      }
+    }
   });
 });

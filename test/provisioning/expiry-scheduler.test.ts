@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,8 @@ import type { Provisioner } from "../../src/connector/resource-syncer.js";
 import { silentLogger } from "../../src/log.js";
 import { AuditLog, readAuditLog } from "../../src/provisioning/audit-log.js";
 import { startExpiryScheduler } from "../../src/provisioning/expiry-scheduler.js";
-import { GrantLedger } from "../../src/provisioning/ledger.js";
+import { newLeaseHolder } from "../../src/provisioning/lease-holder.js";
+import { DEFAULT_LEASE_MS, GrantLedger } from "../../src/provisioning/ledger.js";
 import { withRecording } from "../../src/provisioning/recording.js";
 import { openStateDb, type StateDb } from "../../src/provisioning/state-db.js";
 import { grantLifetimeAnnotation } from "../../src/provisioning/lifetime.js";
@@ -18,6 +20,9 @@ let dir: string;
 let db: StateDb;
 let revoked: Grant[];
 let failNext: number;
+let refuseNext: number;
+let hang: boolean;
+let hanging: number;
 
 function setup(on: StateDb = db) {
   const ledger = new GrantLedger(on);
@@ -25,7 +30,15 @@ function setup(on: StateDb = db) {
   const inner: Provisioner = {
     resourceTypeId: "account",
     grant: async (principal, ent) => ({ alreadyExists: false, grants: [grantOf(ent, principal, `g-${principal.id!.resource}`)], awsRequestIds: [] }),
-    revoke: async (grant) => {
+    revoke: async (grant, ctx) => {
+      if (hang) {
+        hanging++;
+        await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")), { once: true }));
+      }
+      if (refuseNext > 0) {
+        refuseNext--;
+        throw new ConnectError("AWS denied sso:DeleteAccountAssignment (AccessDeniedException)", Code.PermissionDenied);
+      }
       if (failNext > 0) {
         failNext--;
         throw new ConnectError("AWS call failed: (ThrottlingException)", Code.Unavailable);
@@ -47,6 +60,9 @@ beforeEach(() => {
   db = openStateDb(dir);
   revoked = [];
   failNext = 0;
+  refuseNext = 0;
+  hang = false;
+  hanging = 0;
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -106,16 +122,94 @@ describe("expiry scheduler", () => {
     other.close();
   });
 
-  it("does not revoke a grant whose lease another scheduler holds", async () => {
+  it("does not revoke while another live holder's lease runs; takes over when it lapses", async () => {
     const { ledger, provisioner } = setup();
     await grantFor(provisioner, "u-1", 1_000);
     vi.setSystemTime(Date.now() + 2_000);
-    expect(ledger.claimDue("someone-else", 60_000)).toHaveLength(1);
+    // A scheduler on another machine sharing the state directory (it cannot be checked, only trusted) died.
+    const elsewhere = JSON.stringify({ host: "another-host", boot: "b", pidns: "n", pid: 4242, instance: "i" });
+    db.prepare(`UPDATE jit_grants SET lease_owner = ?, lease_until = ?`).run(elsewhere, Date.now() + DEFAULT_LEASE_MS);
     const stop = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
-    await vi.advanceTimersByTimeAsync(30_000);
+    await vi.advanceTimersByTimeAsync(DEFAULT_LEASE_MS - 1_000);
     expect(revoked).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(31_000); // the other holder died: its lease runs out
+    await vi.advanceTimersByTimeAsync(1_100);
     expect(revoked).toHaveLength(1);
     await stop();
+  });
+
+  it.each([
+    ["a dead process on this machine", () => ({ pid: spawnSync(process.execPath, ["-e", ""]).pid!, instance: "killed" })],
+    ["an earlier incarnation of this pid (a restarted container's PID 1)", () => ({ pid: process.pid, instance: "before-restart" })],
+  ])("takes over at once from a lease whose holder is gone: %s", async (_, gone) => {
+    const { ledger, provisioner } = setup();
+    await grantFor(provisioner, "u-1", 1_000);
+    vi.setSystemTime(Date.now() + 2_000);
+    const dead = new GrantLedger(db, Date.now, { holder: { ...newLeaseHolder(), ...gone() } });
+    expect(dead.claimDue()).toHaveLength(1); // then it was killed: no renewal, no release
+    const stop = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(revoked).toHaveLength(1);
+    expect(ledger.pending()).toHaveLength(0);
+    await stop();
+  });
+
+  it("a live holder renews its lease while it works, and releases it when it closes", async () => {
+    const { ledger, provisioner } = setup();
+    await grantFor(provisioner, "u-1", 1_000);
+    vi.setSystemTime(Date.now() + 2_000);
+    const busy = new GrantLedger(db, Date.now, { leaseMs: 3_000 });
+    expect(busy.claimDue()).toHaveLength(1);
+    const stop = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(20_000); // many lease lengths: renewed all along
+    expect(revoked).toHaveLength(0);
+    busy.close();
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(revoked).toHaveLength(1);
+    await stop();
+  });
+
+  it("finishes at once a revoke that was asked for and cut short, before the grant expires", async () => {
+    const { ledger, provisioner } = setup();
+    await grantFor(provisioner, "u-1", 3_600_000);
+    // `connector revoke` in another process recorded its revoke, asked AWS, and was killed.
+    const cli = new GrantLedger(db, Date.now, { holder: { ...newLeaseHolder(), pid: spawnSync(process.execPath, ["-e", ""]).pid!, instance: "cli" } });
+    const entry = ledger.pending()[0]!;
+    expect(cli.beginRevoke(entry.entitlementId, entry.principal)).toBe(entry.generation);
+    expect(ledger.pending()[0]!.revokeRequestedAt).toBe(Date.now());
+    const stop = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(revoked).toHaveLength(1);
+    expect(ledger.get(entry.entitlementId, entry.principal)).toMatchObject({ state: "revoked", revokedBy: "scheduler" });
+    await stop();
+  });
+
+  it("a revoke AWS refused is not retried before the grant expires", async () => {
+    const { ledger, provisioner } = setup();
+    await grantFor(provisioner, "u-1", 3_600_000);
+    refuseNext = 1;
+    const entry = ledger.pending()[0]!;
+    await expect(provisioner.revoke(entry.grant, provisionContext())).rejects.toThrow(/denied/);
+    expect(ledger.pending()[0]!.revokeRequestedAt).toBeUndefined();
+    const stop = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(revoked).toHaveLength(0);
+    await stop();
+  });
+
+  it("a revoke cut short by shutdown is due again at once, with no failed attempt counted", async () => {
+    const { ledger, provisioner } = setup();
+    await grantFor(provisioner, "u-1", 1_000);
+    hang = true;
+    const first = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(hanging).toBe(1);
+    await first();
+    expect(ledger.pending()[0]).toMatchObject({ revokeAttempts: 0, revokeRequestedAt: expect.any(Number) });
+    expect(ledger.pending()[0]!.nextAttemptAt).toBeUndefined();
+    hang = false;
+    const second = startExpiryScheduler({ ledger, provisioners: [provisioner], log: silentLogger });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(revoked).toHaveLength(1);
+    await second();
   });
 });

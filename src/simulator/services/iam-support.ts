@@ -109,10 +109,17 @@ export function findRole(iam: IamAccount, name: string): IamRole {
   return role;
 }
 
-/** A managed policy visible to the caller's account, by ARN (InvalidInput for a malformed ARN). */
-export function findPolicy(ctx: RequestContext, input: Input, field = "PolicyArn"): ManagedPolicy {
-  const arn = requiredString(input, field, ARN);
-  if (!/^arn:aws:iam::(aws|\d{12}):policy\//.test(arn)) throw SimError.coded("InvalidInput", `ARN ${arn} is not valid.`);
+/**
+ * A managed policy usable in the caller's account, by ARN: InvalidInput for a malformed ARN;
+ * another account's policy is AccessDenied to read (`use: "read"`) and not attachable otherwise.
+ */
+export function findPolicy(ctx: RequestContext, input: Input, use: "read" | "attach" = "read"): ManagedPolicy {
+  const arn = requiredString(input, "PolicyArn", ARN);
+  const match = /^arn:aws:iam::(aws|\d{12}):policy\/./.exec(arn);
+  if (!match) throw SimError.coded("InvalidInput", `ARN ${arn} is not valid.`);
+  if (use === "read" && match[1] !== "aws" && match[1] !== ctx.caller.accountId) {
+    throw SimError.of("accessDenied", `User: ${ctx.caller.arn} is not authorized to perform: iam:${ctx.operation} on resource: policy ${arn}`);
+  }
   const policy = findManagedPolicy(ctx.sim.model, iamOf(ctx), arn);
   if (!policy) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
   return policy;

@@ -31,6 +31,8 @@ import {
   userShape,
   versionShape,
 } from "./iam-support.js";
+import { credentialReadOperations } from "./iam-credentials.js";
+import { policyOperations } from "./iam-policies.js";
 import { callerAccount, page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
 
 type DetailItem =
@@ -121,6 +123,8 @@ export const iamService: ServiceDefinition = {
   name: "iam",
   protocol: "query",
   operations: {
+    ...policyOperations,
+    ...credentialReadOperations,
     ListUsers(ctx, input) {
       const result = page(ctx, byPath(iamOf(ctx).users, input), input, String(input.PathPrefix ?? ""));
       return { Users: result.items.map((u) => cachedXml(u, userShape)), ...truncation(result) };

@@ -103,6 +103,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   ExpiredToken: 403,
   ExpiredTokenException: 400,
   MalformedPolicyDocument: 400,
+  PasswordPolicyViolation: 400,
+  UnmodifiableEntity: 400,
+  EntityTemporarilyUnmodifiable: 409,
+  PolicyNotAttachable: 400,
   // JSON services
   AccessDeniedException: 403,
   ConflictException: 409,
@@ -118,6 +122,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   // Organizations
   AWSOrganizationsNotInUseException: 404,
   AccountNotFoundException: 404,
+  ParentNotFoundException: 404,
+  ChildNotFoundException: 404,
+  OrganizationalUnitNotFoundException: 404,
   InvalidInputException: 400,
   ServiceException: 500,
   TooManyRequestsException: 429,

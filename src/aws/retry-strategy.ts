@@ -74,7 +74,7 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
     this.mode = options.mode;
     this.#sendRate = options.mode === "adaptive" ? new DefaultRateLimiter() : undefined;
     this.#random = options.random ?? Math.random;
-    this.#sleep = options.sleep ?? unrefSleep;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   async acquireInitialRetryToken(_scope: string): Promise<StandardRetryToken> {
@@ -137,8 +137,12 @@ function retryKind(info: RetryErrorInfo): RetryKind {
   return "none";
 }
 
-/** Unref'd so a pending retry never keeps a finished CLI process alive. */
-function unrefSleep(ms: number): Promise<void> {
+/**
+ * A plain (ref'd) timer: a call waiting to be retried is work in progress. An unref'd one let the
+ * process end with the call's promise pending, so a grant looked like success (exit 0) while
+ * nothing had been done. A finished command ends the process itself (src/cli/runner.ts).
+ */
+function sleep(ms: number): Promise<void> {
   if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

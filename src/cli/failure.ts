@@ -48,6 +48,8 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof UserError) return one(error.message, error.exitCode);
   if (error instanceof C1zFormatError || error instanceof SyncError || error instanceof MaxDepthExceededError) return one(error.message, EXIT.failed);
   if (error instanceof ConnectError) return one(`${Code[error.code]}: ${error.rawMessage}`, EXIT.failed);
+  const sqlite = sqliteText((error as { code?: string } | null)?.code);
+  if (sqlite && error instanceof Error) return one(`database error: ${sqlite}: ${error.message}`, EXIT.failed);
   const errno = error as (NodeJS.ErrnoException & { dest?: string }) | null;
   const reason = errnoText(errno?.code);
   if (reason && errno) {
@@ -61,4 +63,22 @@ export function describeFailure(error: unknown): Failure {
 function firstLine(text: string): string {
   const line = text.split("\n", 1)[0]!.trim();
   return line === "" ? "failed" : line;
+}
+
+/** SQLite failures that come from the file or the machine, not from our code. */
+const SQLITE_TEXT: Record<string, string> = {
+  SQLITE_CORRUPT: "the database file is damaged",
+  SQLITE_NOTADB: "not a database file",
+  SQLITE_IOERR: "input/output error",
+  SQLITE_FULL: "disk full",
+  SQLITE_CANTOPEN: "cannot open the database file",
+  SQLITE_READONLY: "the database file is read-only",
+  SQLITE_PERM: "permission denied",
+  SQLITE_BUSY: "the database is in use by another process",
+  SQLITE_LOCKED: "the database is locked",
+};
+
+function sqliteText(code: string | undefined): string | undefined {
+  if (!code?.startsWith("SQLITE_")) return undefined;
+  return SQLITE_TEXT[code] ?? SQLITE_TEXT[code.replace(/^(SQLITE_[A-Z]+)_.*$/, "$1")];
 }

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { applyBatonSettings } from "./baton-settings.js";
 import { commandFactories } from "./commands/index.js";
 import { commandPath } from "./runner.js";
 import { packageVersion } from "./version.js";
@@ -9,6 +10,8 @@ export function buildProgram(): Command {
     .description("Identity-governance connector for AWS IAM and IAM Identity Center (baton-compatible).")
     .version(packageVersion(), "-V, --version", "print the connector's version");
   for (const create of commandFactories) program.addCommand(create());
+  // baton's settings (BATON_FILE, `file:` in .baton.yaml, …): honoured or refused, never ignored.
+  program.hook("preAction", (_program, action) => applyBatonSettings(action));
   for (const command of allCommands(program)) {
     command
       // Parse errors come back to the runner (it owns exit codes) instead of ending the process.

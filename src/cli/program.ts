@@ -16,9 +16,8 @@ export function buildProgram(): Command {
     command
       // Parse errors come back to the runner (it owns exit codes) instead of ending the process.
       .exitOverride()
-      // One line, like every other error: "connector: unknown option '--x'", and where to look.
-      .showHelpAfterError(`(see: ${commandPath(command)} --help)`)
-      .configureOutput({ outputError: (text, write) => write(`connector: ${text.replace(/^error: /, "")}`) });
+      // One line, like every other error: "connector: unknown option '--x' (see: connector sync --help)".
+      .configureOutput({ outputError: (text, write) => write(`connector: ${usageLine(text)} (see: ${commandPath(command)} --help)\n`) });
   }
   return program;
 }
@@ -26,4 +25,14 @@ export function buildProgram(): Command {
 /** The program and every subcommand under it, depth first. */
 export function allCommands(root: Command): Command[] {
   return [root, ...root.commands.flatMap((c) => allCommands(c))];
+}
+
+/** commander's message ("error: …", sometimes with a "(Did you mean …?)" line) as one line. */
+function usageLine(text: string): string {
+  return text
+    .replace(/^error: /, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
 }

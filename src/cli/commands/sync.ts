@@ -131,7 +131,12 @@ export function failedSync(error: unknown, target: string): unknown {
   }
   const failure = describeFailure(error);
   if (failure.bug) return error;
+  const code = failure.exitCode === EXIT.usage ? EXIT.usage : EXIT.failed;
+  // The working database itself is damaged: resuming from it cannot work.
+  if (failure.line.includes(working)) {
+    return new UserError(failure.line.includes("delete") ? failure.line : `${failure.line} — delete ${working} to start over`, code);
+  }
   // The connector refused (AWS access denied, validation, …): its message says what to fix.
   const line = error instanceof ConnectError ? `sync stopped: ${Code[error.code]}: ${error.rawMessage}` : failure.line;
-  return new UserError(`${line}${kept}`, failure.exitCode === EXIT.usage ? EXIT.usage : EXIT.failed);
+  return new UserError(`${line}${kept}`, code);
 }

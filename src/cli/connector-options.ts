@@ -4,7 +4,6 @@ import { loadSettings, type LoadedSettings } from "../config/load-config.js";
 import { CONNECTOR_OPTIONS, envName, type OptionGroup, type OptionSpec } from "../config/options.js";
 import { createLogger, type Logger } from "../log.js";
 import { checkStateDir } from "./files.js";
-import { onInterrupt } from "./runner.js";
 
 /**
  * The connector's options, shared by every subcommand that builds a connector (serve, validate,
@@ -58,14 +57,9 @@ export function loadConnectorConfig(opts: Record<string, unknown>, env: NodeJS.P
   return loadConnectorSettings(opts, env).config;
 }
 
-/**
- * The process logger for the chosen --log-level / --log-format (stderr). It goes quiet when the
- * command is interrupted: what is cancelled then is expected, and the runner's one line says it.
- */
+/** The process logger for the chosen --log-level / --log-format (stderr). */
 export function createCommandLogger(log: LoadedSettings["log"]): Logger {
-  const logger = createLogger({ level: log.level, format: log.format });
-  onInterrupt(() => (logger.level = "silent"));
-  return logger;
+  return createLogger({ level: log.level, format: log.format });
 }
 
 function toOption(spec: OptionSpec): Option {

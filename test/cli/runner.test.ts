@@ -22,7 +22,7 @@ interface Outcome {
 }
 
 /** Runs `connector demo` whose action is `body` (an async function body; `interruptSignal`, `UserError`, `writeOut` in scope). */
-function runAction(body: string, options: { signalAfterMs?: number; closeStdoutAfterBytes?: number; readSlowly?: boolean } = {}): Promise<Outcome> {
+function runAction(body: string, options: { signalWhenReady?: boolean; closeStdoutAfterBytes?: number; readSlowly?: boolean } = {}): Promise<Outcome> {
   const script = `
     import { Command } from ${JSON.stringify(COMMANDER)};
     import { runCli, interruptSignal } from ${JSON.stringify(RUNNER)};
@@ -37,9 +37,15 @@ function runAction(body: string, options: { signalAfterMs?: number; closeStdoutA
     let stdout = "";
     let stdoutBytes = 0;
     let stderr = "";
+    let signalled = false;
     child.stdout.on("data", (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdout.length < 10_000) stdout += chunk.toString();
+      // The action says "ready" once it runs (a loaded machine may take seconds to get there).
+      if (options.signalWhenReady && stdout.includes("ready\n") && !signalled) {
+        signalled = true;
+        child.kill("SIGINT");
+      }
       if (options.closeStdoutAfterBytes !== undefined && stdoutBytes >= options.closeStdoutAfterBytes) child.stdout.destroy();
       if (options.readSlowly) {
         child.stdout.pause();
@@ -47,7 +53,6 @@ function runAction(body: string, options: { signalAfterMs?: number; closeStdoutA
       }
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    if (options.signalAfterMs !== undefined) setTimeout(() => child.kill("SIGINT"), options.signalAfterMs);
     child.on("close", (code) => resolve({ code, stdout, stderr, stdoutBytes }));
   });
 }
@@ -95,7 +100,7 @@ describe("the CLI runner", () => {
   });
 
   it("Ctrl-C: a command that cannot stop cleanly ends at once with one line and 130", async () => {
-    const r = await runAction(`await new Promise((resolve) => setTimeout(resolve, 30_000));`, { signalAfterMs: 400 });
+    const r = await runAction(`process.stdout.write("ready\\n"); await new Promise((resolve) => setTimeout(resolve, 30_000));`, { signalWhenReady: true });
     expect(r.code).toBe(130);
     expect(lines(r.stderr)).toEqual(["connector: connector demo interrupted by SIGINT before it finished; its outcome is unknown"]);
   });
@@ -104,10 +109,11 @@ describe("the CLI runner", () => {
     const r = await runAction(
       `const signal = interruptSignal();
        const work = setInterval(() => undefined, 1000); // something in progress keeps the process alive
+       process.stdout.write("ready\\n");
        await new Promise((resolve) => signal.addEventListener("abort", resolve));
        clearInterval(work);
        throw new UserError(signal.reason.message + "; run the same command again to resume", 130);`,
-      { signalAfterMs: 400 },
+      { signalWhenReady: true },
     );
     expect(r.code).toBe(130);
     expect(lines(r.stderr)).toEqual(["connector: interrupted by SIGINT; run the same command again to resume"]);

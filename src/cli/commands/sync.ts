@@ -17,7 +17,7 @@ import { EXIT, InterruptedError, UserError } from "../fatal.js";
 import { syncTarget } from "../files.js";
 import { limitHeapGrowth } from "../heap.js";
 import { outputOption, writeOut, type OutputFormat } from "../output.js";
-import { interruptSignal } from "../runner.js";
+import { interruptSignal, onInterrupt } from "../runner.js";
 
 /** Test hook: SIGKILL this process right after checkpoint N is committed (crash-resume tests). */
 export const CRASH_HOOK_ENV = "CONNECTOR_SYNC_CRASH_AFTER_CHECKPOINT";
@@ -53,8 +53,10 @@ export function syncCommand(): Command {
     const workers = positiveInt(flags.workers, "--workers");
     const keepSyncs = positiveInt(flags.keepSyncs, "--keep-syncs");
     const target = syncTarget(flags.file);
-    // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume.
+    // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume — in
+    // one line: the calls cancelled on the way out are expected, so the log goes quiet first.
     const interrupt = interruptSignal();
+    onInterrupt(() => (log.level = "silent"));
 
     const source = await openSource(flags, settings.config, log);
     const progress = createProgress({

@@ -262,3 +262,27 @@ describe("validate outside an AWS Organization", () => {
     }
   });
 });
+
+describe("AWS that cannot be reached", () => {
+  it("an unknown host or a TLS failure: one line within seconds, saying AWS cannot be reached", async () => {
+    const { startSimulator } = await import("../../src/simulator/index.js");
+    const sim = await startSimulator({ profile: "demo" });
+    try {
+      const env = cleanEnv({ AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: sim.region, BATON_LOG_LEVEL: "silent" });
+      const state = ["--state-dir", join(dir, "unreachable-state")];
+      const cases: Array<[string, RegExp]> = [
+        // .invalid never resolves (RFC 6761): "not found", or "lookup failed" without DNS at all.
+        ["http://aws.endpoint.invalid", /cannot reach AWS for sts:GetCallerIdentity: host name (not found|lookup failed) \(DNS\)/],
+        // TLS spoken to a plain-HTTP port.
+        [sim.endpoint.replace("http://", "https://"), /cannot reach AWS for sts:GetCallerIdentity: TLS handshake failed/],
+      ];
+      for (const [endpoint, pattern] of cases) {
+        const result = await runCli(["validate", ...state, "--aws-endpoint", endpoint], { env });
+        oneLine(result, 1, pattern);
+        expect(result.ms, endpoint).toBeLessThan(15_000);
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -96,39 +96,40 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
 
   try {
     await program.parseAsync([...argv]);
+    run.running = false;
+    finish(EXIT.ok);
   } catch (error) {
     run.running = false;
     // commander has printed its message (usage errors) or the help/version asked for.
-    if (error instanceof CommanderError) return finish(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
-    return fail(error);
+    if (error instanceof CommanderError) finish(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    else fail(error);
   }
-  run.running = false;
-  return finish(EXIT.ok);
+  // The process ends in finish(), once stdout and stderr are drained.
+  return new Promise<never>(() => undefined);
 
-  function fail(error: unknown): never {
+  /** One line for what went wrong (the first thing only: what follows from it adds nothing). */
+  function fail(error: unknown): void {
     run.running = false;
+    if (run.exiting) return;
     const failure = describeFailure(error);
     emergencyLine(`connector: ${failure.line}`);
-    return finish(failure.exitCode) as never;
+    finish(failure.exitCode);
   }
-}
 
-/** Ends the process once stdout and stderr hold nothing unwritten. */
-function finish(code: number): Promise<never> & never {
-  if (state) {
-    if (state.exiting) return undefined as never;
-    state.exiting = true;
+  /** Ends the process with `code` once stdout and stderr hold nothing unwritten. */
+  function finish(code: number): void {
+    if (run.exiting) return;
+    run.exiting = true;
+    process.exitCode = code;
+    const drained = [process.stdout, process.stderr].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          if (stream.destroyed || stream.writableLength === 0) return resolve();
+          stream.once("drain", resolve).once("error", () => resolve()).once("close", resolve);
+        }),
+    );
+    void Promise.all(drained).then(() => process.exit(code));
   }
-  process.exitCode = code;
-  const drained = [process.stdout, process.stderr].map(
-    (stream) =>
-      new Promise<void>((resolve) => {
-        if (stream.destroyed || stream.writableLength === 0) return resolve();
-        stream.once("drain", resolve).once("error", () => resolve()).once("close", resolve);
-      }),
-  );
-  void Promise.all(drained).then(() => process.exit(code));
-  return new Promise<never>(() => undefined) as Promise<never> & never;
 }
 
 function hardExit(code: number): never {
@@ -139,11 +140,9 @@ function hardExit(code: number): never {
 function emergencyLine(line: string): void {
   writeFully(2, `${line}\n`);
 }
-
 function unfinished(run: RunState): UserError {
   return new UserError(`${run.name} stopped before it finished: the process had nothing left to wait for (a bug); its outcome is unknown`, EXIT.unfinished);
 }
-
 
 /** "connector inspect grants". */
 export function commandPath(command: Command): string {

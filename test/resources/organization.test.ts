@@ -117,7 +117,7 @@ describe("organization and organizational_unit (sync-org-tree)", () => {
   ] as const)("access denied on %s: accounts flat, a warning once (also in the sync's problems), the sync goes on", async (operation, command) => {
     setup = unitSetup({ organizationTree: true });
     tree();
-    setup.mocks.organizations.on(command).rejects(denied());
+    setup.mocks.organizations.on(command as typeof ListRootsCommand).rejects(denied());
     const accounts = await list("account");
     expect(accounts).toHaveLength(28);
     expect(accounts.every((a) => a.parentResourceId === undefined)).toBe(true);

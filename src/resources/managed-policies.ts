@@ -67,23 +67,32 @@ export class ManagedPolicies {
   awsManaged(call: CallContext): Promise<PolicyCatalog> {
     return this.ctx.cache.getOrLoad(call.syncId, "policies:aws-managed", async () => {
       const byArn = new Map<string, ManagedPolicyEntry>();
+      // Every AWS-managed policy a snapshot documents (also one used only as a permissions boundary).
+      const documented = new Map<string, ManagedPolicyEntry>();
       for (const snapshot of await this.#snapshots(call)) {
         for (const policy of snapshot.policies) {
-          if (isAwsManagedPolicyArn(policy.arn) && policy.attachmentCount > 0 && !byArn.has(policy.arn)) byArn.set(policy.arn, policy);
+          if (!isAwsManagedPolicyArn(policy.arn)) continue;
+          if (!documented.has(policy.arn)) documented.set(policy.arn, policy);
+          if (policy.attachmentCount > 0 && !byArn.has(policy.arn)) byArn.set(policy.arn, policy);
         }
       }
       const limit = pLimit(this.#concurrency());
       if (this.sso) {
         const missing = new Map<string, string>();
         for (const info of (await this.sso.policies.all(call)).values()) {
-          for (const m of info.managed) if (!byArn.has(m.arn)) missing.set(m.arn, m.name);
+          for (const m of info.managed) {
+            if (byArn.has(m.arn)) continue;
+            const known = documented.get(m.arn);
+            if (known) byArn.set(m.arn, known);
+            else missing.set(m.arn, m.name);
+          }
         }
         const read = await Promise.all([...missing].map(([arn, name]) => limit(() => this.#describe(arn, name, call))));
         for (const entry of read) byArn.set(entry.arn, entry);
       }
       if (this.ctx.config.features.managedPolicies === "all") {
         const unattached = (await this.#listAwsManaged(call)).filter((p) => !byArn.has(p.Arn!));
-        const read = await Promise.all(unattached.map((p) => limit(() => this.#withDocument(p, call))));
+        const read = await Promise.all(unattached.map((p) => documented.get(p.Arn!) ?? limit(() => this.#withDocument(p, call))));
         for (const entry of read) byArn.set(entry.arn, entry);
       }
       return { list: [...byArn.values()], byArn };

@@ -3,7 +3,7 @@ import { continuesListing } from "../aws/middleware.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { SSO_PAGE_SIZE, type IdentityCenter } from "./identity-center.js";
 import type { ResourceContext } from "./index.js";
-import { nextToken } from "./paging.js";
+import { advancingPage, nextToken } from "./paging.js";
 
 export interface AssignmentPage {
   assignments: AccountAssignment[];
@@ -48,17 +48,20 @@ export class AssignmentPages {
   ): Promise<AssignmentPage> {
     const fetch = async (): Promise<AssignmentPage> => {
       const { instanceArn } = await this.identityCenter.instance(call);
-      const command = new ListAccountAssignmentsCommand({
-        InstanceArn: instanceArn,
-        AccountId: pair.accountId,
-        PermissionSetArn: pair.permissionSetArn,
-        MaxResults: SSO_PAGE_SIZE,
-        NextToken: token,
+      const page = await advancingPage(token, async () => {
+        const command = new ListAccountAssignmentsCommand({
+          InstanceArn: instanceArn,
+          AccountId: pair.accountId,
+          PermissionSetArn: pair.permissionSetArn,
+          MaxResults: SSO_PAGE_SIZE,
+          NextToken: token,
+        });
+        const out = await this.ctx.aws
+          .ssoAdmin()
+          .send(listingStartedAt === undefined ? command : continuesListing(command, listingStartedAt), { abortSignal: call.signal });
+        return { items: out.AccountAssignments ?? [], next: nextToken(out.NextToken) };
       });
-      const out = await this.ctx.aws
-        .ssoAdmin()
-        .send(listingStartedAt === undefined ? command : continuesListing(command, listingStartedAt), { abortSignal: call.signal });
-      return { assignments: out.AccountAssignments ?? [], next: nextToken(out.NextToken) };
+      return { assignments: page.items, next: page.next };
     };
     if (call.syncId === "") return fetch();
     const shared = this.ctx.cache.progress(call.syncId, "sso:assignment-pages", () => new Map<string, SharedPage>());

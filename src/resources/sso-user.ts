@@ -9,7 +9,7 @@ import { Status_ResourceStatus, UserTrait_Status_Status, epochMs, userResource, 
 import { SSO_PAGE_SIZE } from "./identity-center.js";
 import { parseIdentityStoreArn, ssoUserArn } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
-import { nextToken, stateToken, tokenPage } from "./paging.js";
+import { advancingPage, nextToken, stateToken, tokenPage } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
 
 /**
@@ -22,13 +22,15 @@ export function createSsoUserSyncer({ types, identityCenter, ctx }: SyncerDeps):
     resourceType: types.ssoUser,
     async listResources(_parent, state, call) {
       const { identityStoreId } = await identityCenter.instance(call);
-      const out = await ctx.aws
-        .identityStore()
-        .send(new ListUsersCommand({ IdentityStoreId: identityStoreId, MaxResults: SSO_PAGE_SIZE, NextToken: stateToken(state) }), {
-          abortSignal: call.signal,
-        });
-      const users = (out.Users ?? []).map((user) => ssoUserResource(types, ctx.config.aws.ssoRegion, identityStoreId, user));
-      return tokenPage(users, nextToken(out.NextToken));
+      const token = stateToken(state);
+      const page = await advancingPage(token, async () => {
+        const out = await ctx.aws
+          .identityStore()
+          .send(new ListUsersCommand({ IdentityStoreId: identityStoreId, MaxResults: SSO_PAGE_SIZE, NextToken: token }), { abortSignal: call.signal });
+        return { items: out.Users ?? [], next: nextToken(out.NextToken) };
+      });
+      const users = page.items.map((user) => ssoUserResource(types, ctx.config.aws.ssoRegion, identityStoreId, user));
+      return tokenPage(users, page.next);
     },
     listEntitlements: async () => ({ items: [] }),
     listGrants: async () => ({ items: [] }),

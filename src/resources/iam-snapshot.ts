@@ -19,7 +19,7 @@ import { ResourceTypeIds } from "./ids.js";
 import type { ResourceContext } from "./index.js";
 import { describeError, type IamAccess, type MemberAccounts } from "./member-accounts.js";
 import { cachedDrain, drainPages, iamNextMarker, newDrainProgress } from "./paging.js";
-import { policyDocumentText } from "./policy-documents.js";
+import { shownPolicyDocument } from "./policy-documents.js";
 import { analyzeTrustPolicy, type TrustAnalysis } from "./trust-policy.js";
 
 /**
@@ -206,7 +206,7 @@ function emptySnapshot(accountId: string, unreadable: string): IamSnapshot {
 
 const attachedArns = (list: AttachedPolicy[] | undefined) => (list ?? []).map((p) => p.PolicyArn ?? "").filter((arn) => arn !== "");
 const inlineOf = (list: PolicyDetail[] | undefined): InlinePolicyEntry[] =>
-  (list ?? []).filter((p) => p.PolicyName).map((p) => ({ name: p.PolicyName!, document: p.PolicyDocument ? policyDocumentText(p.PolicyDocument) : "" }));
+  (list ?? []).filter((p) => p.PolicyName).map((p) => ({ name: p.PolicyName!, document: p.PolicyDocument ? shownPolicyDocument(p.PolicyDocument) : "" }));
 
 function compact(users: UserDetail[] = [], groups: GroupDetail[] = [], roles: RoleDetail[] = [], policies: ManagedPolicyDetail[] = []): CompactPage {
   return {
@@ -259,7 +259,7 @@ function managedPolicyEntry(p: ManagedPolicyDetail): ManagedPolicyEntry {
     attachmentCount: p.AttachmentCount ?? 0,
     createdAt: epochMs(p.CreateDate),
     updatedAt: epochMs(p.UpdateDate),
-    document: version?.Document ? policyDocumentText(version.Document) : undefined,
+    document: version?.Document ? shownPolicyDocument(version.Document) : undefined,
   };
 }
 

@@ -10,7 +10,7 @@ import { accountIdFromArn, customerManagedPolicyArn, iamNameFromArn, ResourceTyp
 import type { ResourceContext } from "./index.js";
 import { cachedDrain, iamNextMarker } from "./paging.js";
 import type { PermissionSetPolicies } from "./permission-set-policies.js";
-import { policyDocumentText } from "./policy-documents.js";
+import { shownPolicyDocument } from "./policy-documents.js";
 import type { SyncedIamAccounts } from "./synced-iam-accounts.js";
 
 /**
@@ -188,7 +188,7 @@ export class ManagedPolicies {
     const iam = await this.ctx.aws.iam();
     const out = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId }), { abortSignal: call.signal });
     const document = out.PolicyVersion?.Document;
-    return document ? { ...entry, document: policyDocumentText(document) } : entry;
+    return document ? { ...entry, document: shownPolicyDocument(document) } : entry;
   }
 
   /** Every AWS-managed policy (the `all` scope). */

@@ -9,6 +9,7 @@ import type { CallContext } from "../connector/resource-syncer.js";
 import { SSO_PAGE_SIZE, type IdentityCenter } from "./identity-center.js";
 import type { ResourceContext } from "./index.js";
 import { cachedDrain, nextToken } from "./paging.js";
+import { shownPolicyDocument } from "./policy-documents.js";
 
 /**
  * What a permission set grants, read once per set per sync: its AWS-managed policies, its
@@ -82,7 +83,7 @@ export class PermissionSetPolicies {
         const out = await aws
           .ssoAdmin()
           .send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: permissionSetArn }), { abortSignal: call.signal });
-        return out.InlinePolicy ? out.InlinePolicy : undefined;
+        return out.InlinePolicy ? shownPolicyDocument(out.InlinePolicy) : undefined;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;

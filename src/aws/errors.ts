@@ -116,6 +116,17 @@ export const isNotFound = (error: unknown): boolean => awsErrorKind(error) === "
 export const isAccessDenied = (error: unknown): boolean => awsErrorKind(error) === "access-denied";
 export const isConflict = (error: unknown): boolean => awsErrorKind(error) === "conflict";
 
+/** A targeted read: undefined when AWS says there is no such entity, or that the id cannot name one. */
+export async function orNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    const kind = awsErrorKind(error);
+    if (kind === "not-found" || kind === "invalid-input") return undefined;
+    throw error;
+  }
+}
+
 export function awsRequestId(error: unknown): string | undefined {
   return (error as AwsErrorFields | null)?.$metadata?.requestId;
 }

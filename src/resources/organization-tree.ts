@@ -8,7 +8,7 @@ import {
   type Root,
 } from "@aws-sdk/client-organizations";
 import pLimit from "p-limit";
-import { isAccessDenied, isNotFound } from "../aws/errors.js";
+import { isAccessDenied, orNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { ORGANIZATIONS_PAGE_SIZE } from "./account-directory.js";
 import { ResourceTypeIds } from "./ids.js";
@@ -86,23 +86,17 @@ export class OrganizationTree {
   /** One organizational unit and the node above it (a targeted read); undefined when it does not exist. */
   async unit(id: string, call: CallContext): Promise<{ unit: OrganizationalUnit; parent?: TreeNodeRef } | undefined> {
     const orgs = this.ctx.aws.organizations();
-    try {
-      const [described, parents] = await Promise.all([
-        orgs.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }), { abortSignal: call.signal }),
-        orgs.send(new ListParentsCommand({ ChildId: id }), { abortSignal: call.signal }),
-      ]);
-      const parent = parents.Parents?.[0];
-      if (!described.OrganizationalUnit?.Id) return undefined;
-      return {
-        unit: described.OrganizationalUnit,
-        parent: parent?.Id
-          ? { resourceType: parent.Type === "ROOT" ? ResourceTypeIds.organization : ResourceTypeIds.organizationalUnit, resource: parent.Id }
-          : undefined,
-      };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const [described, parents] = await Promise.all([
+      orNotFound(() => orgs.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }), { abortSignal: call.signal })),
+      orNotFound(() => orgs.send(new ListParentsCommand({ ChildId: id }), { abortSignal: call.signal })),
+    ]);
+    const unit = described?.OrganizationalUnit;
+    if (!unit?.Id) return undefined;
+    const parent = parents?.Parents?.[0];
+    return {
+      unit,
+      parent: parent?.Id ? { resourceType: parent.Type === "ROOT" ? ResourceTypeIds.organization : ResourceTypeIds.organizationalUnit, resource: parent.Id } : undefined,
+    };
   }
 
   #accountsIn(parentId: string, call: CallContext): Promise<string[] | undefined> {

@@ -1,7 +1,7 @@
 import { DescribeGroupCommand, ListGroupMembershipsCommand, ListGroupsCommand, type Group } from "@aws-sdk/client-identitystore";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isNotFound } from "../aws/errors.js";
+import { isNotFound, orNotFound } from "../aws/errors.js";
 import { annotation } from "../connector/annotations.js";
 import type { ResourceSyncer } from "../connector/resource-syncer.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
@@ -80,15 +80,10 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
       const { identityStoreId } = await identityCenter.instance(call);
       const parsed = parseIdentityStoreArn(id.resource);
       if (!parsed || parsed.kind !== "group" || parsed.identityStoreId !== identityStoreId) return undefined;
-      try {
-        const group = await ctx.aws
-          .identityStore()
-          .send(new DescribeGroupCommand({ IdentityStoreId: identityStoreId, GroupId: parsed.id }), { abortSignal: call.signal });
-        return ssoGroupResource(types, region, identityStoreId, group);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      const group = await orNotFound(() =>
+        ctx.aws.identityStore().send(new DescribeGroupCommand({ IdentityStoreId: identityStoreId, GroupId: parsed.id }), { abortSignal: call.signal }),
+      );
+      return group && ssoGroupResource(types, region, identityStoreId, group);
     },
   };
 }

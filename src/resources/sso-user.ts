@@ -1,5 +1,5 @@
 import { DescribeUserCommand, ListUsersCommand, type User } from "@aws-sdk/client-identitystore";
-import { isNotFound } from "../aws/errors.js";
+import { orNotFound } from "../aws/errors.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { annotation } from "../connector/annotations.js";
 import type { ResourceSyncer } from "../connector/resource-syncer.js";
@@ -38,15 +38,10 @@ export function createSsoUserSyncer({ types, identityCenter, ctx }: SyncerDeps):
       const { identityStoreId } = await identityCenter.instance(call);
       const parsed = parseIdentityStoreArn(id.resource);
       if (!parsed || parsed.kind !== "user" || parsed.identityStoreId !== identityStoreId) return undefined;
-      try {
-        const user = await ctx.aws
-          .identityStore()
-          .send(new DescribeUserCommand({ IdentityStoreId: identityStoreId, UserId: parsed.id }), { abortSignal: call.signal });
-        return ssoUserResource(types, ctx.config.aws.ssoRegion, identityStoreId, user);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      const user = await orNotFound(() =>
+        ctx.aws.identityStore().send(new DescribeUserCommand({ IdentityStoreId: identityStoreId, UserId: parsed.id }), { abortSignal: call.signal }),
+      );
+      return user && ssoUserResource(types, ctx.config.aws.ssoRegion, identityStoreId, user);
     },
   };
 }

@@ -156,6 +156,21 @@ describe("full sync against the simulator", () => {
     }
   }, 180_000);
 
+  test("GetResource re-reads one resource of every type exactly as the listing gave it; unknown ids are NotFound", async () => {
+    const { result, connector, syncId } = await syncOf({ profile: "demo" }, everything);
+    const firstOfType = new Map<string, (typeof result.resources extends Map<string, infer R> ? R : never)>();
+    for (const resource of result.resources.values()) if (!firstOfType.has(resource.id!.resourceType)) firstOfType.set(resource.id!.resourceType, resource);
+    expect([...firstOfType.keys()].sort()).toEqual(result.resourceTypes.map((t) => t.id).sort());
+    for (const [type, listed] of firstOfType) {
+      const { resource } = await connector.api.resourceGetter.getResource({ resourceId: listed.id, parentResourceId: listed.parentResourceId, activeSyncId: `${syncId}-get` });
+      expect(toBinary(ResourceSchema, resource!), type).toEqual(toBinary(ResourceSchema, listed));
+      const missing = await connector.api.resourceGetter
+        .getResource({ resourceId: { resourceType: type, resource: `${listed.id!.resource}-nope` } })
+        .catch((e: unknown) => e);
+      expect((missing as { code?: number }).code, type).toBe(5 /* NotFound */);
+    }
+  });
+
   test("every listing spans several AWS pages: exact result and calls", async () => {
     const { expected, plan, result, calls, statsCalls, sim } = await syncOf({ profile: MULTI_PAGE }, everything, crowdOnePair);
     expectSameSync(result, expected);

@@ -7,7 +7,6 @@ import {
   type OrganizationalUnit,
   type Root,
 } from "@aws-sdk/client-organizations";
-import pLimit from "p-limit";
 import { isAccessDenied, orNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { ORGANIZATIONS_PAGE_SIZE } from "./account-directory.js";
@@ -37,12 +36,7 @@ export class OrganizationTree {
 
   /** The roots; [] when ListRoots is denied. */
   async roots(call: CallContext): Promise<Root[]> {
-    return (await this.#orDenied(call, "organizations:ListRoots", () =>
-      cachedDrain(this.ctx.cache, call.syncId, "org:ListRoots", async (token) => {
-        const out = await this.ctx.aws.organizations().send(new ListRootsCommand({ NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), { abortSignal: call.signal });
-        return { items: (out.Roots ?? []).filter((r) => r.Id), next: nextToken(out.NextToken) };
-      }),
-    )) ?? [];
+    return (await this.#roots(call)) ?? [];
   }
 
   /** The organizational units directly under a root or unit; undefined when denied. */
@@ -59,27 +53,50 @@ export class OrganizationTree {
     );
   }
 
+  /** The ids of the accounts directly in a root or unit; undefined when denied. */
+  accountsIn(parentId: string, call: CallContext): Promise<string[] | undefined> {
+    return this.#orDenied(call, "organizations:ListChildren", () =>
+      cachedDrain(this.ctx.cache, call.syncId, `org:ListChildren:ACCOUNT:${parentId}`, async (token) => {
+        const out = await this.ctx.aws
+          .organizations()
+          .send(new ListChildrenCommand({ ParentId: parentId, ChildType: "ACCOUNT", NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), {
+            abortSignal: call.signal,
+          });
+        return { items: (out.Children ?? []).map((c) => c.Id ?? "").filter((id) => id !== ""), next: nextToken(out.NextToken) };
+      }),
+    );
+  }
+
+  /**
+   * The tree's nodes in breadth-first order (the roots first): the one at `index`, undefined past
+   * the last, "denied" when the tree cannot be read that far. Reading node i needs the units of the
+   * nodes before it; those of every node known so far are asked for at once.
+   */
+  async nodeAt(index: number, call: CallContext): Promise<TreeNodeRef | undefined | "denied"> {
+    const roots = await this.#roots(call);
+    if (roots === undefined) return "denied";
+    const nodes: TreeNodeRef[] = roots.map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
+    for (let expanded = 0; nodes.length <= index; expanded++) {
+      if (expanded >= nodes.length) return undefined;
+      for (const node of nodes.slice(expanded)) this.#warm(node.resource, call);
+      const units = await this.units(nodes[expanded]!.resource, call);
+      if (units === undefined) return "denied";
+      nodes.push(...units.map((u): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: u.Id! })));
+    }
+    return nodes[index];
+  }
+
   /** Account id → the root or unit it sits in; undefined when some part of the tree could not be read. */
   accountParents(call: CallContext): Promise<Map<string, TreeNodeRef> | undefined> {
     return this.ctx.cache.getOrLoad(call.syncId, "org:account-parents", async () => {
       const parents = new Map<string, TreeNodeRef>();
-      const limit = pLimit(Math.max(1, this.ctx.config.rateLimits.maxConcurrency));
-      let level: TreeNodeRef[] = (await this.roots(call)).map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
-      if (level.length === 0) return undefined;
-      while (level.length > 0) {
-        const read = await Promise.all(
-          level.map((node) =>
-            limit(async () => {
-              const [units, accounts] = await Promise.all([this.units(node.resource, call), this.#accountsIn(node.resource, call)]);
-              return { node, units, accounts };
-            }),
-          ),
-        );
-        if (read.some((r) => r.units === undefined || r.accounts === undefined)) return undefined;
-        for (const { node, accounts } of read) for (const id of accounts!) parents.set(id, node);
-        level = read.flatMap((r) => r.units!.map((u): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: u.Id! })));
+      for (let index = 0; ; index++) {
+        const node = await this.nodeAt(index, call);
+        if (node === undefined) return parents;
+        const accounts = node === "denied" ? undefined : await this.accountsIn(node.resource, call);
+        if (accounts === undefined) return undefined;
+        for (const id of accounts) parents.set(id, node as TreeNodeRef);
       }
-      return parents;
     });
   }
 
@@ -99,17 +116,19 @@ export class OrganizationTree {
     };
   }
 
-  #accountsIn(parentId: string, call: CallContext): Promise<string[] | undefined> {
-    return this.#orDenied(call, "organizations:ListChildren", () =>
-      cachedDrain(this.ctx.cache, call.syncId, `org:ListChildren:ACCOUNT:${parentId}`, async (token) => {
-        const out = await this.ctx.aws
-          .organizations()
-          .send(new ListChildrenCommand({ ParentId: parentId, ChildType: "ACCOUNT", NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), {
-            abortSignal: call.signal,
-          });
-        return { items: (out.Children ?? []).map((c) => c.Id ?? "").filter((id) => id !== ""), next: nextToken(out.NextToken) };
+  #roots(call: CallContext): Promise<Root[] | undefined> {
+    return this.#orDenied(call, "organizations:ListRoots", () =>
+      cachedDrain(this.ctx.cache, call.syncId, "org:ListRoots", async (token) => {
+        const out = await this.ctx.aws.organizations().send(new ListRootsCommand({ NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), { abortSignal: call.signal });
+        return { items: (out.Roots ?? []).filter((r) => r.Id), next: nextToken(out.NextToken) };
       }),
     );
+  }
+
+  /** Starts reading a node's units and accounts (cached); whoever needs them waits for the same reads. */
+  #warm(parentId: string, call: CallContext): void {
+    this.units(parentId, call).catch(() => undefined);
+    this.accountsIn(parentId, call).catch(() => undefined);
   }
 
   /** Runs a tree read; access denied is warned about (once per sync) and answers undefined. */

@@ -69,19 +69,24 @@ export class OrganizationTree {
 
   /**
    * The tree's nodes in breadth-first order (the roots first): the one at `index`, undefined past
-   * the last, "denied" when the tree cannot be read that far. Reading node i needs the units of the
-   * nodes before it; those of every node known so far are asked for at once.
+   * the last, "denied" when the tree cannot be read that far. Levels are read whole, each node's
+   * units and accounts at once, within this call (a read left running after it would be cut off
+   * with the call).
    */
   async nodeAt(index: number, call: CallContext): Promise<TreeNodeRef | undefined | "denied"> {
     const roots = await this.#roots(call);
     if (roots === undefined) return "denied";
-    const nodes: TreeNodeRef[] = roots.map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
-    for (let expanded = 0; nodes.length <= index; expanded++) {
-      if (expanded >= nodes.length) return undefined;
-      for (const node of nodes.slice(expanded)) this.#warm(node.resource, call);
-      const units = await this.units(nodes[expanded]!.resource, call);
-      if (units === undefined) return "denied";
-      nodes.push(...units.map((u): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: u.Id! })));
+    let level: TreeNodeRef[] = roots.map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
+    const nodes = [...level];
+    while (nodes.length <= index) {
+      if (level.length === 0) return undefined;
+      const [units] = await Promise.all([
+        Promise.all(level.map((node) => this.units(node.resource, call))),
+        Promise.all(level.map((node) => this.accountsIn(node.resource, call))),
+      ]);
+      if (units.some((u) => u === undefined)) return "denied";
+      level = units.flatMap((u) => u!.map((unit): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: unit.Id! })));
+      nodes.push(...level);
     }
     return nodes[index];
   }
@@ -123,12 +128,6 @@ export class OrganizationTree {
         return { items: (out.Roots ?? []).filter((r) => r.Id), next: nextToken(out.NextToken) };
       }),
     );
-  }
-
-  /** Starts reading a node's units and accounts (cached); whoever needs them waits for the same reads. */
-  #warm(parentId: string, call: CallContext): void {
-    this.units(parentId, call).catch(() => undefined);
-    this.accountsIn(parentId, call).catch(() => undefined);
   }
 
   /** Runs a tree read; access denied is warned about (once per sync) and answers undefined. */

@@ -1,5 +1,4 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import pLimit from "p-limit";
 import { annotation } from "../connector/annotations.js";
 import type { Page, ResourceSyncer } from "../connector/resource-syncer.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
@@ -16,18 +15,13 @@ import type { ResourceTypes } from "./resource-types.js";
  * level (as baton-aws), with their status, creation and last use; never the secret. Pages walk
  * the synced accounts in order (`a`: account index, `o`: offset in its keys).
  */
-export function createAccessKeySyncer({ types, accessKeys, iamAccounts, ctx }: SyncerDeps): ResourceSyncer {
+export function createAccessKeySyncer({ types, accessKeys, iamAccounts }: SyncerDeps): ResourceSyncer {
   return {
     resourceType: types.accessKey,
     async listResources(parent, state, call) {
       if (parent || !accessKeys) return { items: [] };
       const accounts = await iamAccounts.ids(call);
       let index = stateOffset(state, "a");
-      // Every account's keys are read at once (each account's users several at a time), so IAM stays at its quota.
-      if (state === undefined) {
-        const limit = pLimit(Math.max(1, ctx.config.rateLimits.maxConcurrency));
-        await Promise.all(accounts.map((account) => limit(() => accessKeys.forAccount(account, call))));
-      }
       let offset = stateOffset(state);
       if (index > accounts.length) throw badState("account index past the end");
       const items: Resource[] = [];

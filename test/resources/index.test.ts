@@ -9,15 +9,15 @@ const SSO = ["sso_user", "sso_group", "account", "permission_set", "permission_s
 
 describe("createResourceSyncers", () => {
   test.each([
-    [{ organizations: true, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
-    [{ organizations: true, identityCenter: true, crossAccountIam: false }, [...IAM, ...SSO]],
-    [{ organizations: false, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true }, [...SSO, ...IAM, "account_iam"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: false }, [...SSO, ...IAM]],
+    [{ organizations: false, identityCenter: true, crossAccountIam: true }, [...SSO, ...IAM, "account_iam"]],
     [{ organizations: true, identityCenter: false, crossAccountIam: true }, [...IAM, "account_iam"]],
     [{ organizations: false, identityCenter: false, crossAccountIam: true }, IAM],
     [{ organizations: false, identityCenter: false, crossAccountIam: false }, IAM],
-    [{ organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true }, [...IAM, ...SSO, "account_iam", "organization", "organizational_unit", "access-key"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true }, [...SSO, ...IAM, "account_iam", "organization", "organizational_unit", "access-key"]],
     // The tree needs Organizations.
-    [{ organizations: false, identityCenter: true, crossAccountIam: false, organizationTree: true }, [...IAM, ...SSO]],
+    [{ organizations: false, identityCenter: true, crossAccountIam: false, organizationTree: true }, [...SSO, ...IAM]],
   ])("features %o → %o", (features, types) => {
     setup = unitSetup(features);
     expect(setup.syncerIds()).toEqual(types);

@@ -8,6 +8,7 @@ import { silentLogger } from "../../src/log.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { startDemoConnector } from "../../src/sync/demo.js";
 import { runSync } from "../../src/sync/engine.js";
+import { EVERY_TYPE } from "../resources/support/expected.js";
 import { batonJson, findBaton, isUnavailable, skipOrFail, type Unavailable } from "./go-tools.js";
 import { JsonPathTap, tapCommand } from "./json-stream.js";
 
@@ -33,22 +34,6 @@ type Json = Record<string, unknown>;
 
 /** Every type: member accounts' IAM, the organization tree and access keys too. */
 const EVERY_FEATURE = { crossAccountIam: true, organizationTree: true, syncSecrets: true };
-const EVERY_TYPE = [
-  "access-key",
-  "account",
-  "account_iam",
-  "group",
-  "iam_policy",
-  "iam_user",
-  "inline_policy",
-  "organization",
-  "organizational_unit",
-  "permission_set",
-  "permission_set_assignment",
-  "role",
-  "sso_group",
-  "sso_user",
-];
 
 async function syncProfile(profile: string, name = profile): Promise<string> {
   const demo = await startDemoConnector(defaultConfig({ stateDir: dir, features: EVERY_FEATURE }), { profile, log: silentLogger });

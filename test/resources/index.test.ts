@@ -24,6 +24,18 @@ describe("createResourceSyncers", () => {
   });
 });
 
+describe("capabilities", () => {
+  test("opt-in types say so (opt_in_required), and each type names the permissions it calls, as baton-sdk's builder derives them", async () => {
+    const { buildCapabilities } = await import("../../src/connector/connector.js");
+    setup = unitSetup({ organizationTree: true, syncSecrets: true, crossAccountIam: true });
+    const capabilities = buildCapabilities(setup.syncerIds().map((id) => setup.syncer(id)), new Map());
+    const optIn = capabilities.resourceTypeCapabilities.filter((c) => c.optInRequired).map((c) => c.resourceType!.id).sort();
+    expect(optIn).toEqual(["organization", "organizational_unit", "permission_set", "permission_set_assignment"]);
+    const account = capabilities.resourceTypeCapabilities.find((c) => c.resourceType!.id === "account")!;
+    expect(account.permissions?.permissions.map((p) => p.permission)).toContain("sso:ListAccountAssignments");
+  });
+});
+
 describe("docs/resources.md", () => {
   test("its policy grants every action the resource types declare they call", async () => {
     const { readFileSync } = await import("node:fs");

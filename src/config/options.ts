@@ -55,6 +55,10 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "iam-assume-role-name", kind: "string", group: "features", argName: "name", defaultText: "OrganizationAccountAccessRole", description: "Role assumed in each member account" },
   { key: "member-external-id", kind: "string", group: "features", argName: "id", secret: true, description: "External ID sent when assuming the member-account role" },
   { key: "identity-center-instance-arn", kind: "string", group: "features", argName: "arn", description: "Identity Center instance to use when the organisation has several" },
+  { key: "sync-unattached-policies", kind: "boolean", group: "features", defaultText: "false", description: "Sync every managed policy, also the AWS-managed ones attached to nothing (default: every customer-managed policy and the AWS-managed ones attached to a user, group, role or permission set)" },
+  { key: "sync-only-attached-policies", kind: "boolean", group: "features", description: "baton-aws's spelling: true syncs only policies attached to something (customer-managed too); false syncs every policy, as sync-unattached-policies" },
+  { key: "sync-secrets", kind: "boolean", group: "features", defaultText: "false", description: "Sync IAM users' access keys (access-key resources with their status and last use; never the secret), and use their last use in IAM users' last login" },
+  { key: "sync-org-tree", kind: "boolean", group: "features", defaultText: "false", description: "Sync the Organizations root and OU tree (organization, organizational_unit) and place each account under its OU (requires global-aws-orgs-enabled)" },
 
   // --- Client-side pacing of AWS calls ---
   { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },
@@ -172,9 +176,7 @@ export const BATON_SETTINGS: readonly BatonSetting[] = [
   { key: "grant-principal-type", unsupported: "use `connector grant --entitlement … --principal …`" },
   { key: "revoke-grant", unsupported: "use `connector revoke --grant …`" },
   // baton-aws's own settings this connector does not implement.
-  { key: "sync-secrets", unsupported: "syncing IAM access keys is not supported" },
   { key: "sync-sso-user-last-login", unsupported: "Identity Center last sign-in (CloudTrail) is not synced" },
-  { key: "sync-only-attached-policies", unsupported: "IAM policies are not synced as resources" },
   { key: "create-account-resource-type", unsupported: "account provisioning is not supported" },
 ];
 

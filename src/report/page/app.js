@@ -47,7 +47,7 @@ const VIEW_UI = {
 
 const WIDTHS = {
   account: 170, accountId: 130, principal: 230, principalType: 110, email: 220, status: 90, lastSignIn: 110, accessKind: 120,
-  access: 210, privilege: 150, privilegeReason: 260, policies: 240, path: 300, pathKind: 120, entitlementId: 360, principalId: 360,
+  access: 210, privilege: 170, privilegeReason: 260, policies: 240, path: 300, pathKind: 120, entitlementId: 360, principalId: 360,
   reason: 200, days: 110, created: 110, grants: 100, accounts: 90, privilegedGrants: 120, change: 140, privilegeBefore: 150,
   finding: 290, requestedBy: 170, when: 170, detail: 300, inEarlierSync: 120,
 };

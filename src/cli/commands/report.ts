@@ -62,7 +62,9 @@ export function reportCommand(): Command {
       }
       const written = await write(report, views, flags);
       if (flags.out !== "-") {
-        const headline = report.summary.filter((s) => ["grants", "privilegedGrants", "staleUsers"].includes(s.key)).map((s) => `${s.value.toLocaleString("en")} ${s.label.toLowerCase()}`);
+        const headline = ["grants", "privilegedGrants", "staleUsers"]
+          .map((key) => report.summary.find((s) => s.key === key)!)
+          .map((s) => `${s.value.toLocaleString("en")} ${s.label.toLowerCase()}`);
         for (const path of written) process.stdout.write(`wrote ${path} (${sizeText(statSync(path).size)})\n`);
         process.stdout.write(`${headline.join(", ")}\n`);
       }

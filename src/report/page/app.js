@@ -276,6 +276,8 @@ class ViewPane {
       placeholder: "Filter: any words (name, account, permission set, group…)",
       "aria-label": `Filter ${spec.title}`,
       oninput: () => {
+        // Pending from the first keystroke: whoever waits for "ready" waits for this filter.
+        this.root.dataset.state = "filtering";
         clearTimeout(this.searchTimer);
         this.searchTimer = setTimeout(() => this.setQuery(this.search.value), 150);
       },

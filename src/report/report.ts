@@ -31,6 +31,8 @@ export interface ReportOptions {
   /** Temporary directory for decompressing the .c1z files. */
   tmpDir?: string;
   now?: () => Date;
+  /** Filled with each phase's wall time in ms (open, load, model, …), for the benchmark. */
+  phases?: Record<string, number>;
 }
 
 /** Rows of the access views: three indexes each (ReportTables). */
@@ -114,25 +116,38 @@ export interface Report {
 export async function buildReport(options: ReportOptions): Promise<Report> {
   const now = options.now ?? (() => new Date());
   const notes: string[] = [];
-  const reader = await C1zReader.open(options.file, { tmpDir: options.tmpDir });
+  const phases = options.phases ?? {};
+  const timed = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = (phases[name] ?? 0) + (performance.now() - started);
+    }
+  };
+  const open = (file: string) => timed("open (decompress)", () => C1zReader.open(file, { tmpDir: options.tmpDir }));
+  const model = (reader: C1zReader, sync: SyncRun, label: string) =>
+    timed("read the sync", () => loadSnapshot(reader.database, sync, label)).then((snapshot) => timed("access model", () => buildAccessModel(snapshot)));
+  const reader = await open(options.file);
   let current: AccessModel;
   let earlier: AccessModel | undefined;
   try {
     const sync = reader.resolveSync(options.syncId);
-    current = buildAccessModel(loadSnapshot(reader.database, sync, options.file));
+    current = await model(reader, sync, options.file);
     const compared = options.since === undefined || !looksLikeFile(options.since) ? earlierSyncOf(reader, sync, options.since) : undefined;
-    if (compared) earlier = buildAccessModel(loadSnapshot(reader.database, compared, options.file));
+    if (compared) earlier = await model(reader, compared, options.file);
   } finally {
-    reader.close();
+    await timed("close", () => reader.close());
   }
   if (options.since !== undefined && looksLikeFile(options.since)) {
-    const other = await C1zReader.open(options.since, { tmpDir: options.tmpDir });
+    const other = await open(options.since);
     try {
-      earlier = buildAccessModel(loadSnapshot(other.database, other.resolveSync(), options.since));
+      earlier = await model(other, other.resolveSync(), options.since);
     } finally {
-      other.close();
+      await timed("close", () => other.close());
     }
   }
+  const views = performance.now();
   if (!earlier) notes.push("No earlier sync to compare with: give --since OTHER.c1z (or a sync id of this file) to see what changed.");
 
   const tables = new ReportTables();
@@ -191,6 +206,7 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
   }
 
   const summary = summarize({ tables, access, stale, changes, outside }, [...current.principals.values()].filter((p) => p.kind === "user").length);
+  phases["views (tables, stale, changes, outside)"] = performance.now() - views;
   return {
     summary,
     meta: {

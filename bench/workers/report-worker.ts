@@ -22,6 +22,8 @@ export interface ReportWorkerOutput {
   rows: number;
   views: Record<string, number>;
   summary: Record<string, number>;
+  /** Access in AWS never granted through the connector that the earlier sync did not have: the drift made behind its back. */
+  newDrift: number;
   htmlBytes: number;
   peakRssBytes: number;
   startRssBytes: number;
@@ -48,6 +50,7 @@ workerMain<ReportWorkerInput, ReportWorkerOutput>(async (input) => {
     rows: report.access.count,
     views: Object.fromEntries(views.map((v) => [v.name, v.count])),
     summary: Object.fromEntries(report.summary.map((s) => [s.key, s.value])),
+    newDrift: (report.outside ?? []).filter((o) => o.finding === "not-granted-here" && o.inEarlierSync === false).length,
     htmlBytes: statSync(input.out).size,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     startRssBytes,

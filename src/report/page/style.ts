@@ -9,10 +9,10 @@ header h1 { margin: 0 0 4px; font-size: 22px; }
 .meta { margin: 0 0 6px; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
 .note { margin: 2px 0; padding: 6px 10px; background: #fff8e6; border-left: 3px solid #e0a100; font-size: 13px; }
 .error { padding: 12px; background: #fdecea; border-left: 3px solid var(--admin); }
-.summary { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0; }
-.card { display: flex; flex-direction: column; align-items: flex-start; min-width: 150px; padding: 8px 12px; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); cursor: pointer; font: inherit; text-align: left; }
+.summary { display: flex; flex-wrap: wrap; gap: 6px; margin: 10px 0; }
+.card { display: flex; flex-direction: column; align-items: flex-start; min-width: 128px; max-width: 200px; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--soft); cursor: pointer; font: inherit; text-align: left; }
 .card:hover { border-color: var(--accent); }
-.card .value { font-size: 20px; font-weight: 600; }
+.card .value { font-size: 18px; font-weight: 600; }
 .card .label { color: var(--muted); font-size: 12px; }
 .card.alert .value { color: var(--admin); }
 .tabs { display: flex; gap: 2px; border-bottom: 1px solid var(--line); margin-top: 8px; flex-wrap: wrap; }

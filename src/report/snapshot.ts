@@ -55,7 +55,7 @@ export interface GrantTable {
   entitlement: Int32Array;
   /** Index into Snapshot.keys (resource keys). */
   principal: Int32Array;
-  /** Index into Snapshot.sourceLists, or -1 for a grant with no expansion sources. */
+  /** Index into Snapshot.sourceLists; -1 for a grant with no expansion sources; DERIVED_UNREAD. */
   sources: Int32Array;
 }
 
@@ -149,16 +149,29 @@ export function loadSnapshot(db: Database, sync: SyncRun, label: string): Snapsh
     entitlements[index] ??= { id, resourceKey: resourceKey(typeId, resourceId), displayName: "", slug: "" };
     return index;
   };
+  // AWS attaches policies to IAM users, groups and roles and to permission sets; a policy grant to
+  // anything else (an SSO user or group) can only have been derived by expansion. Those are never
+  // rows (access.ts) and need no sources, so their bytes are not read: on a large organisation
+  // they are most of the file (every holder of a permission set gets each of its policies).
+  const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
   const grantRows = db
-    .prepare(`select entitlement_id, resource_type_id, resource_id, principal_resource_type_id, principal_resource_id, data from v1_grants where sync_id = ? order by id`)
+    .prepare(
+      `select entitlement_id, resource_type_id, resource_id, principal_resource_type_id, principal_resource_id,
+         case when resource_type_id in (${list(POLICY_TYPES)}) and principal_resource_type_id not in (${list(POLICY_HOLDER_TYPES)}) then null else data end
+       from v1_grants where sync_id = ? order by id`,
+    )
     .raw()
-    .iterate(sync.syncId) as IterableIterator<[string, string, string, string, string, Buffer]>;
+    .iterate(sync.syncId) as IterableIterator<[string, string, string, string, string, Buffer | null]>;
   for (const [entitlementId, typeId, resourceId, principalTypeId, principalId, data] of grantRows) {
     // A file changed under us could hold more rows than counted a moment ago.
     if (grants.count === grants.entitlement.length) break;
     const i = grants.count++;
     grants.entitlement[i] = entitlementOf(entitlementId, typeId, resourceId);
     grants.principal[i] = keys.id(resourceKey(principalTypeId, principalId));
+    if (!data) {
+      grants.sources[i] = DERIVED_UNREAD;
+      continue;
+    }
     const sourcesBytes = lengthDelimitedField(data, 5);
     if (!sourcesBytes || sourcesBytes.length === 0) {
       grants.sources[i] = -1;
@@ -199,9 +212,17 @@ function splitHolder(entitlementId: string): [string, string] {
   return first > 0 && last > first ? [entitlementId.slice(0, first), entitlementId.slice(first + 1, last)] : [entitlementId, ""];
 }
 
+/** GrantTable.sources of a grant known to be derived whose sources were not read. */
+export const DERIVED_UNREAD = -2;
+
+/** baton-aws's policy types, and the types AWS lets hold a policy. */
+const POLICY_TYPES = ["iam_policy", "inline_policy"];
+const POLICY_HOLDER_TYPES = ["iam_user", "group", "role", "permission_set", "permission_set_assignment"];
+
 /** Whether grant `i` holds its entitlement directly (listed, or listed as well as derived). */
 export function isDirect(snapshot: Snapshot, i: number): boolean {
   const list = snapshot.grants.sources[i]!;
+  if (list === DERIVED_UNREAD) return false;
   return list < 0 || snapshot.sourceLists[list]!.includes(snapshot.grants.entitlement[i]!);
 }
 

@@ -152,58 +152,13 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
 
   const tables = new ReportTables();
   const access = accessTable(tables, current);
-  const asOfMs = current.snapshot.startedMs ?? now().getTime();
-  const stale: StaleEntry[] = findStaleAccess(current, { days: options.staleDays, asOfMs }).map((s) => ({
-    principal: tables.principal(current, current.snapshot.keys.find(s.principal.key)!),
-    reason: s.reason,
-    days: s.days ?? null,
-    grants: s.grants,
-    accounts: s.accounts,
-    privileged: s.privileged,
-  }));
+  const stale = staleEntries(tables, current, options.staleDays, current.snapshot.startedMs ?? now().getTime());
   if (![...current.principals.values()].some((p) => p.lastLoginMs !== undefined)) {
     notes.push("The sync records no sign-in times: stale access lists disabled users only.");
   }
-
-  const changes = earlier
-    ? diffAccess(earlier, current).map(
-        (c): ChangeEntry => ({
-          change: c.change,
-          principal: tables.principal(c.model, c.model.rows.principal[c.row]!),
-          target: tables.target(c.model, c.row),
-          via: tables.via(c.model, c.model.rows.pathSet[c.row]!),
-          beforeLevel: c.before?.level ?? "",
-        }),
-      )
-    : undefined;
-
-  let outside: OutsideEntry[] | undefined;
-  let stateDir: string | undefined;
-  if (options.stateDir !== undefined) {
-    const state = existsSync(options.stateDir) ? openStateDbReadOnly(options.stateDir) : undefined;
-    if (!state) throw new C1zFormatError(`${options.stateDir} holds no provisioning state (no ${STATE_DB_FILE}); give the state directory the connector granted with`);
-    stateDir = options.stateDir;
-    try {
-      outside = findOutsideAccess(current, state, earlier).map((o): OutsideEntry => {
-        const record = o.ledger ? { requester: o.ledger.requestedBy, at: o.ledger.requestedAt } : o.last ? { requester: o.last.requester, at: o.last.finishedAt ?? o.last.startedAt } : undefined;
-        const row = o.row ?? -1;
-        return {
-          finding: o.finding,
-          principal: row >= 0 ? tables.principal(current, current.rows.principal[row]!) : missingPrincipal(tables, current, o.principalKey),
-          target: row >= 0 ? tables.target(current, row) : missingTarget(tables, current, o.entitlementId, o.principalKey),
-          via: row >= 0 ? tables.via(current, current.rows.pathSet[row]!) : -1,
-          requestedBy: record?.requester ?? "",
-          whenMs: record?.at ?? null,
-          detail: outsideDetail(o),
-          inEarlierSync: o.inEarlierSync ?? null,
-        };
-      });
-    } finally {
-      state.close();
-    }
-  } else {
-    notes.push("No provisioning state directory given (--state-dir): access outside the process is not assessed.");
-  }
+  const changes = earlier ? changeEntries(tables, earlier, current) : undefined;
+  const outside = options.stateDir !== undefined ? outsideEntries(tables, current, earlier, options.stateDir) : undefined;
+  if (!outside) notes.push("No provisioning state directory given (--state-dir): access outside the process is not assessed.");
 
   const summary = summarize({ tables, access, stale, changes, outside }, [...current.principals.values()].filter((p) => p.kind === "user").length);
   phases["views (tables, stale, changes, outside)"] = performance.now() - views;
@@ -213,7 +168,7 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
       generatedAt: now().toISOString(),
       sync: describe(current),
       ...(earlier ? { since: describe(earlier) } : {}),
-      ...(stateDir ? { stateDir } : {}),
+      ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
       staleDays: options.staleDays,
       notes,
     },
@@ -223,6 +178,50 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
     ...(changes ? { changes } : {}),
     ...(outside ? { outside } : {}),
   };
+}
+
+function staleEntries(tables: ReportTables, model: AccessModel, days: number, asOfMs: number): StaleEntry[] {
+  return findStaleAccess(model, { days, asOfMs }).map((s) => ({
+    principal: tables.principal(model, model.snapshot.keys.find(s.principal.key)!),
+    reason: s.reason,
+    days: s.days ?? null,
+    grants: s.grants,
+    accounts: s.accounts,
+    privileged: s.privileged,
+  }));
+}
+
+function changeEntries(tables: ReportTables, earlier: AccessModel, current: AccessModel): ChangeEntry[] {
+  return diffAccess(earlier, current).map((c) => ({
+    change: c.change,
+    principal: tables.principal(c.model, c.model.rows.principal[c.row]!),
+    target: tables.target(c.model, c.row),
+    via: tables.via(c.model, c.model.rows.pathSet[c.row]!),
+    beforeLevel: c.before?.level ?? "",
+  }));
+}
+
+function outsideEntries(tables: ReportTables, current: AccessModel, earlier: AccessModel | undefined, stateDir: string): OutsideEntry[] {
+  const state = existsSync(stateDir) ? openStateDbReadOnly(stateDir) : undefined;
+  if (!state) throw new C1zFormatError(`${stateDir} holds no provisioning state (no ${STATE_DB_FILE}); give the state directory the connector granted with`);
+  try {
+    return findOutsideAccess(current, state, earlier).map((o): OutsideEntry => {
+      const record = o.ledger ? { requester: o.ledger.requestedBy, at: o.ledger.requestedAt } : o.last ? { requester: o.last.requester, at: o.last.finishedAt ?? o.last.startedAt } : undefined;
+      const row = o.row ?? -1;
+      return {
+        finding: o.finding,
+        principal: row >= 0 ? tables.principal(current, current.rows.principal[row]!) : missingPrincipal(tables, current, o.principalKey),
+        target: row >= 0 ? tables.target(current, row) : missingTarget(tables, current, o.entitlementId, o.principalKey),
+        via: row >= 0 ? tables.via(current, current.rows.pathSet[row]!) : -1,
+        requestedBy: record?.requester ?? "",
+        whenMs: record?.at ?? null,
+        detail: outsideDetail(o),
+        inEarlierSync: o.inEarlierSync ?? null,
+      };
+    });
+  } finally {
+    state.close();
+  }
 }
 
 /** The headline numbers (each one is checked against an independent count in test/report). */

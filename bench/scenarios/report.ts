@@ -116,7 +116,7 @@ const LONG_TASKS = `
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); }).observe({ entryTypes: ["longtask"] });
 `;
 
-async function measurePage(html: string): Promise<PageFigures> {
+export async function measurePage(html: string): Promise<PageFigures> {
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();

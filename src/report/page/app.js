@@ -447,7 +447,9 @@ class ViewPane {
       allowed.push({ source: "principal", ok });
     }
 
-    const base = this.base;
+    // Filtering keeps order: walk the rows already sorted (sorted once per column and direction).
+    const base = this.sort ? await this.sortedBase(this.columnsByKey.get(this.sort.key), this.sort.dir, generation) : this.base;
+    if (!base) return;
     const out = new Uint32Array(base.length);
     let n = 0;
     for (let start = 0; start < base.length; start += CHUNK) {
@@ -485,13 +487,7 @@ class ViewPane {
         if (generation !== this.generation) return;
       }
     }
-    let rows = out.subarray(0, n);
-    if (this.sort) {
-      this.status.textContent = "Sorting…";
-      await nextFrame();
-      if (generation !== this.generation) return;
-      rows = this.sorted(rows, this.columnsByKey.get(this.sort.key), this.sort.dir);
-    }
+    const rows = out.subarray(0, n);
     this.rowsShown = rows;
     this.table.setRows(rows);
     this.table.showSort(this.sort);
@@ -532,21 +528,46 @@ class ViewPane {
     return ranks;
   }
 
-  /** Stable sort of `rows` by a column: keys = rank × stride + position, sorted as doubles. */
-  sorted(rows, column, dir) {
+  /**
+   * The view's rows sorted by a column, stably (ties keep the view's order), computed once per
+   * column and direction and in slices between frames: keys = rank × stride + position, sorted
+   * run by run with the typed-array sort, then merged pairwise. Undefined if a newer refresh began.
+   */
+  async sortedBase(column, dir, generation) {
+    const cacheKey = `${column.key} ${dir}`;
+    if (this.sortCache?.key === cacheKey) return this.sortCache.rows;
+    this.status.textContent = "Sorting…";
+    const rows = this.base;
+    const n = rows.length;
     const ranks = this.ranks(column);
-    const stride = 2 ** Math.ceil(Math.log2(rows.length + 1));
+    const stride = 2 ** Math.ceil(Math.log2(n + 1));
     const max = ranks.length;
-    const keys = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      const index = column.source === "row" ? r : this.dataset.entity(r, column.source);
-      const rank = index >= 0 ? ranks[index] : max;
-      keys[i] = (dir > 0 ? rank : max - rank) * stride + i;
+    let keys = new Float64Array(n);
+    const stale = async () => {
+      await nextFrame();
+      return generation !== this.generation;
+    };
+    for (let start = 0; start < n; start += CHUNK) {
+      for (let i = start; i < Math.min(n, start + CHUNK); i++) {
+        const r = rows[i];
+        const index = column.source === "row" ? r : this.dataset.entity(r, column.source);
+        const rank = index >= 0 ? ranks[index] : max;
+        keys[i] = (dir > 0 ? rank : max - rank) * stride + i;
+      }
+      keys.subarray(start, Math.min(n, start + CHUNK)).sort();
+      if (n > CHUNK && (await stale())) return undefined;
     }
-    keys.sort();
-    const out = new Uint32Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = rows[keys[i] % stride];
+    let spare = new Float64Array(n);
+    for (let width = CHUNK; width < n; width *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * width) {
+        mergeRuns(keys, spare, lo, Math.min(n, lo + width), Math.min(n, lo + 2 * width));
+        if (await stale()) return undefined;
+      }
+      [keys, spare] = [spare, keys];
+    }
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out[i] = rows[keys[i] % stride];
+    this.sortCache = { key: cacheKey, rows: out };
     return out;
   }
 
@@ -762,6 +783,16 @@ class ViewPane {
       ),
     );
   }
+}
+
+/** Merges the sorted runs src[lo, mid) and src[mid, hi) into dst[lo, hi). */
+function mergeRuns(src, dst, lo, mid, hi) {
+  let i = lo;
+  let j = mid;
+  let k = lo;
+  while (i < mid && j < hi) dst[k++] = src[i] <= src[j] ? src[i++] : src[j++];
+  while (i < mid) dst[k++] = src[i++];
+  while (j < hi) dst[k++] = src[j++];
 }
 
 function csvText(value, type) {

@@ -4,6 +4,7 @@ import { capabilitiesCommand } from "./capabilities.js";
 import { grantCommand } from "./grant.js";
 import { grantsCommand } from "./grants.js";
 import { inspectCommand } from "./inspect.js";
+import { reportCommand } from "./report.js";
 import { revokeCommand } from "./revoke.js";
 import { serveCommand } from "./serve.js";
 import { simCommand } from "./sim.js";
@@ -25,4 +26,5 @@ export const commandFactories: Array<() => Command> = [
   auditCommand,
   syncCommand,
   inspectCommand,
+  reportCommand,
 ];

@@ -39,6 +39,10 @@ const KIND_BY_NAME: Record<string, AwsErrorKind> = {
   NoSuchEntityException: "not-found",
   ResourceNotFoundException: "not-found",
   AccountNotFoundException: "not-found",
+  ParentNotFoundException: "not-found",
+  ChildNotFoundException: "not-found",
+  OrganizationalUnitNotFoundException: "not-found",
+  RootNotFoundException: "not-found",
   NotFound: "not-found",
 
   ConflictException: "conflict",

@@ -1,4 +1,4 @@
-import { ListGroupMembershipsCommand, ListGroupsCommand, type Group } from "@aws-sdk/client-identitystore";
+import { DescribeGroupCommand, ListGroupMembershipsCommand, ListGroupsCommand, type Group } from "@aws-sdk/client-identitystore";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isNotFound } from "../aws/errors.js";
@@ -73,6 +73,20 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
         ];
       });
       return tokenPage(grants, nextToken(out.NextToken));
+    },
+    async getResource(id, _parent, call) {
+      const { identityStoreId } = await identityCenter.instance(call);
+      const parsed = parseIdentityStoreArn(id.resource);
+      if (!parsed || parsed.kind !== "group" || parsed.identityStoreId !== identityStoreId) return undefined;
+      try {
+        const group = await ctx.aws
+          .identityStore()
+          .send(new DescribeGroupCommand({ IdentityStoreId: identityStoreId, GroupId: parsed.id }), { abortSignal: call.signal });
+        return ssoGroupResource(types, region, identityStoreId, group);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { policyDocumentText } from "./policy-documents.js";
 
 /**
  * Reads a role's trust policy: which IAM users and roles may call sts:AssumeRole on it (the grants
@@ -156,10 +157,8 @@ export function analyzeTrustPolicy(
   return analysis;
 }
 
-/** IAM returns policy documents URL-encoded (RFC 3986); documents given raw start with "{". */
 export function decodePolicy(document: string): unknown {
-  const text = document.trimStart().startsWith("{") ? document : decodeURIComponent(document);
-  return JSON.parse(text) as unknown;
+  return JSON.parse(policyDocumentText(document)) as unknown;
 }
 
 function parseStatements(policy: unknown): Statement[] {

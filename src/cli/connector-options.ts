@@ -3,6 +3,8 @@ import type { ConnectorConfig } from "../config/config.js";
 import { loadSettings, type LoadedSettings } from "../config/load-config.js";
 import { CONNECTOR_OPTIONS, envName, type OptionGroup, type OptionSpec } from "../config/options.js";
 import { createLogger, type Logger } from "../log.js";
+import { checkStateDir } from "./files.js";
+import { onInterrupt } from "./runner.js";
 
 /**
  * The connector's options, shared by every subcommand that builds a connector (serve, validate,
@@ -46,7 +48,9 @@ export function addConnectorOptions(command: Command, selection: ConnectorOption
 
 /** Config and log settings from a command's parsed options plus the environment. */
 export function loadConnectorSettings(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): LoadedSettings {
-  return loadSettings({ flags: opts, env });
+  const settings = loadSettings({ flags: opts, env });
+  checkStateDir(settings.config.stateDir);
+  return settings;
 }
 
 /** Just the ConnectorConfig (see loadConnectorSettings). */
@@ -54,9 +58,14 @@ export function loadConnectorConfig(opts: Record<string, unknown>, env: NodeJS.P
   return loadConnectorSettings(opts, env).config;
 }
 
-/** The process logger for the chosen --log-level / --log-format (stderr). */
+/**
+ * The process logger for the chosen --log-level / --log-format (stderr). It goes quiet when the
+ * command is interrupted: what is cancelled then is expected, and the runner's one line says it.
+ */
 export function createCommandLogger(log: LoadedSettings["log"]): Logger {
-  return createLogger({ level: log.level, format: log.format });
+  const logger = createLogger({ level: log.level, format: log.format });
+  onInterrupt(() => (logger.level = "silent"));
+  return logger;
 }
 
 function toOption(spec: OptionSpec): Option {

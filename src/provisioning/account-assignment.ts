@@ -6,6 +6,8 @@ import { awsErrorKind, isNotFound, retryAfterSeconds } from "../aws/errors.js";
 import type { ConnectorConfig } from "../config/config.js";
 import { toConnectError } from "../connector/errors.js";
 import type { Provisioner } from "../connector/resource-syncer.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import type { Logger } from "../log.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { createAccountStatusCheck } from "./account-status.js";
@@ -16,7 +18,7 @@ import { assignmentGrant } from "./grants.js";
 import { identityCenterInstanceResolver, type IdentityCenterInstance } from "./identity-center.js";
 import { CompletionEstimator } from "./poll-schedule.js";
 import { requestIds } from "./request-ids.js";
-import { assignmentTarget, invalidArgument, type AssignmentTarget } from "./targets.js";
+import { assignmentTarget, bindingAssignmentTarget, invalidArgument, type AssignmentTarget } from "./targets.js";
 import { OperationUnconfirmedError, systemClock, waitForAssignment, type Clock } from "./wait-for-assignment.js";
 
 interface OperationResult {
@@ -38,7 +40,11 @@ export interface AccountAssignmentDeps {
 }
 
 /**
- * Permission-set assignments (`<accountId>|<permissionSetArn>` on `account` → `sso_user`/`sso_group`).
+ * Permission-set assignments, granted to `sso_user`/`sso_group` through either entitlement shape:
+ * the flat `<accountId>|<permissionSetArn>` on `account`, or the scope binding's `assigned` on
+ * `permission_set_assignment`. One engine serves both (one queue, one coalescing, one ledger key):
+ * a grant through one shape and a concurrent grant of the same assignment through the other share
+ * a single AWS operation, and a revoke through either removes the one assignment.
  *
  * Each request reads the pair's assignments first (so "already there" / "already gone" are answers,
  * not guesses), refuses inactive accounts, then writes through the per-instance queue and answers
@@ -46,7 +52,7 @@ export interface AccountAssignmentDeps {
  * assignment still propagating) and throttling are retried with backoff until the deadline,
  * re-reading the assignments before each retry.
  */
-export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps): Provisioner & { readonly queue: AssignmentQueue } {
+export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps): { provisioners: Provisioner[]; readonly queue: AssignmentQueue } {
   const { aws, config, log, shutdown } = deps;
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
@@ -176,25 +182,30 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
     }
   }
 
+  /** The Provisioner of one entitlement shape: its own parsing, the shared engine. */
+  function shape(resourceTypeId: string, parse: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
+    return {
+      resourceTypeId,
+      async grant(principal, entitlement, ctx) {
+        const target = parse(entitlement, principal);
+        const result = await request("create", target, ctx.signal);
+        return {
+          alreadyExists: !result.changed,
+          grants: [assignmentGrant(entitlement, principal, target)],
+          awsRequestIds: result.awsRequestIds,
+        };
+      },
+      async revoke(grant, ctx) {
+        const target = parse(grant.entitlement!, grant.principal!);
+        const result = await request("delete", target, ctx.signal);
+        return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
+      },
+    };
+  }
+
   return {
-    resourceTypeId: ResourceTypeIds.account,
     queue,
-
-    async grant(principal, entitlement, ctx) {
-      const target = assignmentTarget(entitlement, principal);
-      const result = await request("create", target, ctx.signal);
-      return {
-        alreadyExists: !result.changed,
-        grants: [assignmentGrant(entitlement, principal, target)],
-        awsRequestIds: result.awsRequestIds,
-      };
-    },
-
-    async revoke(grant, ctx) {
-      const target = assignmentTarget(grant.entitlement!, grant.principal!);
-      const result = await request("delete", target, ctx.signal);
-      return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
-    },
+    provisioners: [shape(ResourceTypeIds.account, assignmentTarget), shape(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget)],
   };
 }
 

@@ -12,7 +12,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { silentLogger, type Logger } from "../../src/log.js";
-import { createAccountAssignmentProvisioner } from "../../src/provisioning/account-assignment.js";
+import { createAccountAssignmentProvisioners } from "../../src/provisioning/account-assignment.js";
 import { errorRequestIds } from "../../src/provisioning/errors.js";
 import {
   INSTANCE_ARN,
@@ -42,7 +42,7 @@ let started: number;
 let pollTimes: number[];
 
 function provisioner(overrides: { deadlineMs?: number; maxOutstanding?: number; log?: Logger } = {}) {
-  return createAccountAssignmentProvisioner({
+  const made = createAccountAssignmentProvisioners({
     aws: fakeAwsClients(),
     config: unitConfig({
       provisioning: { enabled: true, assignmentDeadlineMs: overrides.deadlineMs ?? 60_000, maxOutstandingAssignments: overrides.maxOutstanding ?? 10 },
@@ -50,6 +50,8 @@ function provisioner(overrides: { deadlineMs?: number; maxOutstanding?: number; 
     log: overrides.log ?? silentLogger,
     shutdown: shutdown.signal,
   });
+  // The flat account entitlement's provisioner; `binding` serves the scope binding's shape with the same engine.
+  return Object.assign(made.provisioners[0]!, { queue: made.queue, binding: made.provisioners[1]! });
 }
 
 const inProgress = (id = "op-1") => ({ Status: "IN_PROGRESS" as const, RequestId: id });

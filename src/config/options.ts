@@ -144,7 +144,7 @@ export interface BatonSetting {
 const NO_SERVICE_MODE = "ConductorOne's service (daemon) mode is not part of this connector: run `connector serve` and point the platform at it";
 
 export const BATON_SETTINGS: readonly BatonSetting[] = [
-  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke"], option: "file" } },
+  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke", "delete-resource"], option: "file" } },
   // baton: 0 = one at a time, −1 = automatic; ours: the number of concurrent listings.
   { key: "workers", sets: { commands: ["sync"], option: "workers", translate: (v) => (v.trim() === "0" ? "1" : v.trim() === "-1" ? "16" : v) } },
   { key: "client-id", unsupported: NO_SERVICE_MODE },

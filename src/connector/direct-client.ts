@@ -85,7 +85,7 @@ function directClient<S extends DescService>(service: S, impl: Partial<ServiceIm
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     if (method.methodKind !== "unary") continue;
-    const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
+    const handler = (impl as Record<string, UnaryHandler | undefined> | undefined)?.[method.localName];
     if (!handler) continue;
     const url = `in-process:///${service.typeName}/${method.name}`;
     client[method.localName] = async (request: MessageInitShape<DescMessage>, options?: CallOptions) => {

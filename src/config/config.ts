@@ -83,7 +83,12 @@ export interface ProvisioningConfig {
   assignmentDeadlineMs: number;
   /** AWS allows at most this many outstanding account-assignment operations per instance. */
   maxOutstandingAssignments: number;
+  /** What CreateAccount creates: IAM users (baton-aws's default) or Identity Center users. */
+  createAccountResourceType: AccountResourceType;
 }
+
+export const ACCOUNT_RESOURCE_TYPES = ["iam_user", "sso_user"] as const;
+export type AccountResourceType = (typeof ACCOUNT_RESOURCE_TYPES)[number];
 
 export interface ServerConfig {
   /** host:port; loopback unless told otherwise. */
@@ -131,7 +136,7 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
       organizationTree: false,
     },
     rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
-    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS },
+    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, createAccountResourceType: "iam_user" },
     server: { listen: "127.0.0.1:50051" },
     stateDir: ".connector-state",
   };

@@ -3,7 +3,7 @@ import type { LevelWithSilent } from "pino";
 import { UserError } from "../cli/fatal.js";
 import type { LogOptions } from "../log.js";
 import { registerSecret } from "../secret-values.js";
-import { AWS_SERVICES, defaultConfig, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
+import { AWS_SERVICES, defaultConfig, type AccountResourceType, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
 import { findConfigFile, readConfigFile, type ConfigFile } from "./config-file.js";
 import { attributeName, batonSettings, CONNECTOR_OPTIONS, envName, SERVICE_ENDPOINT_ENV, type OptionSpec } from "./options.js";
 import { settingsSchema, type Settings } from "./settings-schema.js";
@@ -145,6 +145,7 @@ function checkCombinations(s: Settings, origin: Map<string, string>): void {
   if (unattached !== undefined && onlyAttached !== undefined && unattached === onlyAttached) {
     fail("sync-only-attached-policies", `contradicts sync-unattached-policies=${unattached}; set one of them`);
   }
+  if (s["create-account-resource-type"] === "sso_user" && !identityCenter) fail("create-account-resource-type", "sso_user requires global-aws-sso-enabled");
   if (s["tls-key"] && !s["tls-cert"]) fail("tls-key", "requires tls-cert");
   if (s["tls-cert"] && !s["tls-key"]) fail("tls-cert", "requires tls-key");
   if (s["tls-client-ca"] && !s["tls-cert"]) fail("tls-client-ca", "mutual TLS requires TLS: set tls-cert and tls-key");
@@ -213,6 +214,7 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
       enabled: s.provisioning,
       assignmentDeadlineMs: s["assignment-timeout"] === undefined ? undefined : s["assignment-timeout"] * 1000,
       maxOutstandingAssignments: s["max-outstanding-assignments"],
+      createAccountResourceType: s["create-account-resource-type"] as AccountResourceType | undefined,
     },
     server: {
       listen: s.listen,

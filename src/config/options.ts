@@ -1,4 +1,4 @@
-import { DEFAULT_REQUESTS_PER_SECOND } from "./config.js";
+import { ACCOUNT_RESOURCE_TYPES, DEFAULT_REQUESTS_PER_SECOND } from "./config.js";
 /**
  * Every connector setting, declared once. The same table drives the command-line flags
  * (addConnectorOptions), the BATON_* environment variables, the config-file keys, validation and
@@ -72,6 +72,7 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "provisioning", short: "p", kind: "boolean", group: "provisioning", defaultText: "false", description: "Enable Grant/Revoke (read-only otherwise)" },
   { key: "assignment-timeout", kind: "integer", group: "provisioning", argName: "seconds", defaultText: "300", description: "How long to wait for AWS to confirm an account assignment" },
   { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance" },
+  { key: "create-account-resource-type", kind: "string", group: "provisioning", argName: "type", choices: ACCOUNT_RESOURCE_TYPES, defaultText: "iam_user", description: "What CreateAccount / `connector create-account` creates: iam_user or sso_user (Identity Center)" },
 
   // --- gRPC server ---
   { key: "listen", kind: "string", group: "server", argName: "host:port", defaultText: "127.0.0.1:50051", description: "Address the gRPC server listens on" },
@@ -143,7 +144,7 @@ export interface BatonSetting {
 const NO_SERVICE_MODE = "ConductorOne's service (daemon) mode is not part of this connector: run `connector serve` and point the platform at it";
 
 export const BATON_SETTINGS: readonly BatonSetting[] = [
-  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke"], option: "file" } },
+  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke", "delete-resource"], option: "file" } },
   // baton: 0 = one at a time, −1 = automatic; ours: the number of concurrent listings.
   { key: "workers", sets: { commands: ["sync"], option: "workers", translate: (v) => (v.trim() === "0" ? "1" : v.trim() === "-1" ? "16" : v) } },
   { key: "client-id", unsupported: NO_SERVICE_MODE },
@@ -177,7 +178,6 @@ export const BATON_SETTINGS: readonly BatonSetting[] = [
   { key: "revoke-grant", unsupported: "use `connector revoke --grant …`" },
   // baton-aws's own settings this connector does not implement.
   { key: "sync-sso-user-last-login", unsupported: "Identity Center last sign-in (CloudTrail) is not synced" },
-  { key: "create-account-resource-type", unsupported: "account provisioning is not supported" },
 ];
 
 /** The baton settings table without keys that have since become real options (CONNECTOR_OPTIONS wins). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseListenAddress } from "./listen-address.js";
+import { ACCOUNT_RESOURCE_TYPES } from "./config.js";
 import { LOG_FORMATS, LOG_LEVELS, RETRY_MODES } from "./options.js";
 
 /**
@@ -82,6 +83,7 @@ export const settingsSchema = z.object({
   provisioning: bool.optional(),
   "assignment-timeout": numberIn(1, 86_400, true).optional(),
   "max-outstanding-assignments": numberIn(1, 10, true).optional(),
+  "create-account-resource-type": oneOf(ACCOUNT_RESOURCE_TYPES).optional(),
 
   listen: listen.optional(),
   "tls-cert": text.optional(),

@@ -15,7 +15,10 @@ import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import {
+  AccountManagerService,
+  ResourceDeleterService,
   ResourceGetterService,
+  ResourceManagerService,
   ResourcesService,
   ResourceTypesService,
 } from "../gen/c1/connector/v2/resource_pb.js";
@@ -34,6 +37,9 @@ export interface ConnectorApi {
   entitlements: Client<typeof EntitlementsService>;
   grants: Client<typeof GrantsService>;
   grantManager: Client<typeof GrantManagerService>;
+  accountManager: Client<typeof AccountManagerService>;
+  resourceManager: Client<typeof ResourceManagerService>;
+  resourceDeleter: Client<typeof ResourceDeleterService>;
 }
 
 /** In-process: calls the service implementations directly, without serialising messages. */
@@ -46,6 +52,9 @@ export function createDirectConnectorApi(services: ConnectorServices): Connector
     entitlements: directClient(EntitlementsService, services.entitlements),
     grants: directClient(GrantsService, services.grants),
     grantManager: directClient(GrantManagerService, services.grantManager),
+    accountManager: directClient(AccountManagerService, services.accountManager),
+    resourceManager: directClient(ResourceManagerService, services.resourceManager),
+    resourceDeleter: directClient(ResourceDeleterService, services.resourceDeleter),
   };
 }
 
@@ -59,6 +68,9 @@ export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
     entitlements: createClient(EntitlementsService, transport),
     grants: createClient(GrantsService, transport),
     grantManager: createClient(GrantManagerService, transport),
+    accountManager: createClient(AccountManagerService, transport),
+    resourceManager: createClient(ResourceManagerService, transport),
+    resourceDeleter: createClient(ResourceDeleterService, transport),
   };
 }
 
@@ -73,7 +85,7 @@ function directClient<S extends DescService>(service: S, impl: Partial<ServiceIm
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     if (method.methodKind !== "unary") continue;
-    const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
+    const handler = (impl as Record<string, UnaryHandler | undefined> | undefined)?.[method.localName];
     if (!handler) continue;
     const url = `in-process:///${service.typeName}/${method.name}`;
     client[method.localName] = async (request: MessageInitShape<DescMessage>, options?: CallOptions) => {

@@ -2,7 +2,14 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceGetterService, ResourcesService, ResourceTypesService } from "../gen/c1/connector/v2/resource_pb.js";
+import {
+  AccountManagerService,
+  ResourceDeleterService,
+  ResourceGetterService,
+  ResourceManagerService,
+  ResourcesService,
+  ResourceTypesService,
+} from "../gen/c1/connector/v2/resource_pb.js";
 import { RateLimiterService } from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -20,6 +27,9 @@ export const BATON_SERVICES = [
   EntitlementsService,
   GrantsService,
   GrantManagerService,
+  AccountManagerService,
+  ResourceManagerService,
+  ResourceDeleterService,
   RateLimiterService,
 ] as const;
 
@@ -42,6 +52,9 @@ export function connectorRoutes(services: ConnectorServices, health: HealthState
     router.service(EntitlementsService, services.entitlements);
     router.service(GrantsService, services.grants);
     router.service(GrantManagerService, services.grantManager);
+    router.service(AccountManagerService, services.accountManager);
+    router.service(ResourceManagerService, services.resourceManager);
+    router.service(ResourceDeleterService, services.resourceDeleter);
     router.service(RateLimiterService, services.rateLimiter);
     router.service(Health, createHealthService(health));
     router.service(ReflectionV1, reflection.v1);

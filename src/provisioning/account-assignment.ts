@@ -40,9 +40,11 @@ export interface AccountAssignmentDeps {
 }
 
 /**
- * Permission-set assignments (`<accountId>|<permissionSetArn>` on `account`, or `assigned` on a
- * `permission_set_assignment` binding → `sso_user`/`sso_group`; one queue and one AWS operation
- * whichever model asks).
+ * Permission-set assignments, granted to `sso_user`/`sso_group` through either entitlement shape:
+ * the flat `<accountId>|<permissionSetArn>` on `account`, or the scope binding's `assigned` on
+ * `permission_set_assignment`. One engine serves both (one queue, one coalescing, one ledger key):
+ * a grant through one shape and a concurrent grant of the same assignment through the other share
+ * a single AWS operation, and a revoke through either removes the one assignment.
  *
  * Each request reads the pair's assignments first (so "already there" / "already gone" are answers,
  * not guesses), refuses inactive accounts, then writes through the per-instance queue and answers
@@ -50,9 +52,7 @@ export interface AccountAssignmentDeps {
  * assignment still propagating) and throttling are retried with backoff until the deadline,
  * re-reading the assignments before each retry.
  */
-export function createAccountAssignmentProvisioner(
-  deps: AccountAssignmentDeps,
-): Provisioner & { readonly queue: AssignmentQueue; readonly bindings: Provisioner } {
+export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps): { provisioners: Provisioner[]; readonly queue: AssignmentQueue } {
   const { aws, config, log, shutdown } = deps;
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
@@ -182,12 +182,12 @@ export function createAccountAssignmentProvisioner(
     }
   }
 
-  /** The same assignments through either model: the account's flat entitlements or a binding's `assigned`. */
-  function provisioner(resourceTypeId: string, targetOf: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
+  /** The Provisioner of one entitlement shape: its own parsing, the shared engine. */
+  function shape(resourceTypeId: string, parse: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
     return {
       resourceTypeId,
       async grant(principal, entitlement, ctx) {
-        const target = targetOf(entitlement, principal);
+        const target = parse(entitlement, principal);
         const result = await request("create", target, ctx.signal);
         return {
           alreadyExists: !result.changed,
@@ -196,7 +196,7 @@ export function createAccountAssignmentProvisioner(
         };
       },
       async revoke(grant, ctx) {
-        const target = targetOf(grant.entitlement!, grant.principal!);
+        const target = parse(grant.entitlement!, grant.principal!);
         const result = await request("delete", target, ctx.signal);
         return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
       },
@@ -204,10 +204,8 @@ export function createAccountAssignmentProvisioner(
   }
 
   return {
-    ...provisioner(ResourceTypeIds.account, assignmentTarget),
     queue,
-    // ConductorOne's just-in-time flow for Identity Center grants `assigned` on permission_set_assignment.
-    bindings: provisioner(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget),
+    provisioners: [shape(ResourceTypeIds.account, assignmentTarget), shape(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget)],
   };
 }
 

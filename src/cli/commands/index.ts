@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { auditCommand } from "./audit.js";
 import { capabilitiesCommand } from "./capabilities.js";
+import { createAccountCommand } from "./create-account.js";
+import { deleteResourceCommand } from "./delete-resource.js";
 import { grantCommand } from "./grant.js";
 import { grantsCommand } from "./grants.js";
 import { inspectCommand } from "./inspect.js";
@@ -22,6 +24,8 @@ export const commandFactories: Array<() => Command> = [
   capabilitiesCommand,
   grantCommand,
   revokeCommand,
+  createAccountCommand,
+  deleteResourceCommand,
   grantsCommand,
   auditCommand,
   syncCommand,

@@ -2,7 +2,7 @@ import type { Pluggable } from "@aws-sdk/types";
 import type { AwsServiceId } from "../config/config.js";
 import type { AwsCallStats } from "./call-stats.js";
 import { awsErrorKind } from "./errors.js";
-import type { AwsRateLimiter } from "./rate-limiter.js";
+import type { AwsRateLimiter, CallOutcome } from "./rate-limiter.js";
 
 /** IAM action prefix of each service, for "which permission is missing" messages. */
 const ACTION_PREFIX: Record<AwsServiceId, string> = {
@@ -34,7 +34,7 @@ const operationOf = (context: Context) => (context.commandName ?? "Unknown").rep
  *  - the IAM action name on errors, so a denial names the permission to add.
  * As a plugin so it can also be handed to clients the SDK builds itself (role assumers).
  */
-export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimiter, stats: AwsCallStats): Pluggable<any, any> {
+export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimiter, stats: AwsCallStats, account?: string): Pluggable<any, any> {
   return {
     applyToStack(stack) {
       const middlewareStack = stack as unknown as MiddlewareStackLike;
@@ -58,16 +58,16 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
       // After the retry middleware: runs once per attempt.
       middlewareStack.addRelativeTo(
         (next: Next, context: Context) => async (args: unknown) => {
-          await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal, context[LISTING_KEY]);
+          const permit = await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal, context[LISTING_KEY], account);
           const started = performance.now();
-          let outcome: "ok" | "throttled" | "error" = "ok";
+          let outcome: CallOutcome = "ok";
           try {
             return await next(args);
           } catch (error) {
             outcome = awsErrorKind(error) === "throttling" ? "throttled" : "error";
             throw error;
           } finally {
-            limiter.release(service, outcome);
+            limiter.release(permit, outcome);
             stats.record(service, operationOf(context), outcome, performance.now() - started);
           }
         },
@@ -77,14 +77,15 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
   };
 }
 
-/** Instruments an SDK client with connectorMiddleware (see above). */
+/** Instruments an SDK client with connectorMiddleware (see above); `account`: whose per-account quota its calls count against (none: the connector's own). */
 export function instrumentClient<C extends { middlewareStack: { use(pluggable: Pluggable<any, any>): void } }>(
   client: C,
   service: AwsServiceId,
   limiter: AwsRateLimiter,
   stats: AwsCallStats,
+  account?: string,
 ): C {
-  client.middlewareStack.use(connectorMiddleware(service, limiter, stats));
+  client.middlewareStack.use(connectorMiddleware(service, limiter, stats, account));
   return client;
 }
 

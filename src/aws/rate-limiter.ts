@@ -57,6 +57,36 @@ const MIN_RATE_FRACTION_OF_START = 0.01;
 const IN_FLIGHT_HEADROOM = 2;
 const LATENCY_SMOOTHING = 0.1;
 
+/**
+ * A ceiling (published quota, operator's cap) holds for every second, not just on average: at most
+ * ⌊ceiling⌋ requests leave in any window this long — a second, plus room for the network's jitter
+ * between our sending and AWS's counting.
+ */
+const CEILING_WINDOW_MS = 1_020;
+
+/** Send times of the last `size` requests: when another may leave without exceeding `size` per window. */
+class SendWindow {
+  readonly #times: Float64Array;
+  #next = 0;
+  #count = 0;
+
+  constructor(readonly size: number) {
+    this.#times = new Float64Array(size);
+  }
+
+  /** ms until another request may leave (0: now). */
+  waitMs(now: number): number {
+    if (this.#count < this.size) return 0;
+    return Math.max(0, this.#times[this.#next]! + CEILING_WINDOW_MS - now);
+  }
+
+  add(now: number): void {
+    this.#times[this.#next] = now;
+    this.#next = (this.#next + 1) % this.size;
+    this.#count = Math.min(this.#count + 1, this.size);
+  }
+}
+
 interface Waiter {
   grant: (waited: boolean) => void;
   /** When the listing this call continues started (ms), if it continues one. */
@@ -67,6 +97,7 @@ interface Waiter {
 
 class Bucket {
   readonly #controller: RateController | undefined;
+  readonly #window: SendWindow | undefined;
   #tokens = 1;
   #lastRefill: number;
   #inFlight = 0;
@@ -91,6 +122,7 @@ class Bucket {
       const start = Math.min(ceiling, limit.startRate ?? ceiling);
       const floor = Math.min(ceiling, Math.max(MIN_RATE, start * MIN_RATE_FRACTION_OF_START));
       this.#controller = new RateController({ start, ceiling, floor }, now, learned);
+      if (Number.isFinite(ceiling) && ceiling >= 1) this.#window = new SendWindow(Math.floor(ceiling));
     }
   }
 
@@ -199,9 +231,12 @@ class Bucket {
   #tryTake(): boolean {
     if (this.#inFlight >= this.#maxInFlight() || this.#held()) return false;
     if (this.#controller) {
-      this.#refill(performance.now());
+      const now = performance.now();
+      if (this.#window && this.#window.waitMs(now) > 0) return false;
+      this.#refill(now);
       if (this.#tokens < 1) return false;
       this.#tokens -= 1;
+      this.#window?.add(now);
     }
     this.#inFlight += 1;
     return true;
@@ -231,8 +266,9 @@ class Bucket {
   #schedule(): void {
     if (this.#timer || this.#waiters.length === 0 || this.#inFlight >= this.#maxInFlight()) return;
     const rate = this.#controller?.rate ?? Number.POSITIVE_INFINITY;
+    const now = performance.now();
     const tokenWaitMs = this.#controller ? ((1 - this.#tokens) / rate) * 1000 : 0;
-    const waitMs = Math.max(1, tokenWaitMs, this.#heldUntil - performance.now());
+    const waitMs = Math.max(1, tokenWaitMs, this.#heldUntil - now, this.#window?.waitMs(now) ?? 0);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#drain();

@@ -25,6 +25,9 @@ interface OperationResult {
   awsRequestIds: string[];
 }
 
+/** Where the learned outstanding-operation window is remembered (pacing-memory.ts; one instance per connector). */
+const ASSIGNMENT_WINDOW_KEY = "sso:account-assignments";
+
 /** How long an operation keeps polling after its callers' deadline, so its slot is freed only when AWS is done. */
 const BACKGROUND_GRACE_MS = 10 * 60_000;
 
@@ -51,7 +54,11 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
   const accountStatus = createAccountStatusCheck({ aws, log, enabled: config.features.organizations });
-  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments);
+  const memory = aws.limiter.memory;
+  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments, {
+    learned: memory.window(ASSIGNMENT_WINDOW_KEY),
+    onLearn: (learned) => memory.setWindow(ASSIGNMENT_WINDOW_KEY, learned),
+  });
   const estimators: Record<Kind, CompletionEstimator> = { create: new CompletionEstimator(), delete: new CompletionEstimator() };
   const deadlineMs = config.provisioning.assignmentDeadlineMs;
   const calls = createAssignmentCalls(() => aws.ssoAdmin(), shutdown);
@@ -78,6 +85,7 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
         try {
           const { status, requestId } = await calls.write(kind, ic, target);
           if (!status) throw new Error(`${kind} account assignment answered without a status`);
+          queue.accepted();
           return { status, requestId };
         } catch (error) {
           // Deleted by someone else since our read.
@@ -86,6 +94,8 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
           if (kindOfError === "transient") mayHaveWritten = true;
           // AWS refused these outright: nothing was accepted, so callers that left may still drop the operation.
           if (kindOfError === "conflict" || kindOfError === "throttling") handle.progress.writeStarted = false;
+          // Over the instance's outstanding-operation cap AWS throttles the write: fewer at once.
+          if (kindOfError === "throttling") queue.refused(queue.outstanding);
           rejected = true;
           if (kindOfError === "conflict" || kindOfError === "throttling" || kindOfError === "transient") throw error;
           throw new AbortError(error as Error);

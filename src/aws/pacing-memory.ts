@@ -97,7 +97,8 @@ export class PacingMemory {
   save(rates: Record<string, LearnedRate>, now = Date.now()): void {
     Object.assign(this.#rates, rates);
     if (!this.path) return;
-    const existing = readFile(this.path, this.log);
+    // Other scopes' entries are kept; a file that cannot be read was reported when loading.
+    const existing = readFile(this.path, silentLogger);
     const scopes: Record<string, unknown> = { ...(existing?.scopes ?? {}) };
     scopes[this.scope] = {
       savedAt: new Date(now).toISOString(),
@@ -111,7 +112,11 @@ export class PacingMemory {
       writeFileSync(temporary, body, { mode: 0o600 });
       renameSync(temporary, this.path);
     } catch (error) {
-      rmSync(temporary, { force: true });
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // Nothing was written there either.
+      }
       this.log.warn({ path: this.path, err: (error as Error).message }, "could not save the learned AWS request rates; the next run starts from the quota table");
     }
   }

@@ -26,6 +26,11 @@ export interface ServiceLimit {
   paced?: boolean;
   /** Each account gets its own bucket (the quota is per account). */
   perAccount?: boolean;
+  /**
+   * The ceiling is an operator's cap, kept for other tools' sake: it holds in every second as AWS
+   * counts it, network jitter included (CAP_WINDOW_MS), not only in every second we send in.
+   */
+  operatorCap?: boolean;
 }
 
 /** What acquire hands out and release takes back: which bucket, when the request left, whether it waited for the rate. */
@@ -58,11 +63,12 @@ const IN_FLIGHT_HEADROOM = 2;
 const LATENCY_SMOOTHING = 0.1;
 
 /**
- * A ceiling (published quota, operator's cap) holds for every second, not just on average: at most
- * ⌊ceiling⌋ requests leave in any window this long — a second, plus room for the network's jitter
- * between our sending and AWS's counting.
+ * A ceiling holds for every second, not just on average: at most ⌊ceiling⌋ requests leave in any
+ * second (a token bucket alone lets a saved-up burst through). An operator's cap holds in a
+ * slightly longer window, so that it also holds as AWS counts, after the network's jitter.
  */
-const CEILING_WINDOW_MS = 1_020;
+const CEILING_WINDOW_MS = 1_000;
+const CAP_WINDOW_MS = 1_050;
 
 /** Send times of the last `size` requests: when another may leave without exceeding `size` per window. */
 class SendWindow {
@@ -70,14 +76,17 @@ class SendWindow {
   #next = 0;
   #count = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    readonly windowMs: number,
+  ) {
     this.#times = new Float64Array(size);
   }
 
   /** ms until another request may leave (0: now). */
   waitMs(now: number): number {
     if (this.#count < this.size) return 0;
-    return Math.max(0, this.#times[this.#next]! + CEILING_WINDOW_MS - now);
+    return Math.max(0, this.#times[this.#next]! + this.windowMs - now);
   }
 
   add(now: number): void {
@@ -122,7 +131,7 @@ class Bucket {
       const start = Math.min(ceiling, limit.startRate ?? ceiling);
       const floor = Math.min(ceiling, Math.max(MIN_RATE, start * MIN_RATE_FRACTION_OF_START));
       this.#controller = new RateController({ start, ceiling, floor }, now, learned);
-      if (Number.isFinite(ceiling) && ceiling >= 1) this.#window = new SendWindow(Math.floor(ceiling));
+      if (Number.isFinite(ceiling) && ceiling >= 1) this.#window = new SendWindow(Math.floor(ceiling), limit.operatorCap ? CAP_WINDOW_MS : CEILING_WINDOW_MS);
     }
   }
 
@@ -287,7 +296,7 @@ export function serviceLimits(config: RateLimitConfig): Record<AwsServiceId, Ser
     const quota = AWS_SERVICE_QUOTAS[service];
     const setting = config.requestsPerSecond[service];
     const common = { maxConcurrency: config.maxConcurrency, perAccount: quota.perAccount };
-    if (typeof setting === "number") out[service] = { ...common, requestsPerSecond: setting };
+    if (typeof setting === "number") out[service] = { ...common, requestsPerSecond: setting, operatorCap: true };
     else if (setting === "off") out[service] = { ...common, requestsPerSecond: Number.POSITIVE_INFINITY, startRate: quota.startRate, paced: false };
     else {
       const ceiling = setting === "auto" && quota.published ? quota.startRate : Number.POSITIVE_INFINITY;
@@ -314,7 +323,8 @@ export class AwsRateLimiter {
   constructor(limits: Record<AwsServiceId, ServiceLimit>, options: RateLimiterOptions = {}) {
     for (const [service, limit] of Object.entries(limits) as Array<[AwsServiceId, ServiceLimit]>) {
       const start = limit.startRate ?? limit.requestsPerSecond;
-      if (!(limit.requestsPerSecond > 0) || !(limit.maxConcurrency >= 1) || !(start > 0 && Number.isFinite(start))) {
+      const startValid = limit.paced === false || (start > 0 && Number.isFinite(start));
+      if (!(limit.requestsPerSecond > 0) || !(limit.maxConcurrency >= 1) || !startValid) {
         throw new Error(`invalid rate limit for ${service}: ${JSON.stringify(limit)}`);
       }
       this.#limits.set(service, limit);

@@ -24,7 +24,7 @@ export function parseAwsRates(text: string): AwsRateSettings {
   if (items.every((item) => item === "")) throw new Error("expected SERVICE=RATE pairs separated by commas");
   for (const item of items) {
     if (item === "") continue;
-    const match = /^([a-z-]+)\s*=\s*(\S+)$/i.exec(item);
+    const match = /^([a-z0-9-]+)\s*=\s*(\S+)$/i.exec(item);
     if (!match) throw new Error(`expected SERVICE=RATE, got "${item}"`);
     const service = match[1]!.toLowerCase();
     const setting = match[2]!.toLowerCase();

@@ -23,7 +23,14 @@ type Next = (args: unknown) => Promise<unknown>;
 const SMITHY_CONTEXT_KEY = "__smithy_context";
 /** Where continuesListing() leaves the listing's start for the pacing middleware. */
 const LISTING_KEY = "connectorListingStartedAt";
-type Context = { commandName?: string; [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal }; [LISTING_KEY]?: number };
+/** Where handlesThrottling() leaves the command's own throttling handler. */
+const THROTTLE_HANDLER_KEY = "connectorThrottleHandler";
+type Context = {
+  commandName?: string;
+  [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal };
+  [LISTING_KEY]?: number;
+  [THROTTLE_HANDLER_KEY]?: () => void;
+};
 
 const operationOf = (context: Context) => (context.commandName ?? "Unknown").replace(/Command$/, "");
 
@@ -67,7 +74,10 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
             outcome = awsErrorKind(error) === "throttling" ? "throttled" : "error";
             throw error;
           } finally {
-            limiter.release(permit, outcome);
+            const handler = context[THROTTLE_HANDLER_KEY];
+            // A throttle the command handles itself says nothing about the service's rate.
+            if (outcome === "throttled" && handler) handler();
+            limiter.release(permit, outcome === "throttled" && handler ? "error" : outcome);
             stats.record(service, operationOf(context), outcome, performance.now() - started);
           }
         },
@@ -101,6 +111,24 @@ export function continuesListing<C extends { middlewareStack: object }>(command:
       return next(args);
     },
     { step: "initialize", name: "connectorListingMiddleware" },
+  );
+  return command;
+}
+
+/**
+ * Marks `command` as one whose throttling is not about the service's request rate but about a cap
+ * its caller manages (AWS throttles an account-assignment write when the instance has too many
+ * operations outstanding): every throttled attempt is reported to `onThrottled`, and the rate
+ * limiter does not slow the service down for it.
+ */
+export function handlesThrottling<C extends { middlewareStack: object }>(command: C, onThrottled: () => void): C {
+  const stack = command.middlewareStack as unknown as MiddlewareStackLike;
+  stack.add(
+    (next: Next, context: Context) => (args: unknown) => {
+      context[THROTTLE_HANDLER_KEY] = onThrottled;
+      return next(args);
+    },
+    { step: "initialize", name: "connectorThrottleHandlerMiddleware" },
   );
   return command;
 }

@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { createAccountStatusCheck } from "./account-status.js";
 import { createAssignmentCalls, type AssignmentKind as Kind } from "./assignment-calls.js";
-import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle } from "./assignment-queue.js";
+import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle, type Slot } from "./assignment-queue.js";
 import { provisioningError } from "./errors.js";
 import { assignmentGrant } from "./grants.js";
 import { identityCenterInstanceResolver, type IdentityCenterInstance } from "./identity-center.js";
@@ -70,7 +70,7 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
    * requested state (another operation finished meanwhile; possibly ours, if a transient error hid
    * that AWS had accepted it).
    */
-  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, budgetMs: number) {
+  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, slot: Slot, budgetMs: number) {
     let rejected = false;
     let mayHaveWritten = false;
     type Written = { status: AccountAssignmentOperationStatus; requestId?: string };
@@ -83,9 +83,10 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
         }
         handle.progress.writeStarted = true;
         try {
-          const { status, requestId } = await calls.write(kind, ic, target);
+          // A throttled write: the instance's outstanding-operation cap; fewer at once from now on.
+          const { status, requestId } = await calls.write(kind, ic, target, slot.refused);
           if (!status) throw new Error(`${kind} account assignment answered without a status`);
-          queue.accepted();
+          slot.accepted();
           return { status, requestId };
         } catch (error) {
           // Deleted by someone else since our read.
@@ -94,8 +95,6 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
           if (kindOfError === "transient") mayHaveWritten = true;
           // AWS refused these outright: nothing was accepted, so callers that left may still drop the operation.
           if (kindOfError === "conflict" || kindOfError === "throttling") handle.progress.writeStarted = false;
-          // Over the instance's outstanding-operation cap AWS throttles the write: fewer at once.
-          if (kindOfError === "throttling") queue.refused(queue.outstanding);
           rejected = true;
           if (kindOfError === "conflict" || kindOfError === "throttling" || kindOfError === "transient") throw error;
           throw new AbortError(error as Error);
@@ -125,9 +124,9 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
     if (kind === "create" ? before.exists : !before.exists) return { changed: false, awsRequestIds: before.requestIds };
     await accountStatus.check(target.accountId, shutdown);
 
-    return queue.withSlot(handle.abandoned, async () => {
+    return queue.withSlot(handle.abandoned, async (slot) => {
       const budgetMs = Math.max(0, startedAt + deadlineMs - Date.now());
-      const written = await write(kind, ic, target, handle, budgetMs);
+      const written = await write(kind, ic, target, handle, slot, budgetMs);
       if ("reached" in written) return { changed: written.byUs, awsRequestIds: written.requestIds };
       const operationRequestId = written.status.RequestId;
       handle.progress.operationRequestId = operationRequestId;

@@ -7,9 +7,9 @@ import type { LearnedWindow } from "../aws/pacing-memory.js";
  *    operation finished), the rest wait in arrival order. AWS publishes 10 outstanding
  *    asynchronous assignment operations per instance, but other tools may be using some: the
  *    window is learned (AIMD). It starts at `maxOutstanding` (or what an earlier run learned) and
- *    is never above it; when AWS refuses a write (throttling) while others are outstanding, it
- *    drops to the number outstanding then, and it grows back by one slot per PROBE_WRITES writes
- *    AWS accepts while every slot is in use;
+ *    is never above it; when AWS refuses a write (throttles it), it drops to the number of our
+ *    operations AWS had accepted and not yet finished (at least one), and it grows back by one
+ *    slot per PROBE_WRITES writes AWS accepts while every usable slot is outstanding at AWS;
  *  - concurrent identical requests (same kind, same principal/account/permission set) share one
  *    operation, so every caller gets the same confirmed answer from a single AWS write;
  *  - different requests for the same target (a grant and a revoke) run one after the other;
@@ -69,6 +69,14 @@ export interface CallerWait {
 /** Writes AWS must accept, with every slot in use, before the window grows by one slot. */
 export const PROBE_WRITES = 20;
 
+/** One operation's hold on a slot: it tells the queue how AWS answered its write. */
+export interface Slot {
+  /** AWS accepted the write: the operation is outstanding at AWS until it finishes. */
+  accepted(): void;
+  /** AWS throttled the write (an attempt; the write may still be retried). */
+  refused(): void;
+}
+
 export interface AssignmentQueueOptions {
   /** What an earlier run learned. */
   learned?: LearnedWindow;
@@ -80,9 +88,11 @@ export class AssignmentQueue {
   readonly #maxOutstanding: number;
   /** Slots allowed now (fractional while growing; ⌊window⌋ are usable). */
   #window: number;
-  /** Outstanding operations (ours) when AWS last refused a write. */
+  /** Operations AWS accepted and had not finished when it last refused a write (+1: the refused one). */
   #refusedAt: number | undefined;
   #outstanding = 0;
+  /** Slots whose write AWS accepted (outstanding at AWS as far as we know). */
+  #accepted = 0;
   #maxObserved = 0;
   readonly #waiting: Array<{ grant: () => void }> = [];
   readonly #lastByTarget = new Map<string, Entry>();
@@ -109,20 +119,20 @@ export class AssignmentQueue {
   }
 
   /**
-   * AWS refused a write with throttling while this queue had `outstanding` operations holding
-   * slots, the refused one included: the instance takes no more than the others for now.
+   * AWS refused a write while `accepted` of our operations were outstanding at AWS: the instance
+   * takes no more than those for now (at least one: other tools may hold every slot for a while).
    */
-  refused(outstanding: number): void {
-    const others = outstanding - 1;
-    if (others < 1 || others >= this.#window) return;
-    this.#window = others;
-    this.#refusedAt = outstanding;
+  #refused(): void {
+    const room = Math.max(1, this.#accepted);
+    if (room >= this.#window) return;
+    this.#window = room;
+    this.#refusedAt = this.#accepted + 1;
     this.#learnt();
   }
 
-  /** AWS accepted a write: with every slot in use, that is room to probe for one more. */
-  accepted(): void {
-    if (this.#window >= this.#maxOutstanding || this.#outstanding < this.window) return;
+  /** AWS accepted a write with every usable slot outstanding at AWS: room to probe for one more. */
+  #probe(): void {
+    if (this.#window >= this.#maxOutstanding || this.#accepted < this.window) return;
     const before = this.window;
     this.#window = Math.min(this.#maxOutstanding, this.#window + 1 / PROBE_WRITES);
     if (this.window !== before) this.#learnt();
@@ -153,11 +163,22 @@ export class AssignmentQueue {
   }
 
   /** Holds one outstanding-operation slot while `fn` runs; gives up waiting for one when `abandoned` fires. */
-  async withSlot<T>(abandoned: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  async withSlot<T>(abandoned: AbortSignal, fn: (slot: Slot) => Promise<T>): Promise<T> {
     await this.#acquire(abandoned);
+    let accepted = false;
+    const slot: Slot = {
+      accepted: () => {
+        if (accepted) return;
+        accepted = true;
+        this.#accepted += 1;
+        this.#probe();
+      },
+      refused: () => this.#refused(),
+    };
     try {
-      return await fn();
+      return await fn(slot);
     } finally {
+      if (accepted) this.#accepted -= 1;
       this.#release();
     }
   }

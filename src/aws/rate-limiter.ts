@@ -60,6 +60,8 @@ const MIN_RATE = 0.5;
 const MIN_RATE_FRACTION_OF_START = 0.01;
 /** Requests in flight allowed per (requests per second × seconds per response). */
 const IN_FLIGHT_HEADROOM = 2;
+/** …but not more than this (an SDK client keeps at most 50 sockets per host). */
+const MAX_LEARNED_IN_FLIGHT = 32;
 const LATENCY_SMOOTHING = 0.1;
 
 /**
@@ -234,7 +236,8 @@ class Bucket {
    */
   #maxInFlight(): number {
     if (!this.#controller) return this.limit.maxConcurrency;
-    return Math.max(this.limit.maxConcurrency, Math.ceil((IN_FLIGHT_HEADROOM * this.#controller.rate * this.#latencyMs) / 1000));
+    const needed = Math.ceil((IN_FLIGHT_HEADROOM * this.#controller.rate * this.#latencyMs) / 1000);
+    return Math.max(this.limit.maxConcurrency, Math.min(MAX_LEARNED_IN_FLIGHT, needed));
   }
 
   #tryTake(): boolean {

@@ -18,7 +18,7 @@ import { AWS_SERVICE_QUOTAS } from "../../src/aws/quotas.js";
 import { AWS_SERVICES, type AwsRateSetting, type AwsServiceId } from "../../src/config/config.js";
 import { connectorCallPlan, type CallPlan, type OrgShape } from "../../src/resources/call-plan.js";
 import { IAM_MAX_ITEMS } from "../../src/resources/iam-snapshot.js";
-import { PROFILES, startSimulator, type ProfileSizes, type Simulator } from "../../src/simulator/index.js";
+import { createPrng, PROFILES, startSimulator, type ProfileSizes, type Simulator } from "../../src/simulator/index.js";
 import { BENCH_LATENCY, lowerBound, SIM_SERVICE, type LowerBound, type Quotas } from "../lib/aws-quotas.js";
 import { fixed, int, ratio, seconds } from "../lib/format.js";
 import { ALL_FEATURES, orgShapeOf } from "../lib/org-shape.js";
@@ -77,18 +77,6 @@ interface ProfileFigures {
   busiestAccount: Partial<Record<AwsServiceId, number>>;
   sets: QuotaSetFigures[];
   noQuotas: NoQuotaFigures;
-}
-
-/** Deterministic PRNG (mulberry32): a run's quota sets are reproducible from its printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function drawQuotas(random: () => number, [low, high]: [number, number]): Quotas {
@@ -268,7 +256,9 @@ export const pacingScenario: Scenario = {
   title: "Adaptive pacing: syncs against quotas the connector is not told",
   async run(options): Promise<ScenarioOutput> {
     const seed = Number(process.env.BENCH_PACING_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = prng(seed);
+    // The simulator's seeded PRNG: a run's quota sets are reproducible from its printed seed.
+    const stream = createPrng(seed).fork("pacing-quota-sets");
+    const random = () => stream.next();
     const range = options.quick ? QUICK_QUOTA_RANGE : QUOTA_RANGE;
     const plan: Array<{ profile: string; sets: number; noQuotaRuns: number }> = options.quick
       ? [{ profile: "small", sets: 1, noQuotaRuns: 1 }]

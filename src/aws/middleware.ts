@@ -104,15 +104,7 @@ export function instrumentClient<C extends { middlewareStack: { use(pluggable: P
  * in the listing's page state): the rate limiter serves older listings' calls first.
  */
 export function continuesListing<C extends { middlewareStack: object }>(command: C, startedAt: number): C {
-  const stack = command.middlewareStack as unknown as MiddlewareStackLike;
-  stack.add(
-    (next: Next, context: Context) => (args: unknown) => {
-      context[LISTING_KEY] = startedAt;
-      return next(args);
-    },
-    { step: "initialize", name: "connectorListingMiddleware" },
-  );
-  return command;
+  return withContext(command, "connectorListingMiddleware", LISTING_KEY, startedAt);
 }
 
 /**
@@ -122,13 +114,18 @@ export function continuesListing<C extends { middlewareStack: object }>(command:
  * limiter does not slow the service down for it.
  */
 export function handlesThrottling<C extends { middlewareStack: object }>(command: C, onThrottled: () => void): C {
+  return withContext(command, "connectorThrottleHandlerMiddleware", THROTTLE_HANDLER_KEY, onThrottled);
+}
+
+/** Leaves `value` under `key` in the handler context of every call of `command`, for the pacing middleware. */
+function withContext<C extends { middlewareStack: object }, K extends typeof LISTING_KEY | typeof THROTTLE_HANDLER_KEY>(command: C, name: string, key: K, value: Context[K]): C {
   const stack = command.middlewareStack as unknown as MiddlewareStackLike;
   stack.add(
     (next: Next, context: Context) => (args: unknown) => {
-      context[THROTTLE_HANDLER_KEY] = onThrottled;
+      context[key] = value;
       return next(args);
     },
-    { step: "initialize", name: "connectorThrottleHandlerMiddleware" },
+    { step: "initialize", name },
   );
   return command;
 }

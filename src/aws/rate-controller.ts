@@ -53,6 +53,9 @@ export const CUBIC = {
   meterWindowMs: 1_000,
 } as const;
 
+/** Answers needed in the last window before the accepted rate says anything. */
+const MIN_ACCEPTED_SAMPLE = 3;
+
 export type CubicTuning = { -readonly [K in keyof typeof CUBIC]: number };
 
 /** Sends per second over the last window, by 100 ms slots. */
@@ -95,6 +98,8 @@ export class RateController {
   /** Start of the current cubic curve (the last cut, or a shifted time when resumed from memory). */
   #epoch = 0;
   readonly #meter: SendMeter;
+  /** Requests AWS accepted, by when their answer came. */
+  readonly #acceptedMeter: SendMeter;
   readonly #tuning: CubicTuning;
 
   constructor(
@@ -105,6 +110,7 @@ export class RateController {
   ) {
     this.#tuning = { ...CUBIC, ...tuning };
     this.#meter = new SendMeter(this.#tuning.meterWindowMs);
+    this.#acceptedMeter = new SendMeter(this.#tuning.meterWindowMs);
     const { start, ceiling, floor } = settings;
     if (!(floor > 0) || !(ceiling >= floor) || !(start > 0)) throw new Error(`invalid rate settings ${JSON.stringify(settings)}`);
     this.#rate = this.#clamp(start);
@@ -134,6 +140,7 @@ export class RateController {
 
   /** AWS accepted a request; `waited` = it had to wait for the rate (the rate is what limits callers). */
   accepted(now: number, waited: boolean): void {
+    this.#acceptedMeter.add(now);
     if (!waited) return;
     let next: number;
     if (this.#limit === undefined) {
@@ -151,7 +158,12 @@ export class RateController {
   throttled(now: number, sentAt: number): boolean {
     if (sentAt < this.#cutAt) return false;
     const sending = this.#meter.perSecond(now);
-    const refused = Math.max(this.settings.floor, Math.min(this.#rate, sending > 0 ? sending : this.#rate));
+    let refused = Math.min(this.#rate, sending > 0 ? sending : this.#rate);
+    // What AWS let through in the last second is closer to its quota than what was sent (its
+    // bucket's burst aside), but take at most one more cut from it, and only from enough answers.
+    const accepted = this.#acceptedMeter.perSecond(now);
+    if (accepted * (this.#tuning.meterWindowMs / 1000) >= MIN_ACCEPTED_SAMPLE) refused = Math.min(refused, Math.max(accepted, refused * this.#tuning.beta));
+    refused = Math.max(this.settings.floor, refused);
     this.#limit = refused;
     this.#rate = this.#clamp(refused * this.#tuning.beta);
     this.#cutAt = now;

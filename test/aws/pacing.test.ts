@@ -7,21 +7,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PacingMemory } from "../../src/aws/pacing-memory.js";
 import { AwsRateLimiter, serviceLimits, type ServiceLimit } from "../../src/aws/rate-limiter.js";
 import { defaultConfig, type AwsServiceId } from "../../src/config/config.js";
+import { createPrng } from "../../src/simulator/index.js";
 import { TokenBucket } from "../../src/simulator/quota.js";
 
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance"] }));
 afterEach(() => vi.useRealTimers());
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const unpaced: ServiceLimit = { requestsPerSecond: 1, maxConcurrency: 1, paced: false };
@@ -44,7 +34,8 @@ interface Load {
 
 /** Runs `calls` calls through the limiter against a token-bucket AWS; returns what AWS saw. */
 async function drive(limiter: AwsRateLimiter, service: AwsServiceId, load: Load) {
-  const random = prng(load.seed ?? 1);
+  const stream = createPrng(load.seed ?? 1);
+  const random = () => stream.next();
   const aws = new Map<string, TokenBucket>();
   const sends: number[] = [];
   const started = performance.now();

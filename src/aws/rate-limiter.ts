@@ -71,6 +71,8 @@ const LATENCY_SMOOTHING = 0.1;
  */
 const CEILING_WINDOW_MS = 1_000;
 const CAP_WINDOW_MS = 1_050;
+/** Above this many requests per second a burst is AWS's problem no more than ours: the token bucket alone paces. */
+const MAX_WINDOWED_CEILING = 10_000;
 
 /** Send times of the last `size` requests: when another may leave without exceeding `size` per window. */
 class SendWindow {
@@ -133,7 +135,7 @@ class Bucket {
       const start = Math.min(ceiling, limit.startRate ?? ceiling);
       const floor = Math.min(ceiling, Math.max(MIN_RATE, start * MIN_RATE_FRACTION_OF_START));
       this.#controller = new RateController({ start, ceiling, floor }, now, learned);
-      if (Number.isFinite(ceiling) && ceiling >= 1) this.#window = new SendWindow(Math.floor(ceiling), limit.operatorCap ? CAP_WINDOW_MS : CEILING_WINDOW_MS);
+      if (ceiling >= 1 && ceiling <= MAX_WINDOWED_CEILING) this.#window = new SendWindow(Math.floor(ceiling), limit.operatorCap ? CAP_WINDOW_MS : CEILING_WINDOW_MS);
     }
   }
 
@@ -153,8 +155,11 @@ class Bucket {
     };
   }
 
+  /** What this bucket learned, if anything: a bucket that was used but never moved off its start (most member accounts' IAM) says nothing. */
   learned(): LearnedRate | undefined {
-    return this.#sent > 0 ? this.#controller?.learned() : undefined;
+    const learned = this.#sent > 0 ? this.#controller?.learned() : undefined;
+    if (!learned || (learned.limit === undefined && learned.rate === this.#controller!.settings.start)) return undefined;
+    return learned;
   }
 
   async acquire(signal?: AbortSignal, listingStartedAt?: number): Promise<Permit> {

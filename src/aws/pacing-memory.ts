@@ -122,9 +122,22 @@ export class PacingMemory {
   }
 }
 
-/** The scope a state directory's entries are kept under: the AWS endpoint (or real AWS) and the regions. */
+/**
+ * The scope a state directory's entries are kept under: the AWS endpoint (or real AWS) and the
+ * regions. Only the endpoint's origin and path are kept: whatever else a URL may carry (user
+ * info, a query) stays out of the file.
+ */
 export function pacingScope(endpoint: string | undefined, region: string, ssoRegion: string): string {
-  return `${endpoint ?? "aws"} ${region} ${ssoRegion}`;
+  let where = "aws";
+  if (endpoint !== undefined) {
+    try {
+      const url = new URL(endpoint);
+      where = `${url.origin}${url.pathname === "/" ? "" : url.pathname}`;
+    } catch {
+      where = "custom-endpoint";
+    }
+  }
+  return `${where} ${region} ${ssoRegion}`;
 }
 
 function readFile(path: string, log: Logger): z.infer<typeof fileShape> | undefined {

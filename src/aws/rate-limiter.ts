@@ -26,10 +26,7 @@ export interface ServiceLimit {
   paced?: boolean;
   /** Each account gets its own bucket (the quota is per account). */
   perAccount?: boolean;
-  /**
-   * The ceiling is an operator's cap, kept for other tools' sake: it holds in every second as AWS
-   * counts it, network jitter included (CAP_WINDOW_MS), not only in every second we send in.
-   */
+  /** The ceiling is an operator's cap, a share of AWS's quota kept for other tools: it holds in every second (CAP_WINDOW_MS). */
   operatorCap?: boolean;
 }
 
@@ -65,13 +62,16 @@ const MAX_LEARNED_IN_FLIGHT = 32;
 const LATENCY_SMOOTHING = 0.1;
 
 /**
- * A ceiling holds for every second, not just on average: at most ⌊ceiling⌋ requests leave in any
- * second (a token bucket alone lets a saved-up burst through). An operator's cap holds in a
- * slightly longer window, so that it also holds as AWS counts, after the network's jitter.
+ * A ceiling is never exceeded: the rate never goes above it. A published quota is AWS's own token
+ * bucket, so after a pause the bucket may spend the second's worth of tokens it saved, as AWS's
+ * bucket allows (that is no throttle, and no more than AWS's quota). An operator's cap is a share
+ * of that quota left for other tools, so it holds in every second: at most ⌊cap⌋ requests leave
+ * in any window of CAP_WINDOW_MS — a second, plus room for the delays between our sending and
+ * AWS's counting, so that it also holds as AWS counts (20 ms was not always enough on a loaded
+ * machine).
  */
-const CEILING_WINDOW_MS = 1_000;
 const CAP_WINDOW_MS = 1_050;
-/** Above this many requests per second a burst is AWS's problem no more than ours: the token bucket alone paces. */
+/** Caps above this many requests per second are kept by the token bucket alone (no per-second window). */
 const MAX_WINDOWED_CEILING = 10_000;
 
 /** Send times of the last `size` requests: when another may leave without exceeding `size` per window. */
@@ -135,7 +135,7 @@ class Bucket {
       const start = Math.min(ceiling, limit.startRate ?? ceiling);
       const floor = Math.min(ceiling, Math.max(MIN_RATE, start * MIN_RATE_FRACTION_OF_START));
       this.#controller = new RateController({ start, ceiling, floor }, now, learned);
-      if (ceiling >= 1 && ceiling <= MAX_WINDOWED_CEILING) this.#window = new SendWindow(Math.floor(ceiling), limit.operatorCap ? CAP_WINDOW_MS : CEILING_WINDOW_MS);
+      if (limit.operatorCap && ceiling >= 1 && ceiling <= MAX_WINDOWED_CEILING) this.#window = new SendWindow(Math.floor(ceiling), CAP_WINDOW_MS);
     }
   }
 

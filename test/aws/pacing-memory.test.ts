@@ -69,6 +69,11 @@ describe("PacingMemory", () => {
     expect(limiter.currentRate("identitystore")).toBe(5);
   });
 
+  it("keeps only an endpoint's origin and path in the scope", () => {
+    expect(pacingScope("http://user:secret@127.0.0.1:4566/?token=abc", "us-east-1", "eu-west-1")).toBe("http://127.0.0.1:4566 us-east-1 eu-west-1");
+    expect(pacingScope(undefined, "us-east-1", "eu-west-1")).toBe("aws us-east-1 eu-west-1");
+  });
+
   it("a state directory that cannot be written costs the head start, nothing else", () => {
     const dir = stateDir();
     writeFileSync(join(dir, "not-a-dir"), "");

@@ -117,7 +117,15 @@ describe("adaptive pacing against a token-bucket quota it is not told", () => {
     expect(limiter.states().map((b) => b.bucket)).toEqual(["iam:111111111111", "iam:222222222222"]);
   });
 
-  it("never sends more than a ceiling in any second, however much AWS would accept", async () => {
+  it("a published quota: never a throttle, never more than its rate plus one second's saved-up burst", async () => {
+    const limiter = limiterWith("sso", serviceLimits(defaultConfig().rateLimits).sso);
+    const run = await drive(limiter, "sso", { quota: 20, calls: 400 });
+    expect(run.throttled).toBe(0);
+    expect(peakIn(run.sends, 10_000)).toBeLessThanOrEqual(20 * 10 + 20);
+    expect(run.seconds).toBeLessThan(400 / 20 + 2);
+  });
+
+  it("never sends more than an operator's cap in any second, however much AWS would accept", async () => {
     const limiter = limiterWith("sso", { requestsPerSecond: 5, maxConcurrency: 8, operatorCap: true });
     const run = await drive(limiter, "sso", { quota: 1_000, calls: 100 });
     expect(run.throttled).toBe(0);

@@ -11,8 +11,8 @@
  * ceiling (published quotas and operator caps must never be exceeded) and reacts to every throttled
  * response — a burst of requests already in flight when AWS starts refusing then cuts the rate once
  * per request. Here, as in TCP, one congestion event cuts once: a throttle of a request sent before
- * the last cut is the same event. Three further changes come from measuring against token-bucket
- * quotas from 2 to 200 requests/s (bench/scenarios/pacing.ts):
+ * the last cut is the same event. Further changes come from measuring against token-bucket quotas
+ * from 2 to 200 requests/s (bench/scenarios/pacing.ts, test/aws/pacing.test.ts):
  *
  *  - before the first throttle the rate grows exponentially (slow start), so a quota ten times the
  *    starting guess is found within seconds, not minutes;
@@ -20,8 +20,10 @@
  *    spent, and each probe costs at least one throttled call, so probes are spaced by calls as well
  *    as by seconds (a slow quota is probed rarely, a fast one no more often than every few seconds);
  *  - the rate AWS refused is the rate we were actually sending (measured), not the bucket's refill
- *    rate, which may be far above what callers asked for; and the rate only grows while callers
- *    wait for it (AWS accepting a trickle says nothing about a flood).
+ *    rate, which may be far above what callers asked for — or, by at most one more cut, the rate
+ *    AWS let through in the last second, when a quota far below the start is first met;
+ *  - the rate only grows while callers wait for it (AWS accepting a trickle says nothing about a
+ *    flood), and never past twice what is really sent (as the SDK's).
  */
 
 export interface RateControllerSettings {
@@ -58,8 +60,8 @@ const MIN_ACCEPTED_SAMPLE = 3;
 
 export type CubicTuning = { -readonly [K in keyof typeof CUBIC]: number };
 
-/** Sends per second over the last window, by 100 ms slots. */
-class SendMeter {
+/** Events (requests sent, answers accepted) per second over the last window, by tenths of it. */
+class RateMeter {
   readonly #slotMs: number;
   readonly #counts: number[];
   #slot = -1;
@@ -97,9 +99,9 @@ export class RateController {
   #cutAt = Number.NEGATIVE_INFINITY;
   /** Start of the current cubic curve (the last cut, or a shifted time when resumed from memory). */
   #epoch = 0;
-  readonly #meter: SendMeter;
+  readonly #meter: RateMeter;
   /** Requests AWS accepted, by when their answer came. */
-  readonly #acceptedMeter: SendMeter;
+  readonly #acceptedMeter: RateMeter;
   readonly #tuning: CubicTuning;
 
   constructor(
@@ -109,8 +111,8 @@ export class RateController {
     tuning: Partial<CubicTuning> = {},
   ) {
     this.#tuning = { ...CUBIC, ...tuning };
-    this.#meter = new SendMeter(this.#tuning.meterWindowMs);
-    this.#acceptedMeter = new SendMeter(this.#tuning.meterWindowMs);
+    this.#meter = new RateMeter(this.#tuning.meterWindowMs);
+    this.#acceptedMeter = new RateMeter(this.#tuning.meterWindowMs);
     const { start, ceiling, floor } = settings;
     if (!(floor > 0) || !(ceiling >= floor) || !(start > 0)) throw new Error(`invalid rate settings ${JSON.stringify(settings)}`);
     this.#rate = this.#clamp(start);

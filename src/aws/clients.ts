@@ -7,7 +7,8 @@ import type { AwsServiceId, ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { AwsCallStats } from "./call-stats.js";
 import { instrumentClient } from "./middleware.js";
-import { AwsRateLimiter } from "./rate-limiter.js";
+import { PacingMemory, pacingScope } from "./pacing-memory.js";
+import { AwsRateLimiter, serviceLimits } from "./rate-limiter.js";
 import { createRetryStrategy } from "./retry-strategy.js";
 import { createCredentialSession, type CredentialSource } from "./session.js";
 
@@ -44,6 +45,9 @@ export interface AwsClientsOptions {
   stats?: AwsCallStats;
 }
 
+/** A server saves what pacing learned this often, not only when it stops. */
+const PACING_SAVE_EVERY_MS = 5 * 60_000;
+
 const SDK_SERVICE_ID: Record<AwsServiceId, string> = {
   iam: "IAM",
   sts: "STS",
@@ -67,14 +71,11 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export function createAwsClients(config: ConnectorConfig, options: AwsClientsOptions = {}): AwsClients {
   const log = options.log ?? silentLogger;
   const stats = options.stats ?? new AwsCallStats();
-  const limiter = new AwsRateLimiter(
-    Object.fromEntries(
-      Object.entries(config.rateLimits.requestsPerSecond).map(([service, rps]) => [
-        service,
-        { requestsPerSecond: rps, maxConcurrency: config.rateLimits.maxConcurrency },
-      ]),
-    ) as Record<AwsServiceId, { requestsPerSecond: number; maxConcurrency: number }>,
-  );
+  // One limiter per connector: every client and worker shares what it learns; it starts from, and saves to, the state directory.
+  const limiter = new AwsRateLimiter(serviceLimits(config.rateLimits), {
+    memory: PacingMemory.load(config.stateDir, pacingScope(config.aws.endpoint, config.aws.region, config.aws.ssoRegion), log),
+    saveEveryMs: PACING_SAVE_EVERY_MS,
+  });
 
   /** Settings every client shares: region, endpoint override, attempts, our retry strategy, the connect timeout. */
   function common(service: AwsServiceId, region: string, creds: CredentialSource | undefined) {
@@ -88,8 +89,8 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       retryStrategy: createRetryStrategy({ service, maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter }),
     };
   }
-  const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C): C =>
-    instrumentClient(client as never, service, limiter, stats) as unknown as C;
+  const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C, account?: string): C =>
+    instrumentClient(client as never, service, limiter, stats, account) as unknown as C;
 
   // The STS clients that assume roles are built like every other client (endpoint, retries, pacing).
   const session = createCredentialSession(config, {
@@ -133,7 +134,7 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
           const provider = session.memberAccount(accountId, partitionOf(self.arn));
           // Resolve now so an account whose role cannot be assumed fails here, by name.
           await provider();
-          return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)));
+          return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)), accountId);
         })();
         memberIam.set(accountId, client);
         client.catch(() => memberIam.delete(accountId));
@@ -144,6 +145,7 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       for (const client of [sts, iamSelf, identityStore, ssoAdmin, organizations]) client.destroy();
       for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
       session.destroy();
+      limiter.close();
     },
   };
   return clients;

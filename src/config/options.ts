@@ -1,4 +1,4 @@
-import { ACCOUNT_RESOURCE_TYPES, DEFAULT_REQUESTS_PER_SECOND } from "./config.js";
+import { ACCOUNT_RESOURCE_TYPES } from "./config.js";
 /**
  * Every connector setting, declared once. The same table drives the command-line flags
  * (addConnectorOptions), the BATON_* environment variables, the config-file keys, validation and
@@ -61,17 +61,18 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "sync-org-tree", kind: "boolean", group: "features", defaultText: "false", description: "Sync the Organizations root and OU tree (organization, organizational_unit) and place each account under its OU (requires global-aws-orgs-enabled)" },
 
   // --- Client-side pacing of AWS calls ---
-  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },
-  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sts), description: "STS requests per second" },
-  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.identitystore), description: "Identity Store requests per second" },
-  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sso), description: "SSO Admin requests per second" },
-  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.organizations), description: "Organizations requests per second" },
-  { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service" },
+  { key: "aws-rate", kind: "string", group: "limits", argName: "service=rate,…", defaultText: "all=auto", description: "Pacing per AWS service (iam, sts, identitystore, sso, organizations, all): a cap in requests/s never exceeded, auto (learn the rate AWS allows, within published quotas), unlimited (learn, no ceiling) or off; e.g. sso=10,identitystore=5" },
+  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", description: "IAM requests per second, at most (same as --aws-rate iam=N)" },
+  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", description: "STS requests per second, at most (same as --aws-rate sts=N)" },
+  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", description: "Identity Store requests per second, at most (same as --aws-rate identitystore=N)" },
+  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", description: "SSO Admin requests per second, at most (same as --aws-rate sso=N)" },
+  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", description: "Organizations requests per second, at most (same as --aws-rate organizations=N)" },
+  { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service, at least (more when a learned rate needs more)" },
 
   // --- Provisioning ---
   { key: "provisioning", short: "p", kind: "boolean", group: "provisioning", defaultText: "false", description: "Enable Grant/Revoke (read-only otherwise)" },
   { key: "assignment-timeout", kind: "integer", group: "provisioning", argName: "seconds", defaultText: "300", description: "How long to wait for AWS to confirm an account assignment" },
-  { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance" },
+  { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance, at most (fewer when AWS refuses some)" },
   { key: "create-account-resource-type", kind: "string", group: "provisioning", argName: "type", choices: ACCOUNT_RESOURCE_TYPES, defaultText: "iam_user", description: "What CreateAccount / `connector create-account` creates: iam_user or sso_user (Identity Center)" },
 
   // --- gRPC server ---

@@ -12,7 +12,7 @@ import type { Logger } from "../log.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { createAccountStatusCheck } from "./account-status.js";
 import { createAssignmentCalls, type AssignmentKind as Kind } from "./assignment-calls.js";
-import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle } from "./assignment-queue.js";
+import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle, type Slot } from "./assignment-queue.js";
 import { provisioningError } from "./errors.js";
 import { assignmentGrant } from "./grants.js";
 import { identityCenterInstanceResolver, type IdentityCenterInstance } from "./identity-center.js";
@@ -26,6 +26,9 @@ interface OperationResult {
   changed: boolean;
   awsRequestIds: string[];
 }
+
+/** Where the learned outstanding-operation window is remembered (pacing-memory.ts; one instance per connector). */
+const ASSIGNMENT_WINDOW_KEY = "sso:account-assignments";
 
 /** How long an operation keeps polling after its callers' deadline, so its slot is freed only when AWS is done. */
 const BACKGROUND_GRACE_MS = 10 * 60_000;
@@ -57,7 +60,11 @@ export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps)
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
   const accountStatus = createAccountStatusCheck({ aws, log, enabled: config.features.organizations });
-  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments);
+  const memory = aws.limiter.memory;
+  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments, {
+    learned: memory.window(ASSIGNMENT_WINDOW_KEY),
+    onLearn: (learned) => memory.setWindow(ASSIGNMENT_WINDOW_KEY, learned),
+  });
   const estimators: Record<Kind, CompletionEstimator> = { create: new CompletionEstimator(), delete: new CompletionEstimator() };
   const deadlineMs = config.provisioning.assignmentDeadlineMs;
   const calls = createAssignmentCalls(() => aws.ssoAdmin(), shutdown);
@@ -69,7 +76,7 @@ export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps)
    * requested state (another operation finished meanwhile; possibly ours, if a transient error hid
    * that AWS had accepted it).
    */
-  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, budgetMs: number) {
+  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, slot: Slot, budgetMs: number) {
     let rejected = false;
     let mayHaveWritten = false;
     type Written = { status: AccountAssignmentOperationStatus; requestId?: string };
@@ -82,8 +89,10 @@ export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps)
         }
         handle.progress.writeStarted = true;
         try {
-          const { status, requestId } = await calls.write(kind, ic, target);
+          // A throttled write: the instance's outstanding-operation cap; fewer at once from now on.
+          const { status, requestId } = await calls.write(kind, ic, target, slot.refused);
           if (!status) throw new Error(`${kind} account assignment answered without a status`);
+          slot.accepted();
           return { status, requestId };
         } catch (error) {
           // Deleted by someone else since our read.
@@ -121,9 +130,9 @@ export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps)
     if (kind === "create" ? before.exists : !before.exists) return { changed: false, awsRequestIds: before.requestIds };
     await accountStatus.check(target.accountId, shutdown);
 
-    return queue.withSlot(handle.abandoned, async () => {
+    return queue.withSlot(handle.abandoned, async (slot) => {
       const budgetMs = Math.max(0, startedAt + deadlineMs - Date.now());
-      const written = await write(kind, ic, target, handle, budgetMs);
+      const written = await write(kind, ic, target, handle, slot, budgetMs);
       if ("reached" in written) return { changed: written.byUs, awsRequestIds: written.requestIds };
       const operationRequestId = written.status.RequestId;
       handle.progress.operationRequestId = operationRequestId;

@@ -1,6 +1,8 @@
 /**
  * Per-service token buckets. A request takes one token; an empty bucket answers with the
  * service's throttling error. Buckets start full so a burst of `burst` requests passes at once.
+ * IAM and STS quotas are per account, as AWS's (a token bucket per calling account): each account
+ * has its own bucket at the service's rate.
  */
 import type { ServiceName } from "./errors.js";
 import type { KnobStore, QuotaKnob } from "./knobs.js";
@@ -31,27 +33,37 @@ export class TokenBucket {
   }
 }
 
+/** Services whose quota is a bucket per calling account. */
+export const PER_ACCOUNT_QUOTAS: ReadonlySet<ServiceName> = new Set<ServiceName>(["iam", "sts"]);
+
 export interface Quotas {
-  /** 0 when the request may proceed, else ms until the service would accept it. */
-  take(service: ServiceName, now: number): number;
+  /** 0 when the request may proceed, else ms until the service would accept it; `account`: the caller's. */
+  take(service: ServiceName, now: number, account?: string): number;
 }
 
 export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
-  let buckets = new Map<ServiceName, TokenBucket>();
+  let buckets = new Map<string, TokenBucket>();
+  let knobsOf: Record<ServiceName, QuotaKnob>;
   const rebuild = (services: Record<ServiceName, QuotaKnob>) => {
-    const now = clock();
-    buckets = new Map(
-      Object.entries(services).map(([service, q]) => [service as ServiceName, new TokenBucket(q.rate, q.burst, now)]),
-    );
+    buckets = new Map();
+    knobsOf = services;
   };
   rebuild(knobs.current.quotas.services);
   knobs.onChange((next, previous) => {
     if (JSON.stringify(next.quotas) !== JSON.stringify(previous.quotas)) rebuild(next.quotas.services);
   });
   return {
-    take(service, now) {
+    take(service, now, account) {
       if (!knobs.current.quotas.enabled) return 0;
-      return buckets.get(service)?.take(now) ?? 0;
+      const quota = knobsOf[service];
+      if (!quota) return 0;
+      const key = PER_ACCOUNT_QUOTAS.has(service) && account !== undefined ? `${service} ${account}` : service;
+      let bucket = buckets.get(key);
+      if (!bucket) {
+        bucket = new TokenBucket(quota.rate, quota.burst, now);
+        buckets.set(key, bucket);
+      }
+      return bucket.take(now);
     },
   };
 }

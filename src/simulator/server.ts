@@ -88,7 +88,7 @@ function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string
     const handler = definition.operations[operation];
     if (!handler) throw SimError.of("unknownOperation", `Operation ${operation} is not supported by the simulator.`);
     const caller = runtime.credentials.resolve(request.accessKeyId, now);
-    const waitMs = runtime.quotas.take(service, now);
+    const waitMs = runtime.quotas.take(service, now, caller.accountId);
     if (waitMs > 0 || injected === "throttle") throw throttling(service, Math.max(waitMs, 1000));
     if (injected === "internal") throw SimError.of("internal", "We encountered an internal error. Please try again.");
     const ctx: RequestContext = { requestId, service, operation, caller, now, sim: runtime };

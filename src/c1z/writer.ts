@@ -3,7 +3,7 @@ import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import { deterministicBinary } from "./proto-bytes.js";
-import { blobAt, rowCount, RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "./rows.js";
+import { blobAt, rowCount, RowEncoder, textAt, type EntitlementRows, type GrantRows, type ResourceRows, type TextColumn } from "./rows.js";
 import { formatC1zTime } from "./timestamps.js";
 
 /**
@@ -20,7 +20,9 @@ export class C1zWriter {
   readonly #putResource: Statement;
   readonly #placeResource: Statement;
   readonly #putEntitlement: Statement;
-  readonly #putGrant: Statement;
+  readonly #db: Database;
+  /** Multi-row grant inserts, by shape (GrantBatchShape.key) and row count. */
+  readonly #grantInserts = new Map<string, Statement>();
   readonly #putExpandedGrant: Statement;
   readonly #addExpandedGrant: Statement;
   readonly #encoder = new RowEncoder();
@@ -30,6 +32,7 @@ export class C1zWriter {
     readonly syncId: string,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.#db = db;
     this.#putResourceType = db.prepare(
       `insert into v1_resource_types (external_id, data, sync_id, discovered_at) values (?, ?, ?, ?)
        on conflict (external_id, sync_id) do update set data = excluded.data`,
@@ -48,22 +51,6 @@ export class C1zWriter {
     this.#putEntitlement = db.prepare(
       `insert into v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, discovered_at) values (?, ?, ?, ?, ?, ?)
        on conflict (external_id, sync_id) do update set data = excluded.data`,
-    );
-    // Same conflict rule as baton's PutGrants: the new expansion wins, and needs_expansion is
-    // raised only when the expansion appeared or changed.
-    this.#putGrant = db.prepare(
-      `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
-         external_id, expansion, needs_expansion, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set
-         data = excluded.data,
-         expansion = excluded.expansion,
-         needs_expansion = case
-           when excluded.expansion is null or excluded.expansion = x'' then 0
-           when v1_grants.expansion is null and excluded.expansion is not null then 1
-           when v1_grants.expansion is not null and excluded.expansion is not null and v1_grants.expansion != excluded.expansion then 1
-           else v1_grants.needs_expansion
-         end`,
     );
     // Grants derived by expansion keep whatever expansion their row already has.
     const insertExpanded = `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
@@ -119,28 +106,46 @@ export class C1zWriter {
     }
   }
 
-  /** Returns how many rows carry an expansion (they need expansion). */
+  /**
+   * Returns how many rows carry an expansion (they need expansion). Rows go in by the batch
+   * (GRANT_CHUNKS rows per statement), with what they share bound once: binding is most of the
+   * cost of an insert, and a page of grants usually differs only in principal and data.
+   */
   writeGrants(rows: GrantRows): number {
-    const at = formatC1zTime(this.now());
+    const count = rowCount(rows);
+    if (count === 0) return 0;
+    const shape = grantBatchShape(rows);
+    const shared: Record<string, unknown> = { sync: this.syncId, at: formatC1zTime(this.now()) };
+    for (const column of GRANT_TEXT_COLUMNS) if (shape.shared.has(column.name)) shared[column.name] = rows[column.field] as string;
+    const varying = GRANT_TEXT_COLUMNS.filter((c) => !shape.shared.has(c.name)).map((c) => rows[c.field] as TextColumn);
+    const perRow: unknown[] = [];
     let expandable = 0;
-    for (let i = 0; i < rowCount(rows); i++) {
-      const expansion = rows.expansions?.[i] ?? null;
-      if (expansion) expandable++;
-      this.#putGrant.run(
-        rows.resourceTypeIds[i],
-        rows.resourceIds[i],
-        rows.entitlementIds[i],
-        rows.principalTypeIds[i],
-        rows.principalIds[i],
-        rows.ids[i],
-        expansion,
-        expansion ? 1 : 0,
-        blobAt(rows, i),
-        this.syncId,
-        at,
-      );
+    let from = 0;
+    while (from < count) {
+      const size = GRANT_CHUNKS.find((c) => c <= count - from)!;
+      perRow.length = 0;
+      for (let i = from; i < from + size; i++) {
+        for (const column of varying) perRow.push(textAt(column, i));
+        perRow.push(rows.principalIds[i]);
+        if (!shape.conventionalIds) perRow.push(rows.ids![i]);
+        if (shape.expansions) {
+          const expansion = rows.expansions![i] ?? null;
+          if (expansion) expandable++;
+          perRow.push(expansion);
+        }
+        perRow.push(blobAt(rows, i));
+      }
+      this.#grantInsert(shape, size).run(perRow, shared);
+      from += size;
     }
     return expandable;
+  }
+
+  #grantInsert(shape: GrantBatchShape, size: number): Statement {
+    const key = `${shape.key}/${size}`;
+    let statement = this.#grantInserts.get(key);
+    if (!statement) this.#grantInserts.set(key, (statement = this.#db.prepare(grantInsertSql(shape, size))));
+    return statement;
   }
 
   /** Writes each grant only if no row has its external id; returns each new row's id, or undefined where one existed. */
@@ -171,4 +176,69 @@ export interface ExpandedGrantRow {
   principalId: string;
   id: string;
   data: Uint8Array;
+}
+
+/** Grant text columns that a batch may share (TextColumn), with their named parameter. */
+const GRANT_TEXT_COLUMNS = [
+  { name: "rt", field: "resourceTypeIds", column: "resource_type_id" },
+  { name: "rid", field: "resourceIds", column: "resource_id" },
+  { name: "ent", field: "entitlementIds", column: "entitlement_id" },
+  { name: "pt", field: "principalTypeIds", column: "principal_resource_type_id" },
+] as const;
+
+/** Rows per grant insert statement: a batch is cut into these (largest first), so few statements serve every size. */
+const GRANT_CHUNKS = [64, 32, 16, 8, 4, 2, 1];
+
+interface GrantBatchShape {
+  key: string;
+  /** Columns every row shares (bound once, by name). */
+  shared: ReadonlySet<string>;
+  /** Every id is "<entitlement id>:<principal type>:<principal id>": computed by SQLite, not bound. */
+  conventionalIds: boolean;
+  /** Some row has an expansion. */
+  expansions: boolean;
+}
+
+function grantBatchShape(rows: GrantRows): GrantBatchShape {
+  const shared = new Set(GRANT_TEXT_COLUMNS.filter((c) => typeof rows[c.field] === "string").map((c) => c.name));
+  const conventionalIds = !rows.ids;
+  const expansions = !!rows.expansions;
+  return { key: `${[...shared].join(",")}|${conventionalIds}|${expansions}`, shared, conventionalIds, expansions };
+}
+
+/**
+ * INSERT … SELECT from a VALUES list of `size` rows (kept in order: row ids follow the batch),
+ * with baton's PutGrants conflict rule: the new expansion wins, and needs_expansion is raised only
+ * when the expansion appeared or changed.
+ */
+function grantInsertSql(shape: GrantBatchShape, size: number): string {
+  let n = 0;
+  const next = () => `column${++n}`;
+  const select: Record<string, string> = {};
+  for (const c of GRANT_TEXT_COLUMNS) select[c.column] = shape.shared.has(c.name) ? `@${c.name}` : next();
+  select.principal_resource_id = next();
+  select.external_id = shape.conventionalIds ? `${select.entitlement_id} || ':' || ${select.principal_resource_type_id} || ':' || ${select.principal_resource_id}` : next();
+  if (shape.expansions) {
+    select.expansion = next();
+    select.needs_expansion = `${select.expansion} is not null`;
+  } else {
+    select.expansion = "null";
+    select.needs_expansion = "0";
+  }
+  select.data = next();
+  select.sync_id = "@sync";
+  select.discovered_at = "@at";
+  const row = `(${Array.from({ length: n }, () => "?").join(", ")})`;
+  const columns = Object.keys(select);
+  return `insert into v1_grants (${columns.join(", ")})
+    select ${columns.map((c) => select[c]).join(", ")} from (values ${Array.from({ length: size }, () => row).join(", ")}) where true
+    on conflict (external_id, sync_id) do update set
+      data = excluded.data,
+      expansion = excluded.expansion,
+      needs_expansion = case
+        when excluded.expansion is null or excluded.expansion = x'' then 0
+        when v1_grants.expansion is null and excluded.expansion is not null then 1
+        when v1_grants.expansion is not null and excluded.expansion is not null and v1_grants.expansion != excluded.expansion then 1
+        else v1_grants.needs_expansion
+      end`;
 }

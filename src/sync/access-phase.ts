@@ -57,6 +57,9 @@ interface GrantBatch extends Batch<GrantRows> {
   insertResources?: Array<Resource & { id: NonNullable<Resource["id"]> }>;
 }
 
+/** Most listings (a user's grants, say) answer one empty page: one shared object stands for all of them. */
+const LAST_EMPTY_PAGE: Page<Batch<never>> = Object.freeze({ content: Object.freeze({ rows: undefined, dropped: 0 }), count: 0, next: "" });
+
 export class AccessListings {
   readonly entitlements: Stream<AccessJob, Batch<EntitlementRows>> | undefined;
   readonly grants: Stream<AccessJob, GrantBatch>;
@@ -85,12 +88,12 @@ export class AccessListings {
     if (ctx.token.phase !== "grants") {
       this.entitlements = this.#stream("entitlements", async (request, signal) => {
         const res = await callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal);
-        return { ...this.#entitlementBatch(res.list), next: res.nextPageToken };
+        return this.#entitlementPage(res.list, res.nextPageToken);
       });
     }
     this.grants = this.#stream("grants", async (request, signal) => {
       const res = await callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
-      return { ...this.#grantBatch(res.list, res.annotations), next: res.nextPageToken };
+      return this.#grantPage(res.list, res.annotations, res.nextPageToken);
     });
   }
 
@@ -114,11 +117,12 @@ export class AccessListings {
   }
 
   /** baton drops entitlements without identity, and those of resource types this sync does not have. */
-  #entitlementBatch(items: Entitlement[]): Omit<Page<Batch<EntitlementRows>>, "next"> {
+  #entitlementPage(items: Entitlement[], next: string): Page<Batch<EntitlementRows>> {
+    if (items.length === 0 && next === "") return LAST_EMPTY_PAGE;
     const types = this.#ctx.types;
     const valid = items.filter((e) => e.id !== "" && hasIdentity(e.resource) && types.has(e.resource.id.resourceType));
     const rows = valid.length > 0 ? this.#rows.entitlements(valid) : undefined;
-    return { content: { rows, dropped: items.length - valid.length }, count: valid.length };
+    return { content: { rows, dropped: items.length - valid.length }, count: valid.length, next };
   }
 
   /**
@@ -126,7 +130,8 @@ export class AccessListings {
    * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each
    * grant's entitlement resource first.
    */
-  #grantBatch(items: Grant[], annotations: Any[]): Omit<Page<GrantBatch>, "next"> {
+  #grantPage(items: Grant[], annotations: Any[], next: string): Page<GrantBatch> {
+    if (items.length === 0 && next === "" && annotations.length === 0) return LAST_EMPTY_PAGE;
     const types = this.#ctx.types;
     const valid = items.filter(
       (g) =>
@@ -148,7 +153,7 @@ export class AccessListings {
       }
       batch.insertResources = [...byKey.values()];
     }
-    return { content: batch, count: valid.length };
+    return { content: batch, count: valid.length, next };
   }
 
   #fetched(job: AccessJob): void {

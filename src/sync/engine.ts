@@ -127,8 +127,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     const token = parseToken(run.syncToken)!;
     store.send("useSync", run.syncId);
     if (resumed) log.info({ syncId: run.syncId, phase: token.phase }, "resuming interrupted sync");
-    // Into an empty file, build secondary indexes once at the end instead of row by row (baton's
-    // bulk-load mode); they are back before grant expansion needs them.
+    // Indexes cheaper to build once than to maintain row by row wait for finalize (schema.ts).
     else store.send("deferIndexes");
     // Past the grants phase there is nothing left to start early; the final pass checks what was.
     const listingGrants = PHASES.indexOf(token.phase) <= PHASES.indexOf("grants");

@@ -218,7 +218,9 @@ export class ListingScheduler {
           if (page.next !== "" && page.next === token) {
             throw new Error("the connector returned the same page token again (it would loop forever)");
           }
-          slot.pages.push(page);
+          // Most jobs hold one page: an array of exactly one, not the spare capacity push would reserve.
+          if (slot.pages.length === 0) slot.pages = [page];
+          else slot.pages.push(page);
           slot.items += page.count;
           stream.buffered += page.count;
           slot.token = page.next;

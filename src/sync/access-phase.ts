@@ -108,8 +108,10 @@ export class AccessListings {
       lane: (job) => job.typeId,
       skip: (job) => !wanted(job),
       startToken: (job) => (job.rowId === cursor.headRowId ? (cursor.headToken ?? "") : ""),
-      fetchPage: async (job, pageToken, signal) =>
-        fetch({ resource: job.resource ?? (await this.#hydrate(job)), pageToken, activeSyncId: ctx.activeSyncId }, signal),
+      fetchPage: (job, pageToken, signal) =>
+        job.resource
+          ? fetch({ resource: job.resource, pageToken, activeSyncId: ctx.activeSyncId }, signal)
+          : this.#hydrate(job).then((resource) => fetch({ resource, pageToken, activeSyncId: ctx.activeSyncId }, signal)),
       onDone: (job) => this.#fetched(job),
       isWarning: isWarningError,
       maxBufferedItems: kind === "grants" ? 50_000 : 20_000,
@@ -301,48 +303,56 @@ export class AccessListings {
       ctx.token.completed_actions++;
       ctx.observer.jobDone?.(kind);
     };
+    // Synchronous unless something must be waited for (see Stream.commit).
+    const committed = (job: AccessJob, page: Page<B>, written: number): Promise<void> | undefined => {
+      ctx.observer.records?.(kind, job.typeId, written);
+      // The last page completes the job in the same commit: "" must never be read back as "start over".
+      if (page.next === "") done(job);
+      else {
+        cursor.headRowId = job.rowId;
+        cursor.headToken = page.next;
+      }
+      ctx.checkpoint.rows(written);
+      return ctx.checkpoint.maybe();
+    };
     return {
-      commitPage: async (job: AccessJob, page: Page<B>) => {
-        const written = await write(job, page);
-        ctx.observer.records?.(kind, job.typeId, written);
-        // The last page completes the job in the same commit: "" must never be read back as "start over".
-        if (page.next === "") done(job);
-        else {
-          cursor.headRowId = job.rowId;
-          cursor.headToken = page.next;
-        }
-        ctx.checkpoint.rows(written);
-        await ctx.checkpoint.maybe();
+      commitPage: (job: AccessJob, page: Page<B>): Promise<void> | undefined => {
+        const written = write(job, page);
+        return typeof written === "number" ? committed(job, page, written) : written.then((n) => committed(job, page, n));
       },
-      finishJob: async (job: AccessJob, warning?: unknown) => {
+      finishJob: (job: AccessJob, warning?: unknown): Promise<void> | undefined => {
         if (!wanted(job)) {
           finished(job);
           cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
           ctx.observer.jobDone?.(kind);
-          return;
+          return undefined;
         }
-        if (!warning) return;
+        if (!warning) return undefined;
         done(job);
         const op = kind === "entitlements" ? "ListEntitlements" : "ListGrants";
         warn(ctx, `${op} for ${resourceExternalId(job.typeId, job.resourceId)} skipped: ${describeError(warning)}`);
-        await ctx.checkpoint.maybe();
+        return ctx.checkpoint.maybe();
       },
     };
   }
 
   /** A resource that InsertResourceGrants made new to this sync gets its grants listed too (it is the newest row). */
-  async #commitGrants(job: AccessJob, batch: GrantBatch): Promise<number> {
+  #commitGrants(job: AccessJob, batch: GrantBatch): number | Promise<number> {
     const ctx = this.#ctx;
     ctx.token.dropped.grants += batch.dropped;
-    if (batch.insertResources) {
-      const resources = batch.insertResources;
-      const placed = await ctx.store.call("placeResources", resources);
+    if (!batch.insertResources) return this.#writeGrants(job, batch);
+    const resources = batch.insertResources;
+    return ctx.store.call("placeResources", resources).then((placed) => {
       resources.forEach((r, i) => {
         if (!placed.updated[i]) this.grants.add(this.#job(placed.rowIds[i]!, r));
       });
-    }
+      return this.#writeGrants(job, batch);
+    });
+  }
+
+  #writeGrants(job: AccessJob, batch: GrantBatch): number {
     if (!batch.rows) return 0;
-    ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
+    this.#ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
     return rowCount(batch.rows);
   }
 }

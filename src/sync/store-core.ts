@@ -209,6 +209,11 @@ export class StoreCore {
     this.#early?.jobDone(job);
   }
 
+  /** grantsJobDone for each job, in order (the thread store sends consecutive ones as one message). */
+  grantsJobsDone(jobs: GrantsJob[]): void {
+    for (const job of jobs) this.grantsJobDone(job);
+  }
+
   // --- the resources phase's queue (kept for resume; the engine works from its own copy) ---
 
   enqueue(entries: QueueEntry[]): void {

@@ -195,6 +195,30 @@ describe("writer", () => {
     }
   });
 
+  test("a page of resources written at once: the rows and row ids of one statement per resource", () => {
+    const renamed = (type: string, id: string, parent?: [string, string]) => create(ResourceSchema, { ...res(type, id, parent), displayName: "renamed" });
+    const earlier = [res("account", "a1"), res("role", "r0", ["account", "a1"])];
+    // Shared and differing parents, a resource repeated within the page, one from an earlier page.
+    const page = [res("role", "r1", ["account", "a1"]), res("role", "r2", ["account", "a2"]), renamed("role", "r1", ["account", "a1"]), renamed("account", "a1"), res("user", "u1")];
+    const reference = () => {
+      const db = newDb();
+      const insert = db.prepare(
+        `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
+         values (?, ?, ?, ?, ?, 'S1', ?) on conflict (external_id, sync_id) do update set data = excluded.data returning id`,
+      );
+      const ids = [...earlier, ...page].map((r) => {
+        const p = r.parentResourceId;
+        return (insert.get(r.id!.resourceType, `${r.id!.resourceType}:${r.id!.resource}`, p?.resourceType ?? null, p?.resource ?? null, deterministicBinary(ResourceSchema, r), formatC1zTime(new Date(2025, 0, 1))) as { id: number }).id;
+      });
+      return { ids: ids.slice(earlier.length), rows: db.prepare(`select * from v1_resources order by id`).all() };
+    };
+    const db = newDb();
+    const w = new C1zWriter(db, "S1", () => new Date(2025, 0, 1));
+    w.putResources(earlier);
+    const ids = w.putResourcesReturningIds(page);
+    expect({ ids, rows: db.prepare(`select * from v1_resources order by id`).all() }).toEqual(reference());
+  });
+
   test("upserts keep the first row's id and parent columns and replace data, as baton does", () => {
     const db = newDb();
     const w = new C1zWriter(db, "S1");

@@ -101,6 +101,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       syncId: newSyncId(),
       startedAtMs: now().getTime(),
       syncToken: JSON.stringify(newToken()),
+      keep: options.keepSyncs ?? 2,
     });
     let runs = initialRuns;
     let run = resumable(runs);

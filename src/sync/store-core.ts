@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Database, Statement } from "better-sqlite3";
 import { createIndexes, deferIndexes, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
-import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
+import { deleteSyncRun, deleteSyncsRetentionWillDrop, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
 import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { C1zWriter } from "../c1z/writer.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
@@ -96,10 +96,19 @@ export class StoreCore {
 
   // --- opening and sync runs ---
 
-  async open(target: string, initialRun: { syncId: string; startedAtMs: number; syncToken: string }): Promise<{ created: boolean; runs: SyncRun[] }> {
+  /**
+   * Opens the working database, making it from the target if there is none: then `initialRun` is
+   * started in it and, when `keep` is given, the syncs retention will drop once that run finishes
+   * are deleted at once, with the indexes a sync rebuilds anyway already gone (schema.ts).
+   */
+  async open(target: string, initialRun: { syncId: string; startedAtMs: number; syncToken: string; keep?: number }): Promise<{ created: boolean; runs: SyncRun[] }> {
     this.#target = target;
     const { db, created } = await openWorkingDb(target, {
-      create: (fresh) => insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken }),
+      create: (fresh) => {
+        insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken });
+        deferIndexes(fresh);
+        if (initialRun.keep !== undefined) deleteSyncsRetentionWillDrop(fresh, initialRun.syncId, initialRun.keep, new Date(initialRun.startedAtMs));
+      },
     });
     this.#db = db;
     return { created, runs: listSyncRuns(db) };

@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
-import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
-import { withRetry, type RetryEvent, type RetryPolicy } from "./retry.js";
+import { addWarning, type CallStatJson, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
+import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
 import type { TypeFlags } from "./rules.js";
 import type { ListingScheduler } from "./scheduler.js";
 import type { WorkingStore } from "./store.js";
@@ -63,34 +63,42 @@ export interface SyncContext {
 
 /**
  * Calls the connector with baton's retry rules and records per-RPC call stats in the token
- * (they end up in the sync's stats as connector_call_stats).
+ * (they end up in the sync's stats as connector_call_stats). The first attempt runs inline: the
+ * retry machinery is built only when it is needed.
  */
 export async function callConnector<T>(ctx: SyncContext, rpc: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const stats = (ctx.token.connector_call_stats[rpc] ??= { count: 0, total_ms: 0, max_ms: 0, errors: 0 });
-  return withRetry(
-    async () => {
-      const started = performance.now();
-      try {
-        return await call(signal ?? ctx.signal);
-      } catch (error) {
-        stats.errors++;
-        throw error;
-      } finally {
-        const ms = Math.round(performance.now() - started);
-        stats.count++;
-        stats.total_ms += ms;
-        stats.max_ms = Math.max(stats.max_ms, ms);
-      }
-    },
-    {
+  const callSignal = signal ?? ctx.signal;
+  try {
+    return await counted(stats, call, callSignal);
+  } catch (error) {
+    return retryAfterFailure(error, () => counted(stats, call, callSignal), {
       policy: ctx.retry,
-      signal: signal ?? ctx.signal,
+      signal: callSignal,
       onRetry: (event) => {
         ctx.token.retries++;
         ctx.observer.retry?.({ ...event, rpc });
       },
-    },
-  );
+    });
+  }
+}
+
+/** One attempt, counted in the RPC's stats whether it succeeds or fails. */
+async function counted<T>(stats: CallStatJson, call: (signal: AbortSignal | undefined) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const started = performance.now();
+  let failed = false;
+  try {
+    return await call(signal);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    const ms = Math.round(performance.now() - started);
+    stats.count++;
+    stats.total_ms += ms;
+    if (ms > stats.max_ms) stats.max_ms = ms;
+    if (failed) stats.errors++;
+  }
 }
 
 /** NotFound on a listing is a warning (the action is skipped), as in baton's syncer. */

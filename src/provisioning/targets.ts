@@ -112,6 +112,11 @@ export function bindingAssignmentTarget(entitlement: Entitlement, principal: Res
   const bindingId = slugEntitlementResource(entitlement, ResourceTypeIds.permissionSetAssignment, ASSIGNED_SLUG);
   const parsed = parsePermissionSetAssignmentId(bindingId);
   if (!parsed) throw invalidArgument(`entitlement ${entitlement.id} does not name a "<permissionSetArn>-<accountId>" binding`);
+  // As baton-aws reads it: the binding's ScopeBindingTrait, when the request carries the resource, must agree with the id.
+  const scope = findAnnotation(entitlement.resource?.annotations, ScopeBindingTraitSchema);
+  if (scope && (scope.roleId?.resource !== parsed.permissionSetArn || scope.scopeResourceId?.resource !== parsed.accountId)) {
+    throw invalidArgument(`entitlement ${entitlement.id} names a different permission set or account than its resource's scope binding`);
+  }
   return assignmentPrincipal(parsed, principal, entitlement.id);
 }
 

@@ -13,6 +13,7 @@ import { lines, runCli } from "../support/cli-process.js";
 const NO_RESULT: Record<string, string> = {
   "connector serve": "a server: it logs, it prints no result",
   "connector sim": "prints the environment to export for the simulator (shell lines), not a result",
+  "connector report": "its result is the review, whose form --format chooses (html, csv, json; --out - for standard output); it prints only where it wrote",
 };
 
 const program = buildProgram();

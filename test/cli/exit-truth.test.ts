@@ -65,7 +65,7 @@ import { PACING_FILE } from "../../src/aws/pacing-memory.js";
 import { C1zReader } from "../../src/c1z/reader.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { FaultKind, FaultRule } from "../../src/simulator/knobs.js";
-import { cleanEnv, lines, runCli, type CliResult } from "../support/cli-process.js";
+import { lines, runCli, simulatorEnv, type CliResult } from "../support/cli-process.js";
 
 type SimService = FaultRule["services"] extends Array<infer S> | undefined ? S : never;
 
@@ -381,14 +381,7 @@ async function judge(row: Row, lane: Lane, result: CliResult, expect: { mustSucc
 function run(lane: Lane, args: string[]): Promise<CliResult> {
   const { sim } = lane;
   return runCli([...args, "--log-level", "error", "--state-dir", join(lane.dir, "state"), "--aws-max-attempts", MAX_ATTEMPTS], {
-    env: cleanEnv({
-      AWS_ENDPOINT_URL: sim.endpoint,
-      AWS_REGION: sim.region,
-      BATON_GLOBAL_AWS_SSO_REGION: sim.region,
-      AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-      BATON_LOG_FORMAT: "json",
-    }),
+    env: simulatorEnv(sim, { BATON_LOG_FORMAT: "json" }),
     timeoutMs: 180_000,
   });
 }

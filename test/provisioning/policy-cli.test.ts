@@ -10,7 +10,7 @@ import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-s
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Simulator } from "../../src/simulator/index.js";
-import { cleanEnv, lines, runCli, type CliResult } from "../support/cli-process.js";
+import { lines, runCli, simulatorEnv, type CliResult } from "../support/cli-process.js";
 import { fixtures, startSim, tempStateDir } from "./sim-rig.js";
 
 let sim: Simulator;
@@ -35,13 +35,7 @@ afterAll(async () => {
 
 function connector(args: string[]): Promise<CliResult> {
   return runCli([...args, "--output", "json", "--log-level", "error", "--state-dir", stateDir], {
-    env: cleanEnv({
-      AWS_ENDPOINT_URL: sim.endpoint,
-      AWS_REGION: sim.region,
-      BATON_GLOBAL_AWS_SSO_REGION: sim.region,
-      AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    }),
+    env: simulatorEnv(sim),
     timeoutMs: 60_000,
   });
 }

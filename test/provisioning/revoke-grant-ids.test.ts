@@ -18,7 +18,7 @@ import type { Grant } from "../../src/gen/c1/connector/v2/grant_pb.js";
 import { accountIdFromArn, iamNameFromArn, parseIdentityStoreArn, parseInlinePolicyId, parsePermissionSetAssignmentId } from "../../src/resources/ids.js";
 import type { Simulator } from "../../src/simulator/index.js";
 import { runSync } from "../../src/sync/engine.js";
-import { cleanEnv, lines, runCli } from "../support/cli-process.js";
+import { lines, runCli, simulatorEnv } from "../support/cli-process.js";
 import { simConfig, startSim, tempStateDir } from "./sim-rig.js";
 
 /** Entitlement resource types Grant/Revoke change, except Identity Store groups (MembershipId grant ids). */
@@ -64,13 +64,7 @@ const direct = (g: Grant) => !g.sources || Object.keys(g.sources.sources).length
 
 function connector(args: string[]) {
   return runCli([...args, "--output", "json", "--log-level", "error", "--state-dir", stateDir], {
-    env: cleanEnv({
-      AWS_ENDPOINT_URL: sim.endpoint,
-      AWS_REGION: sim.region,
-      BATON_GLOBAL_AWS_SSO_REGION: sim.region,
-      AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    }),
+    env: simulatorEnv(sim),
     timeoutMs: 60_000,
   });
 }

@@ -1,11 +1,12 @@
 /**
  * Issue 16 through the real CLI process (dist/, as `connector` runs) against the simulator: a
- * managed-policy grant and a scope-binding grant succeed, repeat saying already-exists, and each bad
+ * managed-policy grant and a scope-binding grant succeed, repeat saying already-exists, an inline
+ * policy is revoked (and its grant refused with the reason), and each bad
  * request the issue names (unknown principal, another account's policy, a permission-set principal,
  * IAM's managed-policy quota reached) exits non-zero with one line and changes nothing — AWS read
  * back through the SDK, and `connector audit` holding every attempt.
  */
-import { IAMClient, ListAttachedUserPoliciesCommand } from "@aws-sdk/client-iam";
+import { IAMClient, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from "@aws-sdk/client-iam";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -87,6 +88,20 @@ it("iam_policy: granted, already-exists, and four clear refusals that change not
     "grant:failed:InvalidArgument",
     "grant:failed:ResourceExhausted",
   ]);
+});
+
+it("inline_policy: grant refused in one line (nothing to recreate); revoke deletes it, then already-revoked", { timeout: 60_000 }, async () => {
+  const user = [...management().iam.users].find((u) => u.inlinePolicies.length > 0);
+  if (!user) throw new Error("the simulated organisation has no IAM user with an inline policy");
+  const name = user.inlinePolicies[0]!.name;
+  const args = ["--entitlement", `inline_policy:${user.arn}::inline::${name}:attached`, "--principal", `iam_user:${user.arn}`];
+  const names = async () => (await iam.send(new ListUserPoliciesCommand({ UserName: user.name }))).PolicyNames ?? [];
+
+  refused(await connector(["grant", ...args]), /cannot recreate/);
+  expect(await names()).toContain(name);
+  expect(outcome(await connector(["revoke", ...args]))).toBe("revoked");
+  expect(await names()).not.toContain(name);
+  expect(outcome(await connector(["revoke", ...args]))).toBe("already-revoked");
 });
 
 it("permission_set_assignment:…:assigned: granted (read back), then already-exists", { timeout: 60_000 }, async () => {

@@ -271,6 +271,9 @@ describe("account provisioning and deletion", () => {
 
     const bad = await host.createAccount({ resource_type_id: "iam_user", account_info: { login: "no spaces allowed" } });
     expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+
+    const attempts = audit().filter((r) => r.action === "create-account" && /^iam_user:(jit-alice|no spaces allowed)$/.test(r.principal));
+    expect(attempts.map((r) => `${r.outcome}${r.errorCode ? `:${r.errorCode}` : ""}`)).toEqual(["created", "already-exists", "failed:InvalidArgument"]);
   });
 
   it("a password and an access key asked for come back only encrypted, and decrypt to what IAM holds", async () => {

@@ -129,6 +129,12 @@ export async function grantFromC1z(file: string, grantId: string): Promise<Grant
   return withReader(file, (reader, syncId) => {
     const grant = reader.grant(syncId, grantId);
     if (!grant) throw new UserError(`grant "${grantId}" is not in ${file}`);
+    // A grant the sync derived (a group member's share of the group's access) has nothing of its own
+    // in AWS to remove: revoking it would answer "already revoked" while the access stays.
+    const sources = Object.keys(grant.sources?.sources ?? {});
+    if (sources.length > 0 && !sources.includes(grant.entitlement?.id ?? "")) {
+      throw new UserError(`grant "${grantId}" is held through ${sources.join(", ")}, not directly: revoke the grant that gives it (or remove the principal from the group)`);
+    }
     if (grant.entitlement) grant.entitlement = hydrate(reader, syncId, grant.entitlement);
     return grant;
   });

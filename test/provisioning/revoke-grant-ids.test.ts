@@ -164,6 +164,15 @@ describe("connector revoke --grant <id> (real CLI, no --file)", () => {
     expect(await names()).not.toContain(policyName);
   });
 
+  it("with --file, a grant the sync derived through a group is refused in one line instead of answered already-revoked", { timeout: 60_000 }, async () => {
+    const derived = grants.find((g) => entitlementType(g) === "account" && !direct(g));
+    if (!derived) throw new Error("the sync derived no account grant through a group");
+    const refused = await connector(["revoke", "--file", join(stateDir, "sync.c1z"), "--grant", derived.id]);
+    expect(refused.code).not.toBe(0);
+    expect(lines(refused.stderr)).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^connector: .*is held through .*not directly/);
+  });
+
   it("a permission set's policy grant parses, and the connector refuses it in one line", { timeout: 60_000 }, async () => {
     const grant = pick("iam_policy", "permission_set");
     const refused = await connector(["revoke", "--grant", grant.id]);

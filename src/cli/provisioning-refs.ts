@@ -10,7 +10,7 @@ import {
   ResourceTypeIds,
   parseAccountEntitlementId,
   parseAccountGrantId,
-  parseMemberGrantId,
+  parseSlugGrantId,
 } from "../resources/ids.js";
 import { UserError } from "./fatal.js";
 import { readableFile } from "./files.js";
@@ -30,9 +30,20 @@ const PRINCIPAL_TYPES: readonly string[] = [
   ResourceTypeIds.permissionSet,
   ResourceTypeIds.permissionSetAssignment,
 ];
-const MEMBER_ENTITLEMENT_TYPES = [
-  { type: ResourceTypeIds.iamGroup, principal: ResourceTypeIds.iamUser },
-  { type: ResourceTypeIds.ssoGroup, principal: ResourceTypeIds.ssoUser },
+/**
+ * "<type>:<resource id>:<slug>:<principal type>:<principal id>" grants the syncers emit on
+ * provisionable entitlements, with every principal type they emit there (the connector itself
+ * answers, with its reason, for the ones it will not change, such as a permission set's policies).
+ */
+const SLUG_GRANT_TYPES = [
+  { type: ResourceTypeIds.iamGroup, slug: MEMBER_SLUG, principals: [ResourceTypeIds.iamUser] },
+  { type: ResourceTypeIds.ssoGroup, slug: MEMBER_SLUG, principals: [ResourceTypeIds.ssoUser] },
+  {
+    type: ResourceTypeIds.iamPolicy,
+    slug: ATTACHED_SLUG,
+    principals: [ResourceTypeIds.iamUser, ResourceTypeIds.iamGroup, ResourceTypeIds.iamRole, ResourceTypeIds.permissionSet, ResourceTypeIds.permissionSetAssignment],
+  },
+  { type: ResourceTypeIds.inlinePolicy, slug: ATTACHED_SLUG, principals: [ResourceTypeIds.iamUser, ResourceTypeIds.iamGroup, ResourceTypeIds.iamRole, ResourceTypeIds.permissionSet] },
 ] as const;
 /** "<type>:<resource id>:<slug>" entitlements whose resource id may itself contain ":". */
 const SLUG_ENTITLEMENT_TYPES = [
@@ -78,20 +89,22 @@ export function principalFromRef(ref: string): Resource {
   return resourceRef(type, id);
 }
 
-/** A grant from its id, for the id forms that name their entitlement and principal. */
+/**
+ * A grant from its id, for every id form that names its entitlement and principal: account
+ * assignments (flat and scope-binding), IAM and Identity Store group memberships, managed and
+ * inline policies.
+ */
 export function grantFromId(id: string): Grant {
   const account = parseAccountGrantId(id);
   if (account) {
     return create(GrantSchema, { id, entitlement: entitlementFromId(account.entitlementId), principal: resourceRef(account.principalTypeId, account.principalId) });
   }
-  for (const { type, principal } of MEMBER_ENTITLEMENT_TYPES) {
-    const member = parseMemberGrantId(id, type, principal);
-    if (member) {
-      return create(GrantSchema, {
-        id,
-        entitlement: entitlementFromId(`${type}:${member.resourceId}:${MEMBER_SLUG}`),
-        principal: resourceRef(principal, member.principalId),
-      });
+  for (const { type, slug, principals } of SLUG_GRANT_TYPES) {
+    for (const principal of principals) {
+      const parts = parseSlugGrantId(id, type, slug, principal);
+      if (parts) {
+        return create(GrantSchema, { id, entitlement: entitlementFromId(`${type}:${parts.resourceId}:${slug}`), principal: resourceRef(principal, parts.principalId) });
+      }
     }
   }
   throw new UserError(
@@ -116,6 +129,12 @@ export async function grantFromC1z(file: string, grantId: string): Promise<Grant
   return withReader(file, (reader, syncId) => {
     const grant = reader.grant(syncId, grantId);
     if (!grant) throw new UserError(`grant "${grantId}" is not in ${file}`);
+    // A grant the sync derived (a group member's share of the group's access) has nothing of its own
+    // in AWS to remove: revoking it would answer "already revoked" while the access stays.
+    const sources = Object.keys(grant.sources?.sources ?? {});
+    if (sources.length > 0 && !sources.includes(grant.entitlement?.id ?? "")) {
+      throw new UserError(`grant "${grantId}" is held through ${sources.join(", ")}, not directly: revoke the grant that gives it (or remove the principal from the group)`);
+    }
     if (grant.entitlement) grant.entitlement = hydrate(reader, syncId, grant.entitlement);
     return grant;
   });

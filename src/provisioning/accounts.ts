@@ -30,9 +30,9 @@ import { encryptionTargets, generatePassword, requestedPassword, sealCredential 
 import { provisioningError } from "./errors.js";
 import { deleteIamUser } from "./iam-user-deletion.js";
 import { identityCenterInstanceResolver } from "./identity-center.js";
+import { errorRequestId, found, readUntilShown } from "./read-back.js";
 import { requestIds } from "./request-ids.js";
 import { iamUserOf, invalidArgument, type IamHolder } from "./targets.js";
-import { systemClock } from "./wait-for-assignment.js";
 
 /**
  * Account provisioning (baton's AccountManager) and deletion of the accounts it makes:
@@ -97,22 +97,12 @@ export function createResourceDeleters(deps: AccountsDeps): ResourceDeleter[] {
       try {
         requestId = (await store.send(new DeleteStoreUserCommand({ IdentityStoreId: parsed.identityStoreId, UserId: parsed.id }), options)).$metadata?.requestId;
       } catch (error) {
-        if (isNotFound(error)) return { alreadyGone: true, awsRequestIds: requestIds(awsId(error)) };
+        if (isNotFound(error)) return { alreadyGone: true, awsRequestIds: requestIds(errorRequestId(error)) };
         throw error;
       }
-      await readBack(
-        async () => {
-          try {
-            await store.send(new DescribeUserCommand({ IdentityStoreId: parsed.identityStoreId, UserId: parsed.id }), options);
-            return false;
-          } catch (error) {
-            if (isNotFound(error)) return true;
-            throw error;
-          }
-        },
-        `deletion of ${id.resource}`,
-        ctx.signal,
-        requestIds(requestId),
+      await readUntilShown(
+        async () => !(await found(() => store.send(new DescribeUserCommand({ IdentityStoreId: parsed.identityStoreId, UserId: parsed.id }), options))),
+        { change: `the deletion of ${id.resource}`, signal: ctx.signal, awsRequestIds: requestIds(requestId) },
       );
       log.info({ user: id.resource, requestId }, "deleted Identity Center user");
       return { alreadyGone: false, awsRequestIds: requestIds(requestId) };
@@ -176,7 +166,7 @@ function iamUserCreator({ aws, log }: AccountsDeps, types: ResourceTypes): Accou
         if (awsErrorKind(error) !== "conflict") throw error;
         // EntityAlreadyExists: answer with the user as it is; its credentials are not touched.
         const existing = await iam.send(new GetUserCommand({ UserName: userName }), options);
-        return { alreadyExists: true, resource: resourceOf(existing.User!), encryptedData: [], awsRequestIds: requestIds(awsId(error), existing.$metadata?.requestId) };
+        return { alreadyExists: true, resource: resourceOf(existing.User!), encryptedData: [], awsRequestIds: requestIds(errorRequestId(error), existing.$metadata?.requestId) };
       }
 
       const encryptedData: EncryptedData[] = [];
@@ -205,20 +195,9 @@ function iamUserCreator({ aws, log }: AccountsDeps, types: ResourceTypes): Accou
       }
 
       let created: IamUser | undefined;
-      await readBack(
-        async () => {
-          try {
-            const out = await iam.send(new GetUserCommand({ UserName: userName }), options);
-            created = out.User;
-            return true;
-          } catch (error) {
-            if (isNotFound(error)) return false;
-            throw error;
-          }
-        },
-        `creation of IAM user ${userName}`,
-        ctx.signal,
-        requestIds(...ids),
+      await readUntilShown(
+        async () => found(async () => (created = (await iam.send(new GetUserCommand({ UserName: userName }), options)).User)),
+        { change: `the creation of IAM user ${userName}`, signal: ctx.signal, awsRequestIds: requestIds(...ids) },
       );
       log.info({ user: created!.Arn, password: password !== undefined, accessKey, requestIds: requestIds(...ids) }, "created IAM user");
       return { alreadyExists: false, resource: resourceOf(created!), encryptedData, awsRequestIds: requestIds(...ids) };
@@ -287,22 +266,12 @@ function ssoUserCreator({ aws, config, log }: AccountsDeps, types: ResourceTypes
         // ConflictException: the user name is taken (or a concurrent change; then the lookup fails and says so).
         const found = await store.send(new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: userName } } }), options);
         const existing = await store.send(new DescribeUserCommand({ IdentityStoreId, UserId: found.UserId }), options);
-        return { alreadyExists: true, resource: resourceOf(IdentityStoreId, existing), encryptedData: [], awsRequestIds: requestIds(awsId(error), existing.$metadata?.requestId) };
+        return { alreadyExists: true, resource: resourceOf(IdentityStoreId, existing), encryptedData: [], awsRequestIds: requestIds(errorRequestId(error), existing.$metadata?.requestId) };
       }
       let created: DescribeUserCommandOutput | undefined;
-      await readBack(
-        async () => {
-          try {
-            created = await store.send(new DescribeUserCommand({ IdentityStoreId, UserId: userId }), options);
-            return true;
-          } catch (error) {
-            if (isNotFound(error)) return false;
-            throw error;
-          }
-        },
-        `creation of Identity Center user ${userName}`,
-        ctx.signal,
-        requestIds(createId),
+      await readUntilShown(
+        async () => found(async () => (created = await store.send(new DescribeUserCommand({ IdentityStoreId, UserId: userId }), options))),
+        { change: `the creation of Identity Center user ${userName}`, signal: ctx.signal, awsRequestIds: requestIds(createId) },
       );
       log.info({ userId, userName, requestId: createId }, "created Identity Center user");
       return { alreadyExists: false, resource: resourceOf(IdentityStoreId, created!), encryptedData: [], awsRequestIds: requestIds(createId, created!.$metadata?.requestId) };
@@ -343,21 +312,6 @@ function profileBool(profile: JsonObject, key: string): boolean {
 }
 
 const nonEmpty = (value: string | undefined) => (value && value.trim() !== "" ? value.trim() : undefined);
-
-function awsId(error: unknown): string | undefined {
-  return (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
-}
-
-/** Reads until AWS shows the change (100 ms, doubling, 6 reads); Unavailable when it never does. */
-async function readBack(done: () => Promise<boolean>, what: string, signal: AbortSignal, ids: string[]): Promise<void> {
-  let waitMs = 100;
-  for (let attempt = 1; ; attempt++) {
-    if (await done()) return;
-    if (attempt >= 6) throw provisioningError(`AWS accepted the ${what} but does not show it yet; repeat the request to check again`, Code.Unavailable, ids);
-    await systemClock.sleep(waitMs, signal);
-    waitMs *= 2;
-  }
-}
 
 interface FieldInit {
   kind: "string" | "bool";

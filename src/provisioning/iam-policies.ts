@@ -26,8 +26,8 @@ import { newGrant } from "../resources/baton-shapes.js";
 import { policyGrantExpansion } from "../resources/iam-policy.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { provisioningError } from "./errors.js";
+import { readUntilShown } from "./read-back.js";
 import { requestIds } from "./request-ids.js";
-import { systemClock } from "./wait-for-assignment.js";
 import { inlinePolicyTarget, policyAttachmentTarget, type IamHolder } from "./targets.js";
 
 /**
@@ -42,25 +42,8 @@ import { inlinePolicyTarget, policyAttachmentTarget, type IamHolder } from "./ta
  * already exists, so each one reads the holder's policies first ("already there/gone" are answers,
  * not guesses) and reads them again afterwards: success is reported only once IAM shows the change.
  */
-export function createIamPolicyProvisioners(deps: { aws: AwsClients; log: Logger; confirmAttempts?: number }): Provisioner[] {
+export function createIamPolicyProvisioners(deps: { aws: AwsClients; log: Logger }): Provisioner[] {
   const { aws, log } = deps;
-  const confirmAttempts = deps.confirmAttempts ?? 6;
-
-  /**
-   * Reads until `done(current)` holds: IAM is eventually consistent, so a change just made may
-   * take a moment to show. Waits 100 ms, doubling, between reads.
-   */
-  async function readBack<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, signal: AbortSignal, ids: string[]): Promise<void> {
-    let waitMs = 100;
-    for (let attempt = 1; ; attempt++) {
-      if (done(await read())) return;
-      if (attempt >= confirmAttempts) {
-        throw provisioningError(`IAM accepted the change but does not show it yet (${what}); repeat the request to check again`, Code.Unavailable, ids);
-      }
-      await systemClock.sleep(waitMs, signal);
-      waitMs *= 2;
-    }
-  }
 
   const managed: Provisioner = {
     resourceTypeId: ResourceTypeIds.iamPolicy,
@@ -80,7 +63,7 @@ export function createIamPolicyProvisioners(deps: { aws: AwsClients; log: Logger
         throw explainPolicyWriteError(error, holder, policyArn);
       }
       const ids = requestIds(requestId);
-      await readBack(() => attachedPolicies(iam, holder, ctx.signal), (now) => now.policies?.has(policyArn) === true, `${policyArn} on ${holder.arn}`, ctx.signal, ids);
+      await readUntilShown(async () => (await attachedPolicies(iam, holder, ctx.signal)).policies?.has(policyArn) === true, { change: `attaching ${policyArn} to ${holder.arn}`, signal: ctx.signal, awsRequestIds: ids });
       log.info({ policy: policyArn, holder: holder.arn, requestId }, "attached managed policy");
       return { alreadyExists: false, grants: [grant], awsRequestIds: ids };
     },
@@ -100,7 +83,7 @@ export function createIamPolicyProvisioners(deps: { aws: AwsClients; log: Logger
         throw error;
       }
       const ids = requestIds(requestId);
-      await readBack(() => attachedPolicies(iam, holder, ctx.signal), (now) => !now.policies?.has(policyArn), `${policyArn} off ${holder.arn}`, ctx.signal, ids);
+      await readUntilShown(async () => !(await attachedPolicies(iam, holder, ctx.signal)).policies?.has(policyArn), { change: `detaching ${policyArn} from ${holder.arn}`, signal: ctx.signal, awsRequestIds: ids });
       log.info({ policy: policyArn, holder: holder.arn, requestId }, "detached managed policy");
       return { alreadyRevoked: false, awsRequestIds: ids };
     },
@@ -131,7 +114,7 @@ export function createIamPolicyProvisioners(deps: { aws: AwsClients; log: Logger
         throw error;
       }
       const ids = requestIds(requestId);
-      await readBack(() => inlinePolicies(iam, holder, ctx.signal), (now) => !now.names?.has(policyName), `inline policy ${policyName} off ${holder.arn}`, ctx.signal, ids);
+      await readUntilShown(async () => !(await inlinePolicies(iam, holder, ctx.signal)).names?.has(policyName), { change: `deleting inline policy ${policyName} of ${holder.arn}`, signal: ctx.signal, awsRequestIds: ids });
       log.info({ policy: policyName, holder: holder.arn, requestId }, "deleted inline policy");
       return { alreadyRevoked: false, awsRequestIds: ids };
     },

@@ -17,14 +17,12 @@ import {
   RemoveUserFromGroupCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { Code } from "@connectrpc/connect";
 import { awsErrorKind, isNotFound } from "../aws/errors.js";
 import type { Logger } from "../log.js";
-import { provisioningError } from "./errors.js";
 import { attachedPolicies, deleteInlinePolicy, detachPolicy, inlinePolicies } from "./iam-policies.js";
+import { errorRequestId, found, readUntilShown } from "./read-back.js";
 import { requestIds } from "./request-ids.js";
 import type { IamHolder } from "./targets.js";
-import { systemClock } from "./wait-for-assignment.js";
 
 /**
  * Deleting an IAM user: AWS refuses DeleteUser (DeleteConflict) while the user still has a console
@@ -57,7 +55,7 @@ export async function deleteIamUser(iam: IAMClient, user: IamHolder, signal: Abo
   try {
     ids.push((await iam.send(new GetUserCommand({ UserName }), options)).$metadata?.requestId);
   } catch (error) {
-    if (isNotFound(error)) return { alreadyGone: true, awsRequestIds: requestIds(awsId(error)), removed };
+    if (isNotFound(error)) return { alreadyGone: true, awsRequestIds: requestIds(errorRequestId(error)), removed };
     throw error;
   }
 
@@ -143,29 +141,14 @@ export async function deleteIamUser(iam: IAMClient, user: IamHolder, signal: Abo
     }
   }
 
-  await confirmGone(iam, user, signal, ids);
+  await readUntilShown(async () => !(await found(() => iam.send(new GetUserCommand({ UserName }), { abortSignal: signal }))), {
+    change: `the deletion of ${user.arn}`,
+    signal,
+    awsRequestIds: requestIds(...ids),
+  });
   log.info({ user: user.arn, removed }, "deleted IAM user");
   return { alreadyGone: false, awsRequestIds: requestIds(...ids), removed };
 }
 
-/** IAM is eventually consistent: reads back until GetUser says NoSuchEntity (100 ms, doubling, 6 reads). */
-async function confirmGone(iam: IAMClient, user: IamHolder, signal: AbortSignal, ids: Array<string | undefined>): Promise<void> {
-  let waitMs = 100;
-  for (let attempt = 1; attempt <= 6; attempt++) {
-    try {
-      await iam.send(new GetUserCommand({ UserName: user.name }), { abortSignal: signal });
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    await systemClock.sleep(waitMs, signal);
-    waitMs *= 2;
-  }
-  throw provisioningError(`IAM accepted the deletion of ${user.arn} but still shows the user; repeat the request to check again`, Code.Unavailable, requestIds(...ids));
-}
-
 const deleteConflict = (error: unknown): boolean => awsErrorKind(error) === "conflict";
 
-function awsId(error: unknown): string | undefined {
-  return (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
-}

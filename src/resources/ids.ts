@@ -88,26 +88,31 @@ export function accountGrantId(principalTypeId: string, principalId: string, ent
   return `grant:${principalTypeId}:${principalId}:${entitlementId}`;
 }
 
-/** The parts of an account-assignment grant id (accountGrantId); undefined if it is not one. */
+/**
+ * The parts of an account-assignment grant id (accountGrantId) on either entitlement shape — the flat
+ * "<accountId>|<permissionSetArn>" or the scope binding's "permission_set_assignment:<permissionSetArn>-<accountId>:assigned";
+ * undefined if it is not one.
+ */
 export function parseAccountGrantId(id: string): { principalTypeId: string; principalId: string; entitlementId: string } | undefined {
-  // The principal is a synthetic Identity Store ARN ("…::<store>/<kind>/<id>", no ":" after "::"),
-  // the entitlement "<accountId>|<permissionSetArn>".
-  const match = /^grant:(sso_user|sso_group):(arn:aws:identitystore:[^:]*::[^/:]+\/(?:user|group)\/[^:]+):(\d{12}\|arn:.+)$/.exec(id);
+  // The principal is a synthetic Identity Store ARN ("…::<store>/<kind>/<id>", no ":" after "::").
+  const match = /^grant:(sso_user|sso_group):(arn:aws:identitystore:[^:]*::[^/:]+\/(?:user|group)\/[^:]+):(\d{12}\|arn:.+|permission_set_assignment:arn:.+-\d{12}:assigned)$/.exec(id);
   if (!match) return undefined;
   return { principalTypeId: match[1]!, principalId: match[2]!, entitlementId: match[3]! };
 }
 
 /**
- * The parts of a conventional grant id on a member entitlement, "<type>:<resource id>:member:<principal
- * type>:<principal id>" (grantId of entitlementId(type, resource, MEMBER_SLUG)); undefined if it is not one.
+ * The parts of a conventional grant id, "<type>:<resource id>:<slug>:<principal type>:<principal id>"
+ * (grantId of entitlementId(type, resource, slug)); undefined if it is not one. Resource and
+ * principal ids may contain ":" (ARNs); the slug and principal type between them never appear in one.
  */
-export function parseMemberGrantId(
+export function parseSlugGrantId(
   id: string,
   resourceTypeId: string,
+  slug: string,
   principalTypeId: string,
 ): { resourceId: string; principalId: string } | undefined {
   const prefix = `${resourceTypeId}:`;
-  const marker = `:${MEMBER_SLUG}:${principalTypeId}:`;
+  const marker = `:${slug}:${principalTypeId}:`;
   if (!id.startsWith(prefix)) return undefined;
   const at = id.indexOf(marker, prefix.length);
   if (at <= prefix.length || at + marker.length >= id.length) return undefined;

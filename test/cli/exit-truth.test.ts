@@ -15,12 +15,31 @@
  * call to one service failing (one cell per service); and a refused connection, which must fail
  * within seconds (not after minutes of retries) saying AWS cannot be reached.
  *
- * Adding a command (create-account, delete-resource, …) is one row in ROWS: how to put AWS in the
+ * Rows: grant and revoke of every provisionable entitlement shape (group memberships, flat and
+ * scope-binding assignments, managed and inline policies), create-account, delete-resource,
+ * validate and sync. Adding a command is one row in ROWS: how to put AWS in the
  * state before the command (through the SDK), its arguments, and how to read its effect back. The
  * services it calls are discovered by a fault-free run (the simulator's counters), and every fault
  * column is applied to them.
  */
-import { AddUserToGroupCommand, GetGroupCommand, IAMClient, ListUsersCommand as ListIamUsersCommand, RemoveUserFromGroupCommand } from "@aws-sdk/client-iam";
+import {
+  AddUserToGroupCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateUserCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  GetGroupCommand,
+  GetUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand,
+  ListUsersCommand as ListIamUsersCommand,
+  PutUserPolicyCommand,
+  RemoveUserFromGroupCommand,
+} from "@aws-sdk/client-iam";
 import {
   CreateGroupMembershipCommand,
   DeleteGroupMembershipCommand,
@@ -42,10 +61,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PACING_FILE } from "../../src/aws/pacing-memory.js";
 import { C1zReader } from "../../src/c1z/reader.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { FaultKind, FaultRule } from "../../src/simulator/knobs.js";
-import { cleanEnv, lines, runCli, type CliResult } from "../support/cli-process.js";
+import { lines, runCli, simulatorEnv, type CliResult } from "../support/cli-process.js";
 
 type SimService = FaultRule["services"] extends Array<infer S> | undefined ? S : never;
 
@@ -61,6 +81,11 @@ interface Lane {
   iamGroup: { name: string; arn: string; user: string; userArn: string };
   ssoGroup: { storeId: string; groupId: string; groupArn: string; userId: string; userArn: string };
   assignment: { instanceArn: string; accountId: string; permissionSetArn: string; userId: string; userArn: string };
+  /** A management-account IAM user and an AWS-managed policy it does not otherwise have. */
+  policy: { user: string; userArn: string; policyArn: string };
+  /** Names of users the account-provisioning rows create and delete. */
+  newUser: string;
+  doomedUser: string;
 }
 
 interface Row {
@@ -140,6 +165,85 @@ const ROWS: Row[] = [
     persistentFaults: true,
   },
   {
+    name: "grant (scope-binding assignment, permission_set_assignment:…:assigned)",
+    async prepare(lane) {
+      await setAssignment(lane, false);
+      return ["grant", "--entitlement", bindingEntitlement(lane), "--principal", `sso_user:${lane.assignment.userArn}`];
+    },
+    confirmed: async (lane) => assigned(lane),
+    persistentFaults: true,
+  },
+  {
+    name: "revoke (scope-binding assignment, by the grant id a sync emits)",
+    async prepare(lane) {
+      await setAssignment(lane, true);
+      return ["revoke", "--grant", `grant:sso_user:${lane.assignment.userArn}:${bindingEntitlement(lane)}`];
+    },
+    confirmed: async (lane) => !(await assigned(lane)),
+    persistentFaults: true,
+  },
+  {
+    name: "grant (managed policy, iam_policy:…:attached)",
+    async prepare(lane) {
+      const { user, policyArn } = lane.policy;
+      await lane.iam.send(new DetachUserPolicyCommand({ UserName: user, PolicyArn: policyArn })).catch(ignoreNotFound);
+      return ["grant", "--entitlement", `iam_policy:${policyArn}:attached`, "--principal", `iam_user:${lane.policy.userArn}`];
+    },
+    confirmed: async (lane) => policyAttached(lane),
+    persistentFaults: true,
+  },
+  {
+    name: "revoke (managed policy, by the grant id a sync emits)",
+    async prepare(lane) {
+      const { user, userArn, policyArn } = lane.policy;
+      await lane.iam.send(new AttachUserPolicyCommand({ UserName: user, PolicyArn: policyArn }));
+      return ["revoke", "--grant", `iam_policy:${policyArn}:attached:iam_user:${userArn}`];
+    },
+    confirmed: async (lane) => !(await policyAttached(lane)),
+    persistentFaults: true,
+  },
+  {
+    name: "revoke (inline policy, inline_policy:…:attached)",
+    async prepare(lane) {
+      const { user, userArn } = lane.policy;
+      const document = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:ListBucket", Resource: "*" }] });
+      await lane.iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: INLINE_POLICY, PolicyDocument: document }));
+      return ["revoke", "--entitlement", `inline_policy:${userArn}::inline::${INLINE_POLICY}:attached`, "--principal", `iam_user:${userArn}`];
+    },
+    async confirmed(lane) {
+      const names = (await lane.iam.send(new ListUserPoliciesCommand({ UserName: lane.policy.user }))).PolicyNames ?? [];
+      return !names.includes(INLINE_POLICY);
+    },
+    persistentFaults: true,
+  },
+  {
+    name: "create-account (IAM user)",
+    async prepare(lane) {
+      await lane.iam.send(new DeleteUserCommand({ UserName: lane.newUser })).catch(ignoreNotFound);
+      return ["create-account", "--login", lane.newUser, "--email", `${lane.newUser}@example.com`, "-o", "json"];
+    },
+    async confirmed(lane, result) {
+      const user = await iamUser(lane, lane.newUser);
+      const tagged = user?.Tags?.some((t) => t.Key === "email" && t.Value === `${lane.newUser}@example.com`) === true;
+      return tagged && result.stdout.includes(`"iam_user:${user!.Arn}"`);
+    },
+    persistentFaults: true,
+  },
+  {
+    name: "delete-resource (IAM user with a password and an access key)",
+    async prepare(lane) {
+      const name = lane.doomedUser;
+      const user = (await iamUser(lane, name)) ?? (await lane.iam.send(new CreateUserCommand({ UserName: name }))).User!;
+      await lane.iam.send(new CreateLoginProfileCommand({ UserName: name, Password: "Initial-Passw0rd!" })).catch(ignoreExists);
+      if (((await lane.iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []).length === 0) {
+        await lane.iam.send(new CreateAccessKeyCommand({ UserName: name }));
+      }
+      return ["delete-resource", "--resource", `iam_user:${user.Arn}`];
+    },
+    confirmed: async (lane) => (await iamUser(lane, lane.doomedUser)) === undefined,
+    persistentFaults: true,
+  },
+  {
     name: "validate",
     prepare: async () => ["validate"],
     // Validate changes nothing; what it vouches for is that these credentials work against AWS.
@@ -173,6 +277,8 @@ const ROWS: Row[] = [
     },
   },
 ];
+
+const INLINE_POLICY = "exit-truth-inline";
 
 /** Faults every service a command uses gets, one column each. */
 const TRANSIENT: FaultKind[] = ["throttle", "internal", "reset"];
@@ -229,6 +335,9 @@ describe("every command: exit 0 only with the change in AWS, otherwise one line 
           const lane = free.pop()!;
           try {
             const args = await cell.row.prepare(lane);
+            // Each cell from a fresh pacing memory: what an earlier cell's throttles taught the lane's
+            // state directory would slow this one down and make its outcome depend on the order.
+            rmSync(join(lane.dir, "state", PACING_FILE), { force: true });
             lane.sim.knobs.update({ faults: cell.faults ?? [] });
             const result = await run(lane, [...args, ...(cell.refused ? ["--aws-endpoint", `http://127.0.0.1:${closedPort}`] : [])]);
             lane.sim.knobs.update({ faults: [] });
@@ -272,14 +381,7 @@ async function judge(row: Row, lane: Lane, result: CliResult, expect: { mustSucc
 function run(lane: Lane, args: string[]): Promise<CliResult> {
   const { sim } = lane;
   return runCli([...args, "--log-level", "error", "--state-dir", join(lane.dir, "state"), "--aws-max-attempts", MAX_ATTEMPTS], {
-    env: cleanEnv({
-      AWS_ENDPOINT_URL: sim.endpoint,
-      AWS_REGION: sim.region,
-      BATON_GLOBAL_AWS_SSO_REGION: sim.region,
-      AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-      BATON_LOG_FORMAT: "json",
-    }),
+    env: simulatorEnv(sim, { BATON_LOG_FORMAT: "json" }),
     timeoutMs: 180_000,
   });
 }
@@ -307,6 +409,9 @@ async function startLane(index: number): Promise<Lane> {
   const assignUser = [...store.users][1]!;
   const arn = (kind: string, id: string) => `arn:aws:identitystore:${model.region}::${store.id}/${kind}/${id}`;
   const groupArn = (await iam.send(new GetGroupCommand({ GroupName: group.name }))).Group!.Arn!;
+  // The management user with the fewest managed policies (far from IAM's 10-per-user quota).
+  const policyUser = [...management.iam.users].filter((u) => u !== user).sort((a, b) => a.attachedPolicies.length - b.attachedPolicies.length)[0]!;
+  const policyArn = [...model.awsManagedPolicies].find((p) => !policyUser.attachedPolicies.includes(p.arn))!.arn;
   return {
     sim,
     dir: mkdtempSync(join(tmpdir(), `exit-truth-${index}-`)),
@@ -317,6 +422,9 @@ async function startLane(index: number): Promise<Lane> {
     iamGroup: { name: group.name, arn: groupArn, user: user.name, userArn: user.arn },
     ssoGroup: { storeId: store.id, groupId: ssoGroup.id, groupArn: arn("group", ssoGroup.id), userId: ssoUser.id, userArn: arn("user", ssoUser.id) },
     assignment: { instanceArn: instance.arn, accountId: account.id, permissionSetArn: permissionSet.arn, userId: assignUser.id, userArn: arn("user", assignUser.id) },
+    policy: { user: policyUser.name, userArn: policyUser.arn, policyArn },
+    newUser: `exit-truth-new-${index}`,
+    doomedUser: `exit-truth-doomed-${index}`,
   };
 }
 
@@ -354,6 +462,26 @@ async function setAssignment(lane: Lane, present: boolean): Promise<void> {
   await lane.ssoAdmin.send(present ? new CreateAccountAssignmentCommand(input) : new DeleteAccountAssignmentCommand(input));
   for (let i = 0; i < 50 && (await assigned(lane)) !== present; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   if ((await assigned(lane)) !== present) throw new Error(`could not ${present ? "create" : "delete"} the assignment through the SDK`);
+}
+
+const bindingEntitlement = (lane: Lane) => `permission_set_assignment:${lane.assignment.permissionSetArn}-${lane.assignment.accountId}:assigned`;
+
+async function policyAttached(lane: Lane): Promise<boolean> {
+  const out = await lane.iam.send(new ListAttachedUserPoliciesCommand({ UserName: lane.policy.user }));
+  return (out.AttachedPolicies ?? []).some((p) => p.PolicyArn === lane.policy.policyArn);
+}
+
+async function iamUser(lane: Lane, name: string) {
+  try {
+    return (await lane.iam.send(new GetUserCommand({ UserName: name }))).User;
+  } catch (error) {
+    ignoreNotFound(error);
+    return undefined;
+  }
+}
+
+function ignoreExists(error: unknown): void {
+  if ((error as Error).name !== "EntityAlreadyExistsException" && (error as Error).name !== "EntityAlreadyExists") throw error;
 }
 
 function ignoreNotFound(error: unknown): void {

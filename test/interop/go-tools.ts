@@ -4,8 +4,8 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
 /**
- * Finds (or builds) the Go programs the interop tests need: the official `baton` reader and the
- * baton-sdk syncer harness (test/interop/harness, its own go.mod pinned to baton-sdk v0.25.0).
+ * Finds (or builds) the Go programs the interop tests need: the official `baton` reader, the
+ * credential opener and the baton-sdk syncer harness (test/interop/harness, its own go.mod pinned to baton-sdk v0.25.0).
  *
  * Missing tools make the tests skip with the reason — except in CI (process.env.CI set), where a
  * missing tool is a failure: interop must never be skipped silently there.
@@ -62,6 +62,13 @@ export function buildHarness(): string | Unavailable {
   const go = findGo();
   if (!go) return { reason: "no Go toolchain (go) to build test/interop/harness" };
   return goBuild(go, join(BUILD_DIR, "harness"), ".");
+}
+
+/** The credential opener (test/interop/harness/cmd/decrypt): baton-sdk's side of baton/jwk/v1 and baton/age/v1. */
+export function buildDecrypter(): string | Unavailable {
+  const go = findGo();
+  if (!go) return { reason: "no Go toolchain (go) to build test/interop/harness/cmd/decrypt" };
+  return goBuild(go, join(BUILD_DIR, "decrypt"), "./cmd/decrypt");
 }
 
 export function isUnavailable(value: string | Unavailable): value is Unavailable {

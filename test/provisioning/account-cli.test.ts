@@ -125,3 +125,39 @@ it("delete-resource killed half-way, then repeated, completes; a third run says 
   // The killed attempt stays visible as unfinished.
   expect(attempts.map((r) => r.outcome ?? "unfinished")).toEqual(["unfinished", "deleted", "already-deleted"]);
 });
+
+it("Identity Center users through the CLI: create (read back), already-exists, missing names refused in one line, delete, already-deleted", { timeout: 90_000 }, async () => {
+  const { DescribeUserCommand, IdentitystoreClient } = await import("@aws-sdk/client-identitystore");
+  const store = new IdentitystoreClient(sim.clientConfig());
+  const storeId = sim.model.identityStore!.id;
+  const sso = ["--create-account-resource-type", "sso_user"];
+  try {
+    const args = ["create-account", ...sso, "--login", "cli.gina@example.com", "--email", "gina@example.com", "--profile", '{"given_name":"Gina","family_name":"Lee"}', "-o", "json"];
+    const created = connector(args);
+    expect(await created.exited, created.stderr()).toBe(0);
+    const answer = JSON.parse(created.stdout());
+    expect(answer.outcome).toBe("created");
+    const arn = String(answer.resource).replace(/^sso_user:/, "");
+    const userId = arn.slice(arn.lastIndexOf("/") + 1);
+    const described = await store.send(new DescribeUserCommand({ IdentityStoreId: storeId, UserId: userId }));
+    expect([described.UserName, described.DisplayName, described.Emails?.[0]?.Value]).toEqual(["cli.gina@example.com", "Gina Lee", "gina@example.com"]);
+
+    const again = connector(args);
+    expect(await again.exited).toBe(0);
+    expect(JSON.parse(again.stdout()).outcome).toBe("already-exists");
+
+    const nameless = connector(["create-account", ...sso, "--login", "cli.hal@example.com", "--email", "hal@example.com"]);
+    expect(await nameless.exited).not.toBe(0);
+    expect(nameless.stderr().trim().split("\n")).toHaveLength(1);
+
+    const deleted = connector(["delete-resource", "--resource", `sso_user:${arn}`, "-o", "json"]);
+    expect(await deleted.exited, deleted.stderr()).toBe(0);
+    expect(JSON.parse(deleted.stdout()).outcome).toBe("deleted");
+    await expect(store.send(new DescribeUserCommand({ IdentityStoreId: storeId, UserId: userId }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    const gone = connector(["delete-resource", "--resource", `sso_user:${arn}`, "-o", "json"]);
+    expect(await gone.exited).toBe(0);
+    expect(JSON.parse(gone.stdout()).outcome).toBe("already-deleted");
+  } finally {
+    store.destroy();
+  }
+});

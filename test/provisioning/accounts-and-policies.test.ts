@@ -170,13 +170,12 @@ describe("iam_policy attached", () => {
     const unknown = await host.grant(policyEntitlement(aws.arn), ghost);
     expect(unknown.code).toBe(grpc.status.NOT_FOUND);
 
-    const other = [...sim.model.accounts].find((a) => a.id !== account.id && [...a.iam.policies].length > 0);
-    if (other) {
-      const foreign = [...other.iam.policies][0]!;
-      const wrongAccount = await host.grant(policyEntitlement(foreign.arn), userRef(user));
-      expect(wrongAccount.code).toBe(grpc.status.INVALID_ARGUMENT);
-      expect(wrongAccount.details).toMatch(/belongs to account/);
-    }
+    // Another account's customer-managed policy (always checked: a policy of that account by ARN).
+    const other = fx.active.find((a) => a.id !== account.id)!;
+    const foreign = [...other.iam.policies][0]?.arn ?? `arn:aws:iam::${other.id}:policy/Theirs`;
+    const wrongAccount = await host.grant(policyEntitlement(foreign), userRef(user));
+    expect(wrongAccount.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(wrongAccount.details).toMatch(/belongs to account/);
 
     sim.knobs.update({ iamLimits: { managedPoliciesPerUser: user.attachedPolicies.length } });
     try {
@@ -241,6 +240,15 @@ describe("permission_set_assignment assigned", () => {
     expect(await assigned()).toBe(false);
     const flatRevoked = await host.revoke(b.reply.grants[0]);
     expect(hasType(flatRevoked.reply.annotations, ALREADY_REVOKED)).toBe(true);
+
+    // The other way round: the flat revoke removes what both granted; the binding's then finds it gone.
+    const again = sim.counters.assignments.started;
+    const [c, d] = await Promise.all([host.grant(scoped, fx.ssoUser(user.id)), host.grant(flat, fx.ssoUser(user.id))]);
+    expect([c.details, d.details]).toEqual([undefined, undefined]);
+    expect(sim.counters.assignments.started - again).toBe(1);
+    expect(hasType((await host.revoke(d.reply.grants[0])).reply.annotations, ALREADY_REVOKED)).toBe(false);
+    expect(await assigned()).toBe(false);
+    expect(hasType((await host.revoke(c.reply.grants[0])).reply.annotations, ALREADY_REVOKED)).toBe(true);
     sso.destroy();
   });
 });
@@ -263,6 +271,9 @@ describe("account provisioning and deletion", () => {
 
     const bad = await host.createAccount({ resource_type_id: "iam_user", account_info: { login: "no spaces allowed" } });
     expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+
+    const attempts = audit().filter((r) => r.action === "create-account" && /^iam_user:(jit-alice|no spaces allowed)$/.test(r.principal));
+    expect(attempts.map((r) => `${r.outcome}${r.errorCode ? `:${r.errorCode}` : ""}`)).toEqual(["created", "already-exists", "failed:InvalidArgument"]);
   });
 
   it("a password and an access key asked for come back only encrypted, and decrypt to what IAM holds", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { entitlementFromId, grantFromId, principalFromRef } from "../../src/cli/provisioning-refs.js";
 import { UserError } from "../../src/cli/fatal.js";
-import { parseAccountGrantId, parseMemberGrantId } from "../../src/resources/ids.js";
+import { parseAccountGrantId, parseSlugGrantId } from "../../src/resources/ids.js";
 
 const GROUP = "arn:aws:iam::123456789012:group/eng/Dev";
 const USER = "arn:aws:iam::123456789012:user/alice";
@@ -30,6 +30,16 @@ describe("ids on the command line", () => {
     const member = grantFromId(`group:${GROUP}:member:iam_user:${USER}`);
     expect(member.entitlement!.id).toBe(`group:${GROUP}:member`);
     expect(member.principal!.id).toMatchObject({ resourceType: "iam_user", resource: USER });
+    const binding = grantFromId(`grant:sso_group:${SSO_GROUP}:permission_set_assignment:${PS}-123456789012:assigned`);
+    expect(binding.entitlement!.resource!.id).toMatchObject({ resourceType: "permission_set_assignment", resource: `${PS}-123456789012` });
+    expect(binding.principal!.id).toMatchObject({ resourceType: "sso_group", resource: SSO_GROUP });
+    const policy = grantFromId(`iam_policy:arn:aws:iam::aws:policy/job-function/ViewOnlyAccess:attached:role:arn:aws:iam::123456789012:role/ops/Deployer`);
+    expect(policy.entitlement!.resource!.id).toMatchObject({ resourceType: "iam_policy", resource: "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess" });
+    expect(policy.principal!.id).toMatchObject({ resourceType: "role", resource: "arn:aws:iam::123456789012:role/ops/Deployer" });
+    const inline = grantFromId(`inline_policy:${GROUP}::inline::s3-read:attached:group:${GROUP}`);
+    expect(inline.entitlement!.id).toBe(`inline_policy:${GROUP}::inline::s3-read:attached`);
+    expect(inline.principal!.id).toMatchObject({ resourceType: "group", resource: GROUP });
+    expect(() => grantFromId(`iam_policy:arn:aws:iam::aws:policy/X:attached:sso_user:${SSO_USER}`)).toThrow(UserError);
     expect(() => grantFromId("9067639464-11111111-2222-3333-4444-555555555555")).toThrow(/MembershipId/);
   });
 
@@ -40,8 +50,8 @@ describe("ids on the command line", () => {
       entitlementId: `123456789012|${PS}`,
     });
     expect(parseAccountGrantId(`grant:iam_user:${USER}:123456789012|${PS}`)).toBeUndefined();
-    expect(parseMemberGrantId(`group:${GROUP}:member:iam_user:${USER}`, "group", "iam_user")).toEqual({ resourceId: GROUP, principalId: USER });
-    expect(parseMemberGrantId(`group:${GROUP}:member:iam_user:`, "group", "iam_user")).toBeUndefined();
-    expect(parseMemberGrantId(`sso_group:${SSO_GROUP}:member:sso_user:${SSO_USER}`, "group", "iam_user")).toBeUndefined();
+    expect(parseSlugGrantId(`group:${GROUP}:member:iam_user:${USER}`, "group", "member", "iam_user")).toEqual({ resourceId: GROUP, principalId: USER });
+    expect(parseSlugGrantId(`group:${GROUP}:member:iam_user:`, "group", "member", "iam_user")).toBeUndefined();
+    expect(parseSlugGrantId(`sso_group:${SSO_GROUP}:member:sso_user:${SSO_USER}`, "group", "member", "iam_user")).toBeUndefined();
   });
 });

@@ -36,6 +36,21 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...extra };
 }
 
+/** cleanEnv pointing the CLI at a simulator (endpoint, region, its credentials) the way a user's shell would. */
+export function simulatorEnv(
+  sim: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return cleanEnv({
+    AWS_ENDPOINT_URL: sim.endpoint,
+    AWS_REGION: sim.region,
+    BATON_GLOBAL_AWS_SSO_REGION: sim.region,
+    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    ...extra,
+  });
+}
+
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {

@@ -3,7 +3,9 @@ module github.com/aws-access-connector/interop-harness
 go 1.25.2
 
 require (
+	filippo.io/age v1.3.1
 	github.com/conductorone/baton-sdk v0.25.0
+	github.com/go-jose/go-jose/v4 v4.1.4
 	google.golang.org/grpc v1.83.0
 )
 
@@ -12,7 +14,6 @@ require (
 	atomicgo.dev/keyboard v0.2.9 // indirect
 	atomicgo.dev/schedule v0.1.0 // indirect
 	cel.dev/expr v0.25.2 // indirect
-	filippo.io/age v1.3.1 // indirect
 	filippo.io/edwards25519 v1.1.1 // indirect
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/DataDog/zstd v1.5.7 // indirect
@@ -49,7 +50,6 @@ require (
 	github.com/gin-contrib/sse v1.1.0 // indirect
 	github.com/gin-gonic/contrib v0.0.0-20260101091603-d12f07a9136b // indirect
 	github.com/gin-gonic/gin v1.12.0 // indirect
-	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect

@@ -55,8 +55,8 @@ export const CUBIC = {
   meterWindowMs: 1_000,
 } as const;
 
-/** Answers needed in the last window before the accepted rate says anything. */
-const MIN_ACCEPTED_SAMPLE = 3;
+/** Requests sent (or answers accepted) needed in the last window before a measured rate says anything. */
+const MIN_SAMPLE = 3;
 
 export type CubicTuning = { -readonly [K in keyof typeof CUBIC]: number };
 
@@ -160,11 +160,15 @@ export class RateController {
   throttled(now: number, sentAt: number): boolean {
     if (sentAt < this.#cutAt) return false;
     const sending = this.#meter.perSecond(now);
-    let refused = Math.min(this.#rate, sending > 0 ? sending : this.#rate);
+    // A rate measured from a call or two (a short command's first calls, a retry after a cut) says
+    // nothing about AWS's quota: cut from the rate instead, or one early throttle would pin the
+    // bucket near the floor for minutes (the recovery time grows as the refused rate falls).
+    const measured = sending * (this.#tuning.meterWindowMs / 1000) >= MIN_SAMPLE;
+    let refused = measured ? Math.min(this.#rate, sending) : this.#rate;
     // What AWS let through in the last second is closer to its quota than what was sent (its
     // bucket's burst aside), but take at most one more cut from it, and only from enough answers.
     const accepted = this.#acceptedMeter.perSecond(now);
-    if (accepted * (this.#tuning.meterWindowMs / 1000) >= MIN_ACCEPTED_SAMPLE) refused = Math.min(refused, Math.max(accepted, refused * this.#tuning.beta));
+    if (accepted * (this.#tuning.meterWindowMs / 1000) >= MIN_SAMPLE) refused = Math.min(refused, Math.max(accepted, refused * this.#tuning.beta));
     refused = Math.max(this.settings.floor, refused);
     this.#limit = refused;
     this.#rate = this.#clamp(refused * this.#tuning.beta);

@@ -51,6 +51,18 @@ describe("RateController", () => {
     expect(c.rate).toBeCloseTo(CUBIC.beta * 10, 5);
   });
 
+  it("a throttle of one of a command's first calls cuts from the rate, not from a rate measured from a call or two", () => {
+    const c = new RateController(settings, 0);
+    c.sent(0);
+    expect(c.throttled(100, 0)).toBe(true);
+    expect(c.limit).toBe(20);
+    expect(c.rate).toBeCloseTo(CUBIC.beta * 20, 5);
+    // The retry, sent after the cut and throttled too: one more β, not a fall to the floor.
+    c.sent(400);
+    expect(c.throttled(500, 400)).toBe(true);
+    expect(c.rate).toBeCloseTo(CUBIC.beta * CUBIC.beta * 20, 5);
+  });
+
   it("after a cut, climbs back to the refused rate along the cubic curve, then probes past it", () => {
     const c = new RateController(settings, 0);
     acceptAt(c, 0, 20, 20);

@@ -8,7 +8,7 @@
  * freeze).
  */
 import { CreateAccountAssignmentCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -176,9 +176,13 @@ export const reportScenario: Scenario = {
     const profile = options.quick ? "small" : "large-bench";
     const sizes = options.quick ? PROFILES.small : LARGE_BENCH;
     const scratch = mkdtempSync(join(tmpdir(), "bench-report-"));
+    // BENCH_REPORT_FILE_DIR=<dir>: the file (and its state directory) is built there once and reused by later runs (it takes two syncs of large-bench).
+    const keptDir = process.env.BENCH_REPORT_FILE_DIR;
     try {
-      options.log(`report ${profile}: building the file (two syncs, ${DRIFT} grants through the connector and ${DRIFT} behind its back between them)`);
-      const { file, stateDir } = await buildReviewFile(sizes, scratch, options.log);
+      const kept = keptDir && existsSync(join(keptDir, "sync.c1z")) && existsSync(join(keptDir, "state")) ? { file: join(keptDir, "sync.c1z"), stateDir: join(keptDir, "state") } : undefined;
+      if (kept) options.log(`report ${profile}: reusing the file built in ${keptDir} (BENCH_REPORT_FILE_DIR)`);
+      else options.log(`report ${profile}: building the file (two syncs, ${DRIFT} grants through the connector and ${DRIFT} behind its back between them)`);
+      const { file, stateDir } = kept ?? (await buildReviewFile(sizes, keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : scratch, options.log));
       const out = join(scratch, "review.html");
       const input: ReportWorkerInput = { file, stateDir, out };
       const report = await runWorker<ReportWorkerOutput>(WORKER, input, { cpuProfDir: options.cpuProfDir });
@@ -204,7 +208,7 @@ export const reportScenario: Scenario = {
         checks.push(atMost("page: longest main-thread task in an interaction", Math.max(...page.interactions.map((i) => i.longestTaskMs)), TARGET_LONGEST_TASK_MS, "ms", `≤ ${TARGET_LONGEST_TASK_MS} ms`));
       }
       return {
-        settings: { profile, sizes, seed: SEED, drift: DRIFT, staleDays: 90, chromium: missing ? `not measured: ${missing}` : "Debian chromium, headless, 1400×900" },
+        settings: { profile, sizes, seed: SEED, drift: DRIFT, staleDays: 90, file: kept ? "reused (BENCH_REPORT_FILE_DIR), built by buildReviewFile as below" : "built by this run", chromium: missing ? `not measured: ${missing}` : "Debian chromium, headless, 1400×900" },
         checks,
         tables: [
           {

@@ -400,9 +400,28 @@ export class AwsRateLimiter {
     const name = limit.perAccount && account !== undefined ? `${service}:${account}` : service;
     let bucket = this.#buckets.get(name);
     if (!bucket) {
-      bucket = new Bucket(name, limit, this.#learned[name]);
+      const lesson = this.#learned[name] ?? (name !== service ? this.#siblingLesson(service) : undefined);
+      bucket = new Bucket(name, limit, lesson);
       this.#buckets.set(name, bucket);
     }
     return bucket;
+  }
+
+  /**
+   * For an account with nothing learned of its own, what the service's other accounts learned:
+   * AWS gives every account the same quota (IAM's, STS's), so the first account to meet it spares
+   * the next ones the throttles of finding it again (a sync reaches dozens of accounts, each with
+   * a dozen calls: starting each at the table's rate cost a throttle per few calls against a low
+   * quota). The most cautious lesson, the lowest rate AWS refused; none until AWS refused one.
+   */
+  #siblingLesson(service: AwsServiceId): LearnedRate | undefined {
+    const prefix = `${service}:`;
+    let lowest: LearnedRate | undefined;
+    const consider = (lesson: LearnedRate | undefined) => {
+      if (lesson?.limit !== undefined && (lowest?.limit === undefined || lesson.limit < lowest.limit)) lowest = lesson;
+    };
+    for (const [name, bucket] of this.#buckets) if (name.startsWith(prefix)) consider(bucket.learned());
+    for (const [name, lesson] of Object.entries(this.#learned)) if (name.startsWith(prefix)) consider(lesson);
+    return lowest;
   }
 }

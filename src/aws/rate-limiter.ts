@@ -155,6 +155,14 @@ class Bucket {
     };
   }
 
+  /** Takes a lesson another account's bucket learned, if this one has none of its own. */
+  adopt(lesson: LearnedRate): void {
+    const now = performance.now();
+    // Tokens earned so far at the old rate.
+    this.#refill(now);
+    if (this.#controller?.adopt(lesson, now)) this.#tokens = Math.min(this.#tokens, Math.max(1, this.#controller.rate));
+  }
+
   /** What this bucket learned, if anything: a bucket that was used but never moved off its start (most member accounts' IAM) says nothing. */
   learned(): LearnedRate | undefined {
     const learned = this.#sent > 0 ? this.#controller?.learned() : undefined;
@@ -356,6 +364,17 @@ export class AwsRateLimiter {
     const bucket = this.#buckets.get(permit.bucket);
     if (!bucket) throw new Error(`no rate-limit bucket ${permit.bucket}`);
     bucket.release(permit, outcome);
+    if (outcome === "throttled") this.#share(bucket);
+  }
+
+  /** A per-account bucket just met the quota: its accounts-in-waiting siblings that never did take the lesson now (see #siblingLesson). */
+  #share(bucket: Bucket): void {
+    const colon = bucket.name.indexOf(":");
+    if (colon < 0) return;
+    const lesson = bucket.learned();
+    if (lesson?.limit === undefined) return;
+    const prefix = bucket.name.slice(0, colon + 1);
+    for (const [name, sibling] of this.#buckets) if (sibling !== bucket && name.startsWith(prefix)) sibling.adopt(lesson);
   }
 
   /** AWS said to wait (Retry-After): hold every new request to the service (in that account) for `ms`. */

@@ -130,7 +130,7 @@ function checksOf(p: ProfileFigures): Check[] {
 function summaryTable(profiles: ProfileFigures[]): Table {
   return {
     title: "Sync against AWS-like quotas (median run)",
-    columns: ["profile", "wall", "bound (limiting service)", "wall / bound", "target ≤ 1.10×", "AWS calls", "plan", "throttled", "peak RSS", "c1z", "resources / entitlements / grants"],
+    columns: ["profile", "wall", "bound (limiting service)", "wall / bound", "target ≤ 1.10×", "AWS calls", "plan", "throttled", "CPU, all threads", "peak RSS", "c1z", "resources / entitlements / grants"],
     rows: profiles.map((p) => {
       const run = medianRun(p.runs, (r) => r.wallMs);
       const wall = median(p.runs.map((r) => r.wallMs / 1000));
@@ -144,6 +144,7 @@ function summaryTable(profiles: ProfileFigures[]): Table {
         `${int(totalCalls(run))}${callCheck!.met ? "" : " **MISSED**"}`,
         int(p.plan.total),
         int(run.simThrottles),
+        run.cpuMs === undefined ? "–" : seconds(run.cpuMs / 1000),
         mib(median(p.runs.map((r) => r.peakRssBytes))),
         mib(run.fileBytes),
         `${int(run.resources)} / ${int(run.entitlements)} / ${int(run.grants)}`,
@@ -236,8 +237,13 @@ export const syncScenario: Scenario = {
   name: "sync",
   title: "Sync: wall time and AWS calls against the quota bound",
   async run(options): Promise<ScenarioOutput> {
-    const profiles = options.quick ? ["small"] : Object.keys(PROFILE_SIZES);
-    const runsFor = (profile: string) => (options.quick ? 1 : profile === "small" ? 5 : 3);
+    // BENCH_SYNC_PROFILES=medium and BENCH_SYNC_RUNS=1 narrow a run down (large-bench with every type is long).
+    const only = process.env.BENCH_SYNC_PROFILES?.split(",").map((p) => p.trim());
+    const unknown = only?.filter((p) => !(p in PROFILE_SIZES));
+    if (unknown?.length) throw new Error(`BENCH_SYNC_PROFILES: unknown profile ${unknown.join(", ")} (known: ${Object.keys(PROFILE_SIZES).join(", ")})`);
+    const profiles = options.quick ? ["small"] : Object.keys(PROFILE_SIZES).filter((p) => !only || only.includes(p));
+    const runsOverride = process.env.BENCH_SYNC_RUNS ? Number(process.env.BENCH_SYNC_RUNS) : undefined;
+    const runsFor = (profile: string) => (options.quick ? 1 : runsOverride ?? (profile === "small" ? 5 : 3));
     const measured: ProfileFigures[] = [];
     for (const profile of profiles) measured.push(await measureProfile(profile, runsFor(profile), options));
     return {

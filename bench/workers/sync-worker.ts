@@ -39,6 +39,8 @@ export interface SyncWorkerOutput {
   /** Date.now() when runSync started (to line up the parent's samples with the sync). */
   startedAt: number;
   wallMs: number;
+  /** CPU time of the process, every thread (the engine, SQLite's thread, zstd's), during runSync. */
+  cpuMs: number;
   /** AWS calls from the end of Validate to the end of the sync, by "service:Operation". */
   calls: Record<string, OperationStats>;
   /** AWS calls Validate made (outside the call plan). */
@@ -102,12 +104,15 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
   try {
     const startedAt = Date.now();
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const result = await runSync({ target: input.target, api });
     const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     const calls = delta(connector.aws.stats.byOperation(), afterValidate);
     return {
       startedAt,
       wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       calls,
       validateCalls: Object.fromEntries(Object.entries(afterValidate).map(([op, s]) => [op, s.calls])),
       stepDurationsMs: result.stats.stepDurationsMs ?? {},

@@ -177,6 +177,18 @@ export class RateController {
     return true;
   }
 
+  /**
+   * Takes another bucket's lesson while this one has none of its own (never throttled): the same
+   * quota met elsewhere (another account's, for a per-account service). Returns whether it did.
+   */
+  adopt(lesson: LearnedRate, now: number): boolean {
+    if (this.#limit !== undefined || lesson.limit === undefined || !(lesson.limit > 0) || lesson.limit >= this.#rate) return false;
+    this.#limit = Math.max(this.settings.floor, lesson.limit);
+    this.#rate = this.#clamp(Math.min(this.#rate, lesson.rate));
+    this.#epoch = now - this.#timeToReach(this.#rate);
+    return true;
+  }
+
   learned(): LearnedRate {
     return this.#limit === undefined ? { rate: this.#rate } : { rate: this.#rate, limit: this.#limit };
   }

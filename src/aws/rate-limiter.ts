@@ -155,6 +155,14 @@ class Bucket {
     };
   }
 
+  /** Takes a lesson another account's bucket learned, if this one has none of its own. */
+  adopt(lesson: LearnedRate): void {
+    const now = performance.now();
+    // Tokens earned so far at the old rate.
+    this.#refill(now);
+    if (this.#controller?.adopt(lesson, now)) this.#tokens = Math.min(this.#tokens, Math.max(1, this.#controller.rate));
+  }
+
   /** What this bucket learned, if anything: a bucket that was used but never moved off its start (most member accounts' IAM) says nothing. */
   learned(): LearnedRate | undefined {
     const learned = this.#sent > 0 ? this.#controller?.learned() : undefined;
@@ -356,6 +364,17 @@ export class AwsRateLimiter {
     const bucket = this.#buckets.get(permit.bucket);
     if (!bucket) throw new Error(`no rate-limit bucket ${permit.bucket}`);
     bucket.release(permit, outcome);
+    if (outcome === "throttled") this.#share(bucket);
+  }
+
+  /** A per-account bucket just met the quota: its accounts-in-waiting siblings that never did take the lesson now (see #siblingLesson). */
+  #share(bucket: Bucket): void {
+    const colon = bucket.name.indexOf(":");
+    if (colon < 0) return;
+    const lesson = bucket.learned();
+    if (lesson?.limit === undefined) return;
+    const prefix = bucket.name.slice(0, colon + 1);
+    for (const [name, sibling] of this.#buckets) if (sibling !== bucket && name.startsWith(prefix)) sibling.adopt(lesson);
   }
 
   /** AWS said to wait (Retry-After): hold every new request to the service (in that account) for `ms`. */
@@ -400,9 +419,28 @@ export class AwsRateLimiter {
     const name = limit.perAccount && account !== undefined ? `${service}:${account}` : service;
     let bucket = this.#buckets.get(name);
     if (!bucket) {
-      bucket = new Bucket(name, limit, this.#learned[name]);
+      const lesson = this.#learned[name] ?? (name !== service ? this.#siblingLesson(service) : undefined);
+      bucket = new Bucket(name, limit, lesson);
       this.#buckets.set(name, bucket);
     }
     return bucket;
+  }
+
+  /**
+   * For an account with nothing learned of its own, what the service's other accounts learned:
+   * AWS gives every account the same quota (IAM's, STS's), so the first account to meet it spares
+   * the next ones the throttles of finding it again (a sync reaches dozens of accounts, each with
+   * a dozen calls: starting each at the table's rate cost a throttle per few calls against a low
+   * quota). The most cautious lesson, the lowest rate AWS refused; none until AWS refused one.
+   */
+  #siblingLesson(service: AwsServiceId): LearnedRate | undefined {
+    const prefix = `${service}:`;
+    let lowest: LearnedRate | undefined;
+    const consider = (lesson: LearnedRate | undefined) => {
+      if (lesson?.limit !== undefined && (lowest?.limit === undefined || lesson.limit < lowest.limit)) lowest = lesson;
+    };
+    for (const [name, bucket] of this.#buckets) if (name.startsWith(prefix)) consider(bucket.learned());
+    for (const [name, lesson] of Object.entries(this.#learned)) if (name.startsWith(prefix)) consider(lesson);
+    return lowest;
   }
 }

@@ -139,8 +139,13 @@ export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][],
       totals.updated += result.updated;
       if (result.missingDestination) totals.missingDestinations++;
       const last = r === rounds.length - 1 && s === steps.length - 1;
-      if (afterStep(r, s, result.created + result.updated, result.created) === true && !last) return totals;
+      if (afterStep(r, s, result.created + result.updated, result.created) === true && !last) {
+        runner.flush();
+        return totals;
+      }
     }
+    // The next round's sources are this round's destinations: they must be in the database.
+    runner.flush();
   }
   totals.done = true;
   return totals;
@@ -150,9 +155,17 @@ export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][],
 export function applySteps(store: ExpansionStore, steps: readonly ExpansionStep[], after: (step: ExpansionStep, created: number) => void): void {
   const runner = new StepRunner(store);
   for (const step of steps) after(step, runner.run(step).created);
+  runner.flush();
 }
 
-/** Applies steps one after another; steps ordered by destination share what is known about it. */
+/**
+ * Applies steps one after another; steps ordered by destination share what is known about it.
+ * A destination's new and merged grants are written when the runner moves on to another
+ * destination (or flush() is called), each grant once with all the sources its steps gave it:
+ * written after every step instead, a grant reached through k sources (a policy attached to a
+ * permission set on k accounts, for one person) was rewritten k times, its sources growing by one
+ * each time — quadratic bytes (about 24 GB for the 724k policy grants of large-bench).
+ */
 class StepRunner {
   readonly #q: Queries;
   #destination: DestinationState | undefined;
@@ -162,9 +175,17 @@ class StepRunner {
   }
 
   run(step: ExpansionStep): { created: number; updated: number; missingDestination: boolean } {
-    if (this.#destination?.id !== step.destination) this.#destination = loadDestination(this.store, this.#q, step.destination);
+    if (this.#destination?.id !== step.destination) {
+      this.flush();
+      this.#destination = loadDestination(this.store, this.#q, step.destination);
+    }
     if (!this.#destination) return { created: 0, updated: 0, missingDestination: true };
     return { ...applyStep(this.store, this.#q, step, this.#destination), missingDestination: false };
+  }
+
+  /** Writes the current destination's pending grants. */
+  flush(): void {
+    if (this.#destination) writePending(this.store, this.#destination);
   }
 }
 
@@ -176,6 +197,10 @@ interface Holding {
   row: Omit<ExpandedGrantRow, "data">;
   /** Decoded when a later step merges into it; a derived grant most often never meets one. */
   sources: GrantSources | (() => GrantSources);
+  /** A new grant's encoded sources, while no step has merged into them. */
+  createdSourcesBytes?: Uint8Array;
+  /** In its destination's pending list, to be written. */
+  pending?: boolean;
 }
 
 function sourcesNow(holding: Holding): GrantSources {
@@ -192,6 +217,8 @@ interface DestinationState {
   entitlementBytes: Uint8Array;
   holders: Set<string>;
   byPrincipal: Map<string, Holding[]>;
+  /** Grants created or changed since the last write, in the order they first were. */
+  pending: Holding[];
 }
 
 function loadDestination(store: ExpansionStore, q: Queries, id: string): DestinationState | undefined {
@@ -199,7 +226,7 @@ function loadDestination(store: ExpansionStore, q: Queries, id: string): Destina
   if (!row) return undefined;
   const resourceId = fromBinary(EntitlementSchema, row.data).resource?.id;
   const holders = new Set((q.principalsOf.all(id, store.syncId) as Array<{ t: string; r: string }>).map((p) => key(p.t, p.r)));
-  return { id, resourceTypeId: resourceId?.resourceType ?? "", resourceId: resourceId?.resource ?? "", entitlementBytes: row.data, holders, byPrincipal: new Map() };
+  return { id, resourceTypeId: resourceId?.resourceType ?? "", resourceId: resourceId?.resource ?? "", entitlementBytes: row.data, holders, byPrincipal: new Map(), pending: [] };
 }
 
 class Queries {
@@ -237,23 +264,35 @@ function sourcesOf(entries: Record<string, boolean>): GrantSources {
 /** Derived grants written at a time: a batch of ~2 KiB rows small enough to die young (V8's young generation). */
 const WRITE_BATCH = 128;
 
+/** Marks the holding to be written with its destination's next write. */
+function markPending(dst: DestinationState, holding: Holding): void {
+  if (holding.pending) return;
+  holding.pending = true;
+  dst.pending.push(holding);
+}
+
+/** Writes the destination's pending grants, a batch at a time; new ones in the order they were made (so row ids do not change). */
+function writePending(store: ExpansionStore, dst: DestinationState): void {
+  const write = store.write ?? ((rows: ExpandedGrantRow[]) => store.writer.putExpandedGrants(rows));
+  const pending = dst.pending;
+  for (let i = 0; i < pending.length; i += WRITE_BATCH) {
+    const batch = pending.slice(i, i + WRITE_BATCH);
+    write(batch.map((holding) => ({ ...holding.row, data: holdingBytes(dst, holding) })));
+    for (const holding of batch) holding.pending = false;
+  }
+  dst.pending = [];
+}
+
 function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: DestinationState): { created: number; updated: number } {
-  const { syncId, writer } = store;
-  const write = store.write ?? ((rows: ExpandedGrantRow[]) => writer.putExpandedGrants(rows));
+  const { syncId } = store;
   if (!q.entitlement.get(step.source, syncId)) return { created: 0, updated: 0 };
   const filter = step.resourceTypeIds.length > 0 ? new Set(step.resourceTypeIds) : undefined;
   // Every grant this step creates has one of two sources fields: encode each once.
   const createdSources = [false, true].map((isDirect) => deterministicBinary(GrantSourcesSchema, sourcesOf({ [step.source]: isDirect })));
   let created = 0;
   let updated = 0;
-  let writes: ExpandedGrantRow[] = [];
-  const flush = () => {
-    if (writes.length > 0) write(writes);
-    writes = [];
-  };
   for (const rows of sourceGrantPages(store, q, step.source)) {
     for (const row of rows) {
-      if (writes.length >= WRITE_BATCH) flush();
       if (filter && !filter.has(row.t)) continue;
       const { principal, isDirect } = row;
       if (step.shallow && !isDirect) continue;
@@ -269,16 +308,10 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
           principalBytes: principal,
           row: { resourceTypeId: dst.resourceTypeId, resourceId: dst.resourceId, entitlementId: dst.id, principalTypeId: row.t, principalId: row.r, id },
           sources: () => sourcesOf({ [step.source]: isDirect }),
+          createdSourcesBytes: createdSources[isDirect ? 1 : 0],
         };
         existing.push(holding);
-        const data = encodeGrantParts({
-          entitlement: dst.entitlementBytes,
-          principal,
-          id,
-          annotations: [IMMUTABLE_BYTES],
-          sourcesBytes: createdSources[isDirect ? 1 : 0],
-        });
-        writes.push({ ...holding.row, data });
+        markPending(dst, holding);
         created++;
         continue;
       }
@@ -298,13 +331,13 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
           changed = true;
         }
         if (changed) {
-          writes.push({ ...holding.row, data: holdingBytes(dst, holding) });
+          holding.createdSourcesBytes = undefined;
+          markPending(dst, holding);
           updated++;
         }
       }
     }
   }
-  flush();
   return { created, updated };
 }
 
@@ -352,7 +385,7 @@ function storedHoldings(q: Queries, dst: DestinationState, syncId: string, type:
 
 /** The holding's grant with its current sources, encoded as deterministicBinary would. */
 function holdingBytes(dst: DestinationState, holding: Holding): Uint8Array {
-  const sourcesBytes = deterministicBinary(GrantSourcesSchema, sourcesNow(holding));
+  const sourcesBytes = holding.createdSourcesBytes ?? deterministicBinary(GrantSourcesSchema, sourcesNow(holding));
   if (holding.stored) return withSources(holding.stored, sourcesBytes);
   return encodeGrantParts({ entitlement: dst.entitlementBytes, principal: holding.principalBytes!, id: holding.row.id, annotations: [IMMUTABLE_BYTES], sourcesBytes });
 }

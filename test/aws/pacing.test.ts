@@ -117,6 +117,33 @@ describe("adaptive pacing against a token-bucket quota it is not told", () => {
     expect(limiter.states().map((b) => b.bucket)).toEqual(["iam:111111111111", "iam:222222222222"]);
   });
 
+  it("an account reached after another met the service's quota starts from that lesson, not the table's rate", async () => {
+    const limiter = limiterWith("iam", { requestsPerSecond: Number.POSITIVE_INFINITY, startRate: 20, maxConcurrency: 8, perAccount: true });
+    const first = await drive(limiter, "iam", { quota: 2, calls: 30, workers: 8, account: () => "111111111111" });
+    const learned = limiter.states().find((b) => b.bucket === "iam:111111111111")!;
+    expect(learned.limit).toBeDefined();
+    // A new account starts where the first one ended up…
+    expect(limiter.currentRate("iam", "222222222222")).toBeLessThan(2 * 2);
+    // …and meets far fewer throttles than the first did finding the quota.
+    const second = await drive(limiter, "iam", { quota: 2, calls: 30, workers: 8, account: () => "333333333333", seed: 2 });
+    expect(first.throttled).toBeGreaterThan(3);
+    expect(second.throttled).toBeLessThanOrEqual(first.throttled / 3);
+    // Accounts never throttled learn nothing to pass on: a fresh limiter's new account starts at the table's rate.
+    const fresh = limiterWith("iam", { requestsPerSecond: Number.POSITIVE_INFINITY, startRate: 20, maxConcurrency: 8, perAccount: true });
+    expect(fresh.currentRate("iam", "222222222222")).toBe(20);
+  });
+
+  it("accounts paced at once share the quota the first of them meets", async () => {
+    const iam: ServiceLimit = { requestsPerSecond: Number.POSITIVE_INFINITY, startRate: 20, maxConcurrency: 8, perAccount: true };
+    const accounts = ["111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"];
+    const alone = await drive(limiterWith("iam", iam), "iam", { quota: 2, calls: 20, workers: 2, account: () => accounts[0] });
+    const limiter = limiterWith("iam", iam);
+    // Every account's bucket exists before any throttle: the lesson reaches them as it is learned.
+    for (const account of accounts) limiter.currentRate("iam", account);
+    const together = await drive(limiter, "iam", { quota: 2, calls: 20 * accounts.length, workers: 2 * accounts.length, account: (w) => accounts[w % accounts.length] });
+    expect(together.throttled).toBeLessThan((accounts.length / 2) * alone.throttled);
+  });
+
   it("a published quota: never a throttle, never more than its rate plus one second's saved-up burst", async () => {
     const limiter = limiterWith("sso", serviceLimits(defaultConfig().rateLimits).sso);
     const run = await drive(limiter, "sso", { quota: 20, calls: 400 });

@@ -39,6 +39,10 @@ const KIND_BY_NAME: Record<string, AwsErrorKind> = {
   NoSuchEntityException: "not-found",
   ResourceNotFoundException: "not-found",
   AccountNotFoundException: "not-found",
+  ParentNotFoundException: "not-found",
+  ChildNotFoundException: "not-found",
+  OrganizationalUnitNotFoundException: "not-found",
+  RootNotFoundException: "not-found",
   NotFound: "not-found",
 
   ConflictException: "conflict",
@@ -111,6 +115,17 @@ export const isThrottling = (error: unknown): boolean => awsErrorKind(error) ===
 export const isNotFound = (error: unknown): boolean => awsErrorKind(error) === "not-found";
 export const isAccessDenied = (error: unknown): boolean => awsErrorKind(error) === "access-denied";
 export const isConflict = (error: unknown): boolean => awsErrorKind(error) === "conflict";
+
+/** A targeted read: undefined when AWS says there is no such entity, or that the id cannot name one. */
+export async function orNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    const kind = awsErrorKind(error);
+    if (kind === "not-found" || kind === "invalid-input") return undefined;
+    throw error;
+  }
+}
 
 export function awsRequestId(error: unknown): string | undefined {
   return (error as AwsErrorFields | null)?.$metadata?.requestId;

@@ -53,7 +53,21 @@ export interface FeatureConfig {
   memberExternalId?: string;
   /** Identity Center instance to use when the organisation has several (default: the only/first one). */
   identityCenterInstanceArn?: string;
+  /** Which managed policies become `iam_policy` resources. */
+  managedPolicies: ManagedPolicyScope;
+  /** Sync IAM users' access keys (`access-key`; never the secret). */
+  syncSecrets: boolean;
+  /** Sync the Organizations root and OU tree and parent each account under its OU. */
+  organizationTree: boolean;
 }
+
+/**
+ * - `customer-and-attached` (default): every customer-managed policy, and the AWS-managed ones
+ *   attached to an IAM user, group or role of a synced account or to a permission set;
+ * - `attached`: only policies attached to something (baton-aws's sync-only-attached-policies);
+ * - `all`: also every AWS-managed policy attached to nothing.
+ */
+export type ManagedPolicyScope = "customer-and-attached" | "attached" | "all";
 
 export interface RateLimitConfig {
   /** Client-side requests per second per AWS service; AWS's published quota where there is one. */
@@ -112,6 +126,9 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
       identityCenter: true,
       crossAccountIam: false,
       memberRoleName: "OrganizationAccountAccessRole",
+      managedPolicies: "customer-and-attached",
+      syncSecrets: false,
+      organizationTree: false,
     },
     rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
     provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS },

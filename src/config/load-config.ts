@@ -3,7 +3,7 @@ import type { LevelWithSilent } from "pino";
 import { UserError } from "../cli/fatal.js";
 import type { LogOptions } from "../log.js";
 import { registerSecret } from "../secret-values.js";
-import { AWS_SERVICES, defaultConfig, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig } from "./config.js";
+import { AWS_SERVICES, defaultConfig, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
 import { findConfigFile, readConfigFile, type ConfigFile } from "./config-file.js";
 import {
   attributeName,
@@ -127,6 +127,12 @@ function checkCombinations(s: Settings, origin: Map<string, string>): void {
     fail("global-aws-orgs-enabled", "Identity Center (global-aws-sso-enabled, on by default) needs the account list from Organizations; enable both or set global-aws-sso-enabled=false");
   }
   if (s["global-aws-cross-account-iam-enabled"] && !orgs) fail("global-aws-cross-account-iam-enabled", "requires global-aws-orgs-enabled");
+  if (s["sync-org-tree"] && !orgs) fail("sync-org-tree", "requires global-aws-orgs-enabled");
+  const unattached = s["sync-unattached-policies"];
+  const onlyAttached = s["sync-only-attached-policies"];
+  if (unattached !== undefined && onlyAttached !== undefined && unattached === onlyAttached) {
+    fail("sync-only-attached-policies", `contradicts sync-unattached-policies=${unattached}; set one of them`);
+  }
   if (s["tls-key"] && !s["tls-cert"]) fail("tls-key", "requires tls-cert");
   if (s["tls-cert"] && !s["tls-key"]) fail("tls-cert", "requires tls-key");
   if (s["tls-client-ca"] && !s["tls-cert"]) fail("tls-client-ca", "mutual TLS requires TLS: set tls-cert and tls-key");
@@ -177,6 +183,9 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
       memberRoleName: s["iam-assume-role-name"],
       memberExternalId: s["member-external-id"],
       identityCenterInstanceArn: s["identity-center-instance-arn"],
+      managedPolicies: managedPolicyScope(s),
+      syncSecrets: s["sync-secrets"],
+      organizationTree: s["sync-org-tree"],
     },
     rateLimits: {
       requestsPerSecond: {
@@ -203,6 +212,13 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
     stateDir: resolvePath(cwd, s["state-dir"]),
     pageTokenSecret: s["page-token-secret"],
   });
+}
+
+/** sync-unattached-policies, or baton-aws's sync-only-attached-policies (checked not to contradict it). */
+function managedPolicyScope(s: Settings): ManagedPolicyScope | undefined {
+  if (s["sync-unattached-policies"] === true || s["sync-only-attached-policies"] === false) return "all";
+  if (s["sync-only-attached-policies"] === true) return "attached";
+  return undefined;
 }
 
 function resolvePath(cwd: string, path: string | undefined): string | undefined {

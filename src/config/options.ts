@@ -55,6 +55,10 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "iam-assume-role-name", kind: "string", group: "features", argName: "name", defaultText: "OrganizationAccountAccessRole", description: "Role assumed in each member account" },
   { key: "member-external-id", kind: "string", group: "features", argName: "id", secret: true, description: "External ID sent when assuming the member-account role" },
   { key: "identity-center-instance-arn", kind: "string", group: "features", argName: "arn", description: "Identity Center instance to use when the organisation has several" },
+  { key: "sync-unattached-policies", kind: "boolean", group: "features", defaultText: "false", description: "Sync every managed policy, also the AWS-managed ones attached to nothing (default: every customer-managed policy and the AWS-managed ones attached to a user, group, role or permission set)" },
+  { key: "sync-only-attached-policies", kind: "boolean", group: "features", description: "baton-aws's spelling: true syncs only policies attached to something (customer-managed too); false syncs every policy, as sync-unattached-policies" },
+  { key: "sync-secrets", kind: "boolean", group: "features", defaultText: "false", description: "Sync IAM users' access keys (access-key resources with their status and last use; never the secret), and use their last use in IAM users' last login" },
+  { key: "sync-org-tree", kind: "boolean", group: "features", defaultText: "false", description: "Sync the Organizations root and OU tree (organization, organizational_unit) and place each account under its OU (requires global-aws-orgs-enabled)" },
 
   // --- Client-side pacing of AWS calls ---
   { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },
@@ -119,5 +123,5 @@ export const FOREIGN_CONFIG_KEYS: ReadonlySet<string> = new Set([
   "file", "client-id", "client-secret", "ticketing", "log-path", "skip-full-sync", "sync-resources",
   "sync-resource-types", "skip-entitlements-and-grants", "skip-grants", "workers", "parallel-sync",
   "task-concurrency", "storage-engine", "otel-collector-endpoint", "health-check", "health-check-port",
-  "sync-secrets", "sync-sso-user-last-login", "sync-only-attached-policies", "create-account-resource-type",
+  "sync-sso-user-last-login", "create-account-resource-type",
 ]);

@@ -66,6 +66,10 @@ export const settingsSchema = z.object({
   "global-aws-cross-account-iam-enabled": bool.optional(),
   "iam-assume-role-name": pattern(/^[\w+=,.@-]{1,64}$/, "an IAM role name").optional(),
   "member-external-id": externalId.optional(),
+  "sync-unattached-policies": bool.optional(),
+  "sync-only-attached-policies": bool.optional(),
+  "sync-secrets": bool.optional(),
+  "sync-org-tree": bool.optional(),
   "identity-center-instance-arn": pattern(/^arn:aws(-cn|-us-gov)?:sso:::instance\/[\w.-]+$/, "an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)").optional(),
 
   "rate-limit-iam": numberIn(0.01, 10_000, false).optional(),

@@ -2,7 +2,7 @@ import { ListAccountsCommand, type Account } from "@aws-sdk/client-organizations
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { AppTrait_AppFlag, Status_ResourceStatus, epochMs, type ResourceStatus } from "./baton-shapes.js";
-import type { IdentityCenter } from "./identity-center.js";
+import type { IdentityCenter, ProvisionedPairs } from "./identity-center.js";
 import type { ResourceContext } from "./index.js";
 import { cachedDrain, nextToken } from "./paging.js";
 
@@ -37,6 +37,19 @@ export class AccountDirectory {
   async organizationAccountIds(call: CallContext): Promise<string[] | undefined> {
     if (!this.ctx.config.features.organizations) return undefined;
     return (await this.list(call)).map((a) => a.id);
+  }
+
+  /** An account the sync lists; undefined for an id it does not know (nothing more is read for it). */
+  async find(accountId: string, call: CallContext): Promise<AccountInfo | undefined> {
+    if (!/^\d{12}$/.test(accountId)) return undefined;
+    const byId = await this.ctx.cache.getOrLoad(call.syncId, "accounts:by-id", async () => new Map((await this.list(call)).map((a) => [a.id, a])));
+    return byId.get(accountId);
+  }
+
+  /** Identity Center's provisioned (account, permission set) pairs, discovered with what this directory knows. */
+  async provisionedPairs(call: CallContext): Promise<ProvisionedPairs> {
+    if (!this.identityCenter) return { strategy: "per-permission-set", byAccount: new Map() };
+    return this.identityCenter.provisionedPairs(call, await this.organizationAccountIds(call));
   }
 
   list(call: CallContext): Promise<AccountInfo[]> {

@@ -14,7 +14,7 @@ import { stateOffset, badState } from "./paging.js";
 const ACCOUNT_IAM_PAGE_SIZE = 100;
 
 /**
- * `account_iam`: one per account, parent of that account's IAM users, groups and roles
+ * `account_iam`: one per account, parent of that account's IAM users, groups, roles and policies
  * (ChildResourceType annotations) when the member-account role can be assumed. The connector's
  * own account has no children here (its IAM is listed at the top level, as baton-aws does);
  * suspended or closed accounts are not entered. An account whose role cannot be assumed is
@@ -22,7 +22,7 @@ const ACCOUNT_IAM_PAGE_SIZE = 100;
  */
 export function createAccountIamSyncer({ types, accounts, members, ctx }: SyncerDeps): ResourceSyncer {
   const concurrency = Math.max(1, ctx.config.rateLimits.maxConcurrency);
-  const children = [types.iamUser, types.iamRole, types.iamGroup].map((t) =>
+  const children = [types.iamUser, types.iamRole, types.iamGroup, types.iamPolicy].map((t) =>
     annotation(ChildResourceTypeSchema, { resourceTypeId: t.id }),
   );
 
@@ -39,7 +39,7 @@ export function createAccountIamSyncer({ types, accounts, members, ctx }: Syncer
     } else {
       const access = await members.iam(account.id, call, account.name);
       if (access.ok) {
-        description = "IAM users, groups and roles synced through the member-account role.";
+        description = "IAM users, groups, roles and policies synced through the member-account role.";
         extra = children;
       } else {
         description = `IAM not synced: ${access.reason}`;
@@ -75,5 +75,9 @@ export function createAccountIamSyncer({ types, accounts, members, ctx }: Syncer
     },
     listEntitlements: async () => ({ items: [] }),
     listGrants: async () => ({ items: [] }),
+    async getResource(id, _parent, call) {
+      const account = await accounts.find(id.resource, call);
+      return account && describeAccount(account, await members.ownAccountId(), call);
+    },
   };
 }

@@ -1,18 +1,19 @@
-import { ListAccountAssignmentsCommand, type AccountAssignment } from "@aws-sdk/client-sso-admin";
+import type { AccountAssignment } from "@aws-sdk/client-sso-admin";
 import type { Any } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import pLimit from "p-limit";
 import { isNotFound } from "../aws/errors.js";
-import { continuesListing } from "../aws/middleware.js";
 import { annotation } from "../connector/annotations.js";
-import type { Page, PageState, ResourceSyncer } from "../connector/resource-syncer.js";
+import type { CallContext, Page, PageState, ResourceSyncer } from "../connector/resource-syncer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
+import { ChildResourceTypeSchema } from "../gen/c1/connector/v2/annotation_resource_tree_pb.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { accountDisplayName, accountProfile, accountStatus, type AccountInfo } from "./account-directory.js";
-import { appResource, assignmentEntitlement, newGrant, principalRef } from "./baton-shapes.js";
-import { SSO_PAGE_SIZE, type PermissionSetInfo } from "./identity-center.js";
+import { appResource, assignmentEntitlement, newGrant, principalRef, type ResourceRef } from "./baton-shapes.js";
+import type { PermissionSetInfo } from "./identity-center.js";
 import {
   MEMBER_SLUG,
   ResourceTypeIds,
@@ -27,7 +28,7 @@ import {
 } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
 import { isRetryable } from "./member-accounts.js";
-import { MEMORY_PAGE_SIZE, badState, nextToken, offsetPage, stateOffset } from "./paging.js";
+import { MEMORY_PAGE_SIZE, badState, offsetPage, stateOffset } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
 
 /**
@@ -36,10 +37,14 @@ import type { ResourceTypes } from "./resource-types.js";
  * entitlement per permission set of the instance (`<accountId>|<permissionSetArn>`, as
  * baton-aws), so any set can be requested on any account. Grants are the account assignments:
  * ListAccountAssignments on the account's provisioned pairs only, several pairs concurrently per
- * connector page so the sync runs at the SSO Admin quota. Users get direct grants; groups get a
- * grant marked expandable to the group's `member` entitlement (baton expands it to the members).
+ * connector page so the sync runs at the SSO Admin quota (each page read once for this listing
+ * and the pair's `permission_set_assignment` together, assignment-pages.ts). Users get direct
+ * grants; groups get a grant marked expandable to the group's `member` entitlement (baton expands
+ * it to the members). Each account names `permission_set_assignment` as its child type, and with
+ * the organization tree it sits under its root or organizational unit. An account id the sync
+ * does not list is refused (NotFound) before anything else is read.
  */
-export function createAccountSyncer({ types, identityCenter, accounts, ctx }: SyncerDeps): ResourceSyncer {
+export function createAccountSyncer({ types, identityCenter, accounts, assignmentPages, tree, ctx }: SyncerDeps): ResourceSyncer {
   const region = ctx.config.aws.ssoRegion;
   const concurrency = Math.max(1, ctx.config.rateLimits.maxConcurrency);
   /** Pairs started per connector page: enough to keep `concurrency` requests in flight. */
@@ -48,20 +53,22 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
   return {
     resourceType: types.account,
     async listResources(_parent, state, call) {
-      const list = await accounts.list(call);
-      return offsetPage(list, state, MEMORY_PAGE_SIZE, (account) => accountResource(types, account));
+      const [list, parents] = await Promise.all([accounts.list(call), tree?.accountParents(call)]);
+      return offsetPage(list, state, MEMORY_PAGE_SIZE, (account) => accountResource(types, account, parents?.get(account.id)));
     },
     async listEntitlements(resource, state, call) {
+      await requireKnown(resource.id!.resource, call);
       const catalog = await identityCenter.permissionSets(call);
       return offsetPage(catalog.list, state, MEMORY_PAGE_SIZE, (ps) => accountEntitlement(types, resource, ps));
     },
     async listGrants(resource, state, call) {
       const accountId = resource.id!.resource;
-      const [{ instanceArn, identityStoreId }, catalog] = await Promise.all([
+      await requireKnown(accountId, call);
+      const [{ identityStoreId }, catalog, pairs] = await Promise.all([
         identityCenter.instance(call),
         identityCenter.permissionSets(call),
+        accounts.provisionedPairs(call),
       ]);
-      const pairs = await identityCenter.provisionedPairs(call, await accounts.organizationAccountIds(call));
       // Sets created after the catalog was read have no entitlement in this sync; they are left for the next one.
       const sets = (pairs.byAccount.get(accountId) ?? []).filter((arn) => catalog.byArn.has(arn));
       const { next, pending, startedAt } = readGrantState(state, sets.length);
@@ -73,22 +80,7 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
       const limit = pLimit(concurrency);
       const results = await Promise.allSettled(
         work.map(({ index, token }) =>
-          limit(async () => {
-            const out = await ctx.aws.ssoAdmin().send(
-              continuesListing(
-                new ListAccountAssignmentsCommand({
-                  InstanceArn: instanceArn,
-                  AccountId: accountId,
-                  PermissionSetArn: sets[index]!,
-                  MaxResults: SSO_PAGE_SIZE,
-                  NextToken: token,
-                }),
-                startedAt,
-              ),
-              { abortSignal: call.signal },
-            );
-            return { assignments: out.AccountAssignments ?? [], next: nextToken(out.NextToken) };
-          }),
+          limit(() => assignmentPages.page("account", { accountId, permissionSetArn: sets[index]! }, token, call, startedAt)),
         ),
       );
 
@@ -124,7 +116,17 @@ export function createAccountSyncer({ types, identityCenter, accounts, ctx }: Sy
       if (nextIndex < sets.length || stillPending.length > 0) page.next = { n: nextIndex, p: stillPending, s: startedAt };
       return page;
     },
+    async getResource(id, _parent, call) {
+      const account = await accounts.find(id.resource, call);
+      if (!account) return undefined;
+      return accountResource(types, account, (await tree?.accountParents(call))?.get(account.id));
+    },
   };
+
+  /** Made-up account ids get NotFound, not invented entitlements (and no AWS call beyond the cached account list). */
+  async function requireKnown(accountId: string, call: CallContext): Promise<void> {
+    if (!(await accounts.find(accountId, call))) throw new ConnectError(`account ${accountId} is not in this sync`, Code.NotFound);
+  }
 }
 
 /**
@@ -148,20 +150,24 @@ function readGrantState(state: PageState | undefined, pairs: number): { next: nu
   return { next, pending, startedAt };
 }
 
-export function accountResource(types: ResourceTypes, account: AccountInfo): Resource {
+export function accountResource(types: ResourceTypes, account: AccountInfo, parent?: ResourceRef): Resource {
   const { status, flags } = accountStatus(account);
   return appResource(
     {
       type: types.account,
       id: account.id,
       displayName: accountDisplayName(account),
+      parent,
       description:
         account.source === "identity-center"
           ? "Discovered from IAM Identity Center (Organizations is not synced, so its name and state are unknown)."
           : "",
       profile: accountProfile(account),
       status,
-      annotations: [annotation(V1IdentifierSchema, { id: account.id })],
+      annotations: [
+        annotation(V1IdentifierSchema, { id: account.id }),
+        annotation(ChildResourceTypeSchema, { resourceTypeId: ResourceTypeIds.permissionSetAssignment }),
+      ],
     },
     flags,
   );
@@ -180,7 +186,8 @@ export function accountEntitlement(types: ResourceTypes, account: Resource, ps: 
   });
 }
 
-function assignmentGrant(
+/** An account assignment as a grant of `entitlement` (an account's flat one, or a binding's `assigned`). */
+export function assignmentGrant(
   types: ResourceTypes,
   region: string,
   identityStoreId: string,

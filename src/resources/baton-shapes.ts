@@ -8,6 +8,9 @@ import {
   GroupTraitSchema,
   NonHumanIdentityTraitSchema,
   RoleTraitSchema,
+  ScopeBindingTraitSchema,
+  SecretTraitSchema,
+  SecretTrait_CredentialType,
   UserTraitSchema,
   UserTrait_AccountType,
   UserTrait_Status_Status,
@@ -19,7 +22,6 @@ import {
   ResourceSchema,
   Status_ResourceStatus,
   type Resource,
-  type ResourceId,
   type ResourceType,
 } from "../gen/c1/connector/v2/resource_pb.js";
 import { entitlementId, grantId } from "./ids.js";
@@ -32,7 +34,7 @@ import { entitlementId, grantId } from "./ids.js";
  * conventional entitlement and grant ids.
  */
 
-export { Status_ResourceStatus, UserTrait_Status_Status, AppTrait_AppFlag };
+export { Status_ResourceStatus, UserTrait_Status_Status, AppTrait_AppFlag, SecretTrait_CredentialType };
 
 export interface ResourceStatus {
   status: Status_ResourceStatus;
@@ -43,7 +45,7 @@ export interface ResourceInit {
   type: ResourceType;
   id: string;
   displayName: string;
-  parent?: ResourceId;
+  parent?: ResourceRef;
   description?: string;
   profile?: JsonObject;
   status?: ResourceStatus;
@@ -73,6 +75,8 @@ export interface UserTraitInit {
   status?: { status: UserTrait_Status_Status; details?: string };
   accountType?: UserTrait_AccountType;
   structuredName?: { givenName: string; familyName: string };
+  /** Epoch milliseconds. */
+  lastLogin?: number;
 }
 
 export function userResource(init: ResourceInit, trait: UserTraitInit): Resource {
@@ -85,6 +89,7 @@ export function userResource(init: ResourceInit, trait: UserTraitInit): Resource
     login: trait.login ?? "",
     createdAt: init.createdAt === undefined ? undefined : timestampFromMs(init.createdAt),
     structuredName: trait.structuredName,
+    lastLogin: trait.lastLogin === undefined ? undefined : timestampFromMs(trait.lastLogin),
   });
   // The trait's status is copied up unless the resource has its own (baton-sdk does the same).
   const resourceStatus = init.status ?? { status: status.status as number as Status_ResourceStatus, details: status.details };
@@ -104,6 +109,44 @@ export function roleResource(init: ResourceInit, nhi?: { type: NonHumanIdentityT
 
 export function appResource(init: ResourceInit, flags: AppTrait_AppFlag[] = []): Resource {
   return baseResource(init, [annotation(AppTraitSchema, { profile: init.profile, flags })]);
+}
+
+/** A resource with no trait (baton-sdk's NewResource), e.g. an organisation root. */
+export function plainResource(init: ResourceInit): Resource {
+  return baseResource(init, []);
+}
+
+/** A role in a scope: `role` names the role resource, `scope` what it applies to. */
+export function scopeBindingResource(init: ResourceInit, binding: { role: ResourceRef; scope: ResourceRef }): Resource {
+  const trait = annotation(ScopeBindingTraitSchema, {
+    roleId: { resourceType: binding.role.resourceType, resource: binding.role.resource },
+    scopeResourceId: { resourceType: binding.scope.resourceType, resource: binding.scope.resource },
+  });
+  return baseResource(init, [trait]);
+}
+
+export interface SecretTraitInit {
+  credentialType: SecretTrait_CredentialType;
+  credentialDetail: string;
+  /** The identity the secret authenticates as (and, for AWS access keys, who created it). */
+  identity?: ResourceRef;
+  createdBy?: ResourceRef;
+  /** Epoch milliseconds. */
+  lastUsedAt?: number;
+}
+
+/** A credential's metadata (never the credential itself). */
+export function secretResource(init: ResourceInit, trait: SecretTraitInit): Resource {
+  const ref = (id: ResourceRef | undefined) => (id ? { resourceType: id.resourceType, resource: id.resource } : undefined);
+  return baseResource(init, [
+    annotation(SecretTraitSchema, {
+      credentialType: trait.credentialType,
+      credentialDetail: trait.credentialDetail,
+      identityId: ref(trait.identity),
+      createdById: ref(trait.createdBy),
+      lastUsedAt: trait.lastUsedAt === undefined ? undefined : timestampFromMs(trait.lastUsedAt),
+    }),
+  ]);
 }
 
 export interface EntitlementInit {
@@ -137,11 +180,13 @@ export function entitlementRef(resource: Resource, slug: string): Entitlement {
   return create(EntitlementSchema, { resource, id: entitlementId(resourceId.resourceType, resourceId.resource, slug) });
 }
 
-/** A principal as grants name it: resource type id and resource id. */
-export interface PrincipalRef {
+/** A resource as grants and traits name it: resource type id and resource id. */
+export interface ResourceRef {
   resourceType: string;
   resource: string;
 }
+
+export type PrincipalRef = ResourceRef;
 
 export interface GrantInit {
   entitlement: Entitlement;

@@ -17,6 +17,10 @@ export interface IamShape {
   users: number;
   groups: number;
   roles: number;
+  /** Managed policies GetAccountAuthorizationDetails returns: every customer-managed one, and the AWS-managed ones attached in the account. */
+  policies?: number;
+  /** Access keys of the account's users (read with `syncSecrets`). */
+  accessKeys?: number;
 }
 
 export interface AccountShape {
@@ -37,7 +41,17 @@ export interface PairShape {
 }
 
 export interface OrgShape {
-  features: { organizations: boolean; identityCenter: boolean; crossAccountIam: boolean };
+  features: {
+    organizations: boolean;
+    identityCenter: boolean;
+    crossAccountIam: boolean;
+    /** Access keys (`sync-secrets`). */
+    syncSecrets?: boolean;
+    /** The Organizations tree (`sync-org-tree`). */
+    organizationTree?: boolean;
+    /** Which managed policies are shown (default customer-and-attached). */
+    managedPolicies?: "customer-and-attached" | "attached" | "all";
+  };
   /** The connector's own account (the one its credentials belong to). */
   ownAccountId: string;
   /**
@@ -55,6 +69,14 @@ export interface OrgShape {
   membershipsPerGroup: number[];
   /** Identity Center instances ListInstances returns (default 1). */
   instances?: number;
+  /** Per permission set (by index): its AWS-managed policies and customer-managed references (default none). */
+  permissionSetPolicies?: Array<{ managed: number; customerManaged: number }>;
+  /** Distinct AWS-managed policies attached to a permission set and in no synced account's snapshot. */
+  permissionSetOnlyAwsPolicies?: number;
+  /** Scope `all`: every AWS-managed policy ListPolicies returns, and how many no snapshot or permission set documents. */
+  awsManagedCatalog?: { total: number; undocumented: number };
+  /** The Organizations tree: per node (root and units), its child units and the accounts directly in it. */
+  tree?: Array<{ units: number; accounts: number }>;
 }
 
 export interface CallPlan {
@@ -66,7 +88,9 @@ export interface CallPlan {
 }
 
 const pages = (items: number, size: number) => Math.max(1, Math.ceil(items / size));
-const iamEntities = (iam: IamShape) => iam.users + iam.groups + iam.roles;
+/** A list made only when there is something to list (ListRoles, ListUsers after the snapshot). */
+const pagesIfAny = (items: number, size: number) => (items > 0 ? pages(items, size) : 0);
+const iamEntities = (iam: IamShape) => iam.users + iam.groups + iam.roles + (iam.policies ?? 0);
 
 function finish(byOperation: Record<string, number>, pairDiscovery?: PairDiscovery): CallPlan {
   const kept = Object.fromEntries(Object.entries(byOperation).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)));
@@ -101,15 +125,39 @@ function memberAccounts(shape: OrgShape): AccountShape[] {
 export function connectorCallPlan(shape: OrgShape): CallPlan {
   const { features } = shape;
   const { byOperation, add } = counter();
+  /** One account's IAM: the snapshot, what it leaves out, and (sync-secrets) its access keys. */
+  const iamReads = (iam: IamShape) => {
+    add("iam:GetAccountAuthorizationDetails", pages(iamEntities(iam), IAM_MAX_ITEMS));
+    add("iam:ListRoles", pagesIfAny(iam.roles, IAM_MAX_ITEMS));
+    add("iam:ListUsers", pagesIfAny(iam.users, IAM_MAX_ITEMS));
+    if (features.syncSecrets) {
+      add("iam:ListAccessKeys", iam.users);
+      add("iam:GetAccessKeyLastUsed", iam.accessKeys ?? 0);
+    }
+  };
   const own = shape.accounts.find((a) => a.id === shape.ownAccountId);
-  add("iam:GetAccountAuthorizationDetails", pages(own ? iamEntities(own.iam) : 0, IAM_MAX_ITEMS));
+  iamReads(own?.iam ?? { users: 0, groups: 0, roles: 0 });
 
   const members = memberAccounts(shape);
   // The `account` type (Identity Center) and the `account_iam` type (cross-account IAM) list the accounts.
   if (features.organizations && (features.identityCenter || features.crossAccountIam)) add("organizations:ListAccounts", pages(shape.accounts.length, ORGANIZATIONS_PAGE_SIZE));
   for (const account of members) {
     add("sts:AssumeRole", 1);
-    if (account.assumable !== false) add("iam:GetAccountAuthorizationDetails", pages(iamEntities(account.iam), IAM_MAX_ITEMS));
+    if (account.assumable !== false) iamReads(account.iam);
+  }
+  // AWS-managed policies no snapshot documents: attached only to permission sets, and (scope all) the unattached ones.
+  add("iam:GetPolicy", shape.permissionSetOnlyAwsPolicies ?? 0);
+  add("iam:GetPolicyVersion", shape.permissionSetOnlyAwsPolicies ?? 0);
+  if (features.managedPolicies === "all") {
+    add("iam:ListPolicies", pages(shape.awsManagedCatalog?.total ?? 0, IAM_MAX_ITEMS));
+    add("iam:GetPolicyVersion", shape.awsManagedCatalog?.undocumented ?? 0);
+  }
+  if (features.organizationTree && features.organizations) {
+    add("organizations:ListRoots", 1);
+    for (const node of shape.tree ?? []) {
+      add("organizations:ListOrganizationalUnitsForParent", pages(node.units, ORGANIZATIONS_PAGE_SIZE));
+      add("organizations:ListChildren", pages(node.accounts, ORGANIZATIONS_PAGE_SIZE));
+    }
   }
 
   let pairDiscovery: PairDiscovery | undefined;
@@ -120,6 +168,13 @@ export function connectorCallPlan(shape: OrgShape): CallPlan {
     for (const members of shape.membershipsPerGroup) add("identitystore:ListGroupMemberships", pages(members, SSO_PAGE_SIZE));
     add("sso:ListPermissionSets", pages(shape.permissionSets, SSO_PAGE_SIZE));
     add("sso:DescribePermissionSet", shape.permissionSets);
+    // What each permission set carries: its policies (policy resources and grants) and its inline policy.
+    for (let i = 0; i < shape.permissionSets; i++) {
+      const policies = shape.permissionSetPolicies?.[i] ?? { managed: 0, customerManaged: 0 };
+      add("sso:ListManagedPoliciesInPermissionSet", pages(policies.managed, SSO_PAGE_SIZE));
+      add("sso:ListCustomerManagedPolicyReferencesInPermissionSet", pages(policies.customerManaged, SSO_PAGE_SIZE));
+      add("sso:GetInlinePolicyForPermissionSet", 1);
+    }
 
     const accounts = directory(shape);
     // Pairs are discovered when the first account's grants are listed (or, without Organizations, to find the accounts).
@@ -135,6 +190,7 @@ export function connectorCallPlan(shape: OrgShape): CallPlan {
         for (const pair of shape.pairs) perAccount.set(pair.accountId, (perAccount.get(pair.accountId) ?? 0) + 1);
         for (const account of accounts) add("sso:ListPermissionSetsProvisionedToAccount", pages(perAccount.get(account.id) ?? 0, SSO_PAGE_SIZE));
       }
+      // Read once for the account's flat entitlements and the pair's permission_set_assignment together.
       const listed = new Set(accounts.map((a) => a.id));
       for (const pair of shape.pairs) {
         if (listed.has(pair.accountId)) add("sso:ListAccountAssignments", pages(pair.assignments, SSO_PAGE_SIZE));
@@ -147,25 +203,45 @@ export function connectorCallPlan(shape: OrgShape): CallPlan {
 /**
  * baton-aws's read pattern for the same resources (its v0.4.9 source), for comparison: IAM per
  * entity (ListUsers/ListGroups/ListRoles at the default 100 per page, then GetGroup per group and
- * GetRole per role; ListAccessKeys per user for last login, assuming no keys), ListAccounts again
- * for each account type, ListPermissionSets and DescribePermissionSet again for the permission-set
- * listing, pairs always discovered per account, and every request made one after another. Policy
- * types (iam_policy, inline_policy) and permission-set-assignment bindings, which this connector
- * does not sync, are left out.
+ * GetRole per role; ListAccessKeys per user and GetAccessKeyLastUsed per key for last login),
+ * managed policies with ListPolicies (every policy, its default) and GetPolicy + GetPolicyVersion
+ * per customer-managed policy and once per AWS-managed one, ListAttached*Policies and
+ * List*Policies per user, group and role plus Get*Policy per inline policy, ListAccounts again for
+ * each account type, ListPermissionSets and DescribePermissionSet again for the permission-set
+ * listing, ListManagedPoliciesInPermissionSet for the permission sets' grants and again (cached)
+ * with the customer-managed references for the bindings', GetInlinePolicyForPermissionSet per set,
+ * pairs always discovered per account, ListAccountAssignments per pair once for the account and
+ * once for the binding, ListParents per account for the tree, the access keys read again for
+ * `access-key`, and every request made one after another.
  */
 export function naivePerPairPlan(shape: OrgShape): CallPlan {
   const { features } = shape;
   const { byOperation, add } = counter();
+  const awsManaged = shape.awsManagedCatalog?.total ?? 0;
   const iamReads = (iam: IamShape) => {
     add("iam:ListUsers", pages(iam.users, 100));
     add("iam:ListGroups", pages(iam.groups, 100));
     add("iam:ListRoles", pages(iam.roles, 100));
     add("iam:GetGroup", iam.groups);
     add("iam:GetRole", iam.roles);
-    add("iam:ListAccessKeys", iam.users);
+    const keyReads = features.syncSecrets ? 2 : 1;
+    add("iam:ListAccessKeys", keyReads * iam.users);
+    add("iam:GetAccessKeyLastUsed", keyReads * (iam.accessKeys ?? 0));
+    add("iam:ListAttachedUserPolicies", iam.users);
+    add("iam:ListAttachedGroupPolicies", iam.groups);
+    add("iam:ListAttachedRolePolicies", iam.roles);
+    add("iam:ListUserPolicies", iam.users);
+    add("iam:ListGroupPolicies", iam.groups);
+    add("iam:ListRolePolicies", iam.roles);
+    const local = iam.policies ?? 0;
+    add("iam:ListPolicies", pages(local + awsManaged, 100));
+    add("iam:GetPolicy", local);
+    add("iam:GetPolicyVersion", local);
   };
   const own = shape.accounts.find((a) => a.id === shape.ownAccountId);
   iamReads(own?.iam ?? { users: 0, groups: 0, roles: 0 });
+  add("iam:GetPolicy", awsManaged);
+  add("iam:GetPolicyVersion", awsManaged);
   const members = memberAccounts(shape);
   if (features.organizations && (features.identityCenter || features.crossAccountIam)) {
     const accountTypes = (features.identityCenter ? 1 : 0) + (features.crossAccountIam ? 1 : 0);
@@ -182,12 +258,23 @@ export function naivePerPairPlan(shape: OrgShape): CallPlan {
     for (const members of shape.membershipsPerGroup) add("identitystore:ListGroupMemberships", pages(members, SSO_PAGE_SIZE));
     add("sso:ListPermissionSets", 2 * pages(shape.permissionSets, SSO_PAGE_SIZE));
     add("sso:DescribePermissionSet", 2 * shape.permissionSets);
+    for (let i = 0; i < shape.permissionSets; i++) {
+      const policies = shape.permissionSetPolicies?.[i] ?? { managed: 0, customerManaged: 0 };
+      add("sso:ListManagedPoliciesInPermissionSet", 2 * pages(policies.managed, SSO_PAGE_SIZE));
+      add("sso:ListCustomerManagedPolicyReferencesInPermissionSet", pages(policies.customerManaged, SSO_PAGE_SIZE));
+      add("sso:GetInlinePolicyForPermissionSet", 1);
+    }
     const accounts = directory(shape);
     const perAccount = new Map<string, number>();
     for (const pair of shape.pairs) perAccount.set(pair.accountId, (perAccount.get(pair.accountId) ?? 0) + 1);
     for (const account of accounts) add("sso:ListPermissionSetsProvisionedToAccount", pages(perAccount.get(account.id) ?? 0, SSO_PAGE_SIZE));
     const listed = new Set(accounts.map((a) => a.id));
-    for (const pair of shape.pairs) if (listed.has(pair.accountId)) add("sso:ListAccountAssignments", pages(pair.assignments, SSO_PAGE_SIZE));
+    for (const pair of shape.pairs) if (listed.has(pair.accountId)) add("sso:ListAccountAssignments", 2 * pages(pair.assignments, SSO_PAGE_SIZE));
+  }
+  if (features.organizationTree && features.organizations) {
+    add("organizations:ListRoots", 1);
+    for (const node of shape.tree ?? []) add("organizations:ListOrganizationalUnitsForParent", pages(node.units, ORGANIZATIONS_PAGE_SIZE));
+    add("organizations:ListParents", directory(shape).length);
   }
   return finish(byOperation, features.identityCenter ? "per-account" : undefined);
 }

@@ -1,20 +1,24 @@
 import { annotation } from "../connector/annotations.js";
 import type { ResourceSyncer } from "../connector/resource-syncer.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
-import type { Resource, ResourceId } from "../gen/c1/connector/v2/resource_pb.js";
-import { assignmentEntitlement, entitlementRef, groupResource, newGrant, principalRef } from "./baton-shapes.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { assignmentEntitlement, entitlementRef, groupResource, newGrant, principalRef, type ResourceRef } from "./baton-shapes.js";
+import { iamEntityLookup } from "./iam-lookup.js";
 import { iamAccountOf, type IamGroupEntry } from "./iam-snapshot.js";
 import { MEMBER_SLUG, accountIdFromArn, v1GrantId, v1MembershipEntitlementId } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
 import { MEMORY_PAGE_SIZE, offsetPage } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
+import { hasInlinePolicies } from "./inline-policy.js";
 
 /**
  * `group` (IAM): groups from the account's IAM snapshot; one `member` entitlement whose grants are
  * the users whose GroupList names the group (the same snapshot: no GetGroup per group).
  */
-export function createIamGroupSyncer({ types, snapshots, ctx }: SyncerDeps): ResourceSyncer {
+export function createIamGroupSyncer(deps: SyncerDeps): ResourceSyncer {
+  const { types, snapshots, ctx } = deps;
   const type = types.iamGroup;
+  const lookup = iamEntityLookup(deps, (snapshot) => snapshot.groupsByArn);
   return {
     resourceType: type,
     async listResources(parent, state, call) {
@@ -42,10 +46,14 @@ export function createIamGroupSyncer({ types, snapshots, ctx }: SyncerDeps): Res
         }),
       );
     },
+    async getResource(id, _parent, call) {
+      const found = await lookup(id.resource, call);
+      return found && iamGroupResource(types, found.entry, found.parent);
+    },
   };
 }
 
-export function iamGroupResource(types: ResourceTypes, group: IamGroupEntry, parent: ResourceId | undefined): Resource {
+export function iamGroupResource(types: ResourceTypes, group: IamGroupEntry, parent: ResourceRef | undefined): Resource {
   return groupResource({
     type: types.iamGroup,
     id: group.arn,
@@ -59,7 +67,7 @@ export function iamGroupResource(types: ResourceTypes, group: IamGroupEntry, par
       aws_group_id: group.id,
     },
     createdAt: group.createdAt,
-    annotations: [annotation(V1IdentifierSchema, { id: group.arn })],
+    annotations: [annotation(V1IdentifierSchema, { id: group.arn }), hasInlinePolicies()],
   });
 }
 

@@ -5,8 +5,10 @@ import type { ResourceSyncer } from "../connector/resource-syncer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { NonHumanIdentityTrait_NhiType } from "../gen/c1/connector/v2/annotation_trait_pb.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
-import type { Resource, ResourceId } from "../gen/c1/connector/v2/resource_pb.js";
-import { assignmentEntitlement, entitlementRef, grantMetadata, newGrant, principalRef, roleResource } from "./baton-shapes.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { assignmentEntitlement, entitlementRef, grantMetadata, newGrant, principalRef, roleResource, type ResourceRef } from "./baton-shapes.js";
+import { iamEntityLookup } from "./iam-lookup.js";
+import { hasInlinePolicies } from "./inline-policy.js";
 import { iamAccountOf, type IamRoleEntry } from "./iam-snapshot.js";
 import { ASSIGNMENT_SLUG, ResourceTypeIds, accountIdFromArn, entitlementId, v1MembershipEntitlementId } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
@@ -20,8 +22,10 @@ import type { TrustedAssumer } from "./trust-policy.js";
  * policy lets call sts:AssumeRole (trust-policy.ts has the rules). A role principal's grant is
  * expandable: whoever may assume that role may, through it, assume this one.
  */
-export function createIamRoleSyncer({ types, snapshots, ctx }: SyncerDeps): ResourceSyncer {
+export function createIamRoleSyncer(deps: SyncerDeps): ResourceSyncer {
+  const { types, snapshots, ctx } = deps;
   const type = types.iamRole;
+  const lookup = iamEntityLookup(deps, (snapshot) => snapshot.rolesByArn);
   return {
     resourceType: type,
     async listResources(parent, state, call) {
@@ -52,6 +56,10 @@ export function createIamRoleSyncer({ types, snapshots, ctx }: SyncerDeps): Reso
         ),
       };
     },
+    async getResource(id, _parent, call) {
+      const found = await lookup(id.resource, call);
+      return found && iamRoleResource(types, found.entry, found.parent);
+    },
   };
 }
 
@@ -71,14 +79,16 @@ function trustGrantAnnotations(assumer: TrustedAssumer): Any[] {
   return annotations;
 }
 
-export function iamRoleResource(types: ResourceTypes, role: IamRoleEntry, parent: ResourceId | undefined): Resource {
+export function iamRoleResource(types: ResourceTypes, role: IamRoleEntry, parent: ResourceRef | undefined): Resource {
   const profile: JsonObject = {
     aws_arn: role.arn,
     aws_path: role.path,
     aws_tags: role.tags,
     aws_role_name: role.name,
+    aws_role_description: role.description ?? "",
     aws_role_id: role.id,
   };
+  if (role.maxSessionDuration !== undefined) profile.aws_max_session_duration_seconds = role.maxSessionDuration;
   if (role.lastUsedAt !== undefined) profile.aws_role_last_used_at = new Date(role.lastUsedAt).toISOString();
   if (role.lastUsedRegion) profile.aws_role_last_used_region = role.lastUsedRegion;
   // What the trust policy trusts besides named users and roles: visible to reviewers, never a grant.
@@ -97,7 +107,8 @@ export function iamRoleResource(types: ResourceTypes, role: IamRoleEntry, parent
       parent,
       profile,
       createdAt: role.createdAt,
-      annotations: [annotation(V1IdentifierSchema, { id: role.arn })],
+      description: role.description ?? "",
+      annotations: [annotation(V1IdentifierSchema, { id: role.arn }), hasInlinePolicies()],
     },
     {
       type: trust.nhi.managed ? NonHumanIdentityTrait_NhiType.MANAGED_IDENTITY : NonHumanIdentityTrait_NhiType.ASSUMABLE_ROLE,

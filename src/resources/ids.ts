@@ -13,6 +13,12 @@ export const ResourceTypeIds = {
   account: "account",
   permissionSet: "permission_set",
   accountIam: "account_iam",
+  iamPolicy: "iam_policy",
+  inlinePolicy: "inline_policy",
+  permissionSetAssignment: "permission_set_assignment",
+  organization: "organization",
+  organizationalUnit: "organizational_unit",
+  accessKey: "access-key",
 } as const;
 
 export type ResourceTypeId = (typeof ResourceTypeIds)[keyof typeof ResourceTypeIds];
@@ -29,6 +35,10 @@ export function grantId(entitlementId: string, principalTypeId: string, principa
 
 export const MEMBER_SLUG = "member";
 export const ASSIGNMENT_SLUG = "assignment";
+/** Managed and inline policies: who has the policy. */
+export const ATTACHED_SLUG = "attached";
+/** Permission-set assignments: must be exactly this (ConductorOne's just-in-time flow hard-codes it). */
+export const ASSIGNED_SLUG = "assigned";
 
 // --- Identity Center users and groups: synthetic ARNs (not real AWS ARNs), as baton-aws builds them.
 
@@ -125,4 +135,40 @@ export function iamNameFromArn(arn: string): string {
 /** The 12-digit account of an IAM or STS ARN. */
 export function accountIdFromArn(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1];
+}
+
+// --- Policies.
+
+const INLINE_SEPARATOR = "::inline::";
+/** A permission set has one anonymous inline policy; baton-aws names it "inline". */
+export const PERMISSION_SET_INLINE_POLICY_NAME = "inline";
+
+/** Inline policies: "<parent ARN>::inline::<policy name>" ("<permission-set ARN>::inline::inline"). */
+export function inlinePolicyId(parentArn: string, policyName: string): string {
+  return `${parentArn}${INLINE_SEPARATOR}${policyName}`;
+}
+
+export function parseInlinePolicyId(id: string): { parentArn: string; policyName: string } | undefined {
+  const at = id.indexOf(INLINE_SEPARATOR);
+  if (at <= 0 || at + INLINE_SEPARATOR.length >= id.length) return undefined;
+  return { parentArn: id.slice(0, at), policyName: id.slice(at + INLINE_SEPARATOR.length) };
+}
+
+/**
+ * A permission set's customer-managed policy reference (name and path, no ARN) names the policy of
+ * that name and path in each account the set is provisioned to.
+ */
+export function customerManagedPolicyArn(accountId: string, name: string, path: string | undefined): string {
+  return `arn:aws:iam::${accountId}:policy${path || "/"}${name}`;
+}
+
+// --- Permission-set assignments (scope bindings): "<permissionSetArn>-<accountId>", as baton-aws.
+
+export function permissionSetAssignmentId(permissionSetArn: string, accountId: string): string {
+  return `${permissionSetArn}-${accountId}`;
+}
+
+export function parsePermissionSetAssignmentId(id: string): { permissionSetArn: string; accountId: string } | undefined {
+  const match = /^(arn:.+)-(\d{12})$/.exec(id);
+  return match ? { permissionSetArn: match[1]!, accountId: match[2]! } : undefined;
 }

@@ -55,6 +55,20 @@ export function cachedDrain<T>(
   });
 }
 
+/**
+ * One page of a listing streamed to the host, whose next request carries the token back. An empty
+ * page that hands back the very token it was given would have the host ask for it forever, so it
+ * is asked for again, twice at most, before that is an error. (Nothing documents AWS doing this;
+ * a simulator's cut-short pages can.)
+ */
+export async function advancingPage<P extends { items: unknown[]; next?: string }>(token: string | undefined, fetch: () => Promise<P>): Promise<P> {
+  for (let attempt = 1; ; attempt++) {
+    const page = await fetch();
+    if (page.items.length > 0 || page.next === undefined || page.next !== token) return page;
+    if (attempt === 3) throw new Error("AWS keeps answering an empty page with the page token it was given; refusing to loop");
+  }
+}
+
 /** JSON-protocol services (Identity Store, SSO Admin, Organizations): more pages while NextToken is non-empty. */
 export function nextToken(token: string | undefined | null): string | undefined {
   return token ? token : undefined;

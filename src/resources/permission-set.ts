@@ -3,15 +3,17 @@ import type { ResourceSyncer } from "../connector/resource-syncer.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { roleResource } from "./baton-shapes.js";
 import type { PermissionSetInfo } from "./identity-center.js";
+import { hasInlinePolicies } from "./inline-policy.js";
 import type { SyncerDeps } from "./index.js";
 import { MEMORY_PAGE_SIZE, offsetPage } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
 
 /**
  * `permission_set`: the instance's permission sets, from the catalog read once per sync (no
- * DescribePermissionSet per listing page, unlike baton-aws). Shown for reviews; who holds a set
- * on which account is modelled by the `account` entitlements, so this type has neither
- * entitlements nor grants.
+ * DescribePermissionSet per listing page, unlike baton-aws), each naming `inline_policy` as its
+ * child type. The role of the `permission_set_assignment` scope bindings; who holds a set on
+ * which account is modelled by those and by the `account` entitlements, so it has no
+ * entitlements, and its managed policies are granted on the policies' `attached` entitlements.
  */
 export function createPermissionSetSyncer({ types, identityCenter }: SyncerDeps): ResourceSyncer {
   return {
@@ -22,6 +24,10 @@ export function createPermissionSetSyncer({ types, identityCenter }: SyncerDeps)
     },
     listEntitlements: async () => ({ items: [] }),
     listGrants: async () => ({ items: [] }),
+    async getResource(id, _parent, call) {
+      const ps = (await identityCenter.permissionSets(call)).byArn.get(id.resource);
+      return ps && permissionSetResource(types, ps);
+    },
   };
 }
 
@@ -37,5 +43,6 @@ export function permissionSetResource(types: ResourceTypes, ps: PermissionSetInf
     description: ps.description ?? "",
     profile,
     createdAt: ps.createdAt,
+    annotations: [hasInlinePolicies()],
   });
 }

@@ -1,7 +1,7 @@
-import { ListGroupMembershipsCommand, ListGroupsCommand, type Group } from "@aws-sdk/client-identitystore";
+import { DescribeGroupCommand, ListGroupMembershipsCommand, ListGroupsCommand, type Group } from "@aws-sdk/client-identitystore";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isNotFound } from "../aws/errors.js";
+import { isNotFound, orNotFound } from "../aws/errors.js";
 import { annotation } from "../connector/annotations.js";
 import type { ResourceSyncer } from "../connector/resource-syncer.js";
 import { V1IdentifierSchema } from "../gen/c1/connector/v2/annotation_v1_identifier_pb.js";
@@ -10,7 +10,7 @@ import { assignmentEntitlement, entitlementRef, epochMs, groupResource, newGrant
 import { SSO_PAGE_SIZE } from "./identity-center.js";
 import { MEMBER_SLUG, parseIdentityStoreArn, ssoGroupArn, ssoUserArn, v1GrantId, v1MembershipEntitlementId } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
-import { nextToken, stateToken, tokenPage } from "./paging.js";
+import { advancingPage, nextToken, stateToken, tokenPage } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
 
 /**
@@ -24,13 +24,15 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
     resourceType: types.ssoGroup,
     async listResources(_parent, state, call) {
       const { identityStoreId } = await identityCenter.instance(call);
-      const out = await ctx.aws
-        .identityStore()
-        .send(new ListGroupsCommand({ IdentityStoreId: identityStoreId, MaxResults: SSO_PAGE_SIZE, NextToken: stateToken(state) }), {
-          abortSignal: call.signal,
-        });
-      const groups = (out.Groups ?? []).map((group) => ssoGroupResource(types, region, identityStoreId, group));
-      return tokenPage(groups, nextToken(out.NextToken));
+      const token = stateToken(state);
+      const page = await advancingPage(token, async () => {
+        const out = await ctx.aws
+          .identityStore()
+          .send(new ListGroupsCommand({ IdentityStoreId: identityStoreId, MaxResults: SSO_PAGE_SIZE, NextToken: token }), { abortSignal: call.signal });
+        return { items: out.Groups ?? [], next: nextToken(out.NextToken) };
+      });
+      const groups = page.items.map((group) => ssoGroupResource(types, region, identityStoreId, group));
+      return tokenPage(groups, page.next);
     },
     async listEntitlements(resource) {
       return { items: [ssoGroupMemberEntitlement(types, resource)] };
@@ -40,17 +42,17 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
       const parsed = parseIdentityStoreArn(groupArn);
       if (!parsed || parsed.kind !== "group") throw new ConnectError(`not an Identity Store group: ${groupArn}`, Code.InvalidArgument);
       const { identityStoreId } = await identityCenter.instance(call);
-      let out;
+      const token = stateToken(state);
+      let page;
       try {
-        out = await ctx.aws.identityStore().send(
-          new ListGroupMembershipsCommand({
-            IdentityStoreId: identityStoreId,
-            GroupId: parsed.id,
-            MaxResults: SSO_PAGE_SIZE,
-            NextToken: stateToken(state),
-          }),
-          { abortSignal: call.signal },
-        );
+        page = await advancingPage(token, async () => {
+          const out = await ctx.aws
+            .identityStore()
+            .send(new ListGroupMembershipsCommand({ IdentityStoreId: identityStoreId, GroupId: parsed.id, MaxResults: SSO_PAGE_SIZE, NextToken: token }), {
+              abortSignal: call.signal,
+            });
+          return { items: out.GroupMemberships ?? [], next: nextToken(out.NextToken) };
+        });
       } catch (error) {
         if (!isNotFound(error)) throw error;
         // Deleted since it was listed: it has no members any more.
@@ -58,7 +60,7 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
         return { items: [] };
       }
       const entitlement = entitlementRef(resource, MEMBER_SLUG);
-      const grants = (out.GroupMemberships ?? []).flatMap((membership) => {
+      const grants = page.items.flatMap((membership) => {
         // Members are users today; any other member kind is not a principal we model.
         const userId = membership.MemberId && "UserId" in membership.MemberId ? membership.MemberId.UserId : undefined;
         if (!userId) return [];
@@ -72,7 +74,16 @@ export function createSsoGroupSyncer({ types, identityCenter, ctx }: SyncerDeps)
           }),
         ];
       });
-      return tokenPage(grants, nextToken(out.NextToken));
+      return tokenPage(grants, page.next);
+    },
+    async getResource(id, _parent, call) {
+      const { identityStoreId } = await identityCenter.instance(call);
+      const parsed = parseIdentityStoreArn(id.resource);
+      if (!parsed || parsed.kind !== "group" || parsed.identityStoreId !== identityStoreId) return undefined;
+      const group = await orNotFound(() =>
+        ctx.aws.identityStore().send(new DescribeGroupCommand({ IdentityStoreId: identityStoreId, GroupId: parsed.id }), { abortSignal: call.signal }),
+      );
+      return group && ssoGroupResource(types, region, identityStoreId, group);
     },
   };
 }

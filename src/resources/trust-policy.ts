@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { policyDocumentText, withoutSecretValues } from "./policy-documents.js";
 
 /**
  * Reads a role's trust policy: which IAM users and roles may call sts:AssumeRole on it (the grants
@@ -156,10 +157,8 @@ export function analyzeTrustPolicy(
   return analysis;
 }
 
-/** IAM returns policy documents URL-encoded (RFC 3986); documents given raw start with "{". */
 export function decodePolicy(document: string): unknown {
-  const text = document.trimStart().startsWith("{") ? document : decodeURIComponent(document);
-  return JSON.parse(text) as unknown;
+  return JSON.parse(policyDocumentText(document)) as unknown;
 }
 
 function parseStatements(policy: unknown): Statement[] {
@@ -177,31 +176,6 @@ function parseStatements(policy: unknown): Statement[] {
       condition: isObject(s.Condition) ? withoutSecretValues(s.Condition as JsonObject) : undefined,
     };
   });
-}
-
-/**
- * Condition keys whose values are shared secrets between an account and a third party. Conditions
- * travel into grant metadata (and so into the .c1z), so these values are replaced by a marker; the
- * key stays, so a reviewer still sees that the grant requires an external ID.
- */
-const SECRET_CONDITION_KEYS = new Set(["sts:externalid"]);
-export const REDACTED_CONDITION_VALUE = "[redacted]";
-
-function withoutSecretValues(condition: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const [operator, block] of Object.entries(condition)) {
-    if (!isObject(block)) {
-      out[operator] = block;
-      continue;
-    }
-    out[operator] = Object.fromEntries(
-      Object.entries(block).map(([key, value]) => [
-        key,
-        SECRET_CONDITION_KEYS.has(key.toLowerCase()) ? REDACTED_CONDITION_VALUE : value,
-      ]),
-    ) as JsonObject;
-  }
-  return out;
 }
 
 function principalMap(value: unknown): "*" | Record<string, string[]> {

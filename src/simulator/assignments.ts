@@ -18,7 +18,7 @@ import type { Counters } from "./counters.js";
 import { SimError } from "./errors.js";
 import type { Prng } from "./generate/prng.js";
 import type { AssignmentFailureRule, KnobStore } from "./knobs.js";
-import { addAssignment, findAssignment, principalKey, removeAssignment, targetKey } from "./model/sso.js";
+import { addAssignment, findAssignment, missingPolicyReferences, permissionSetsProvisionedTo, principalKey, removeAssignment, targetKey } from "./model/sso.js";
 import type { AccountAssignment, SimModel } from "./model/types.js";
 
 export type AssignmentOperationKind = "create" | "delete";
@@ -83,6 +83,13 @@ export function createAssignmentEngine(deps: { model: SimModel; knobs: KnobStore
     }
     if (account.state !== "ACTIVE") {
       return `Received a 403 status error: The target account ${a.accountId} is ${account.state} and cannot be provisioned.`;
+    }
+    const sso = model.ssoInstance!;
+    const permissionSet = sso.permissionSets.get(a.permissionSetArn);
+    if (kind === "create" && permissionSet && !permissionSetsProvisionedTo(sso, account.id).has(permissionSet.arn)) {
+      // Provisioning creates the role with the permission set's customer-managed policies attached: they must exist.
+      const missing = missingPolicyReferences(account, permissionSet);
+      if (missing.length > 0) return `Received a 400 status error: The policy ${missing[0]} referenced by permission set ${permissionSet.name} does not exist in account ${account.id}.`;
     }
     const current = knobs.current.assignments;
     const rule = current.failureRules.find((r) => ruleMatches(r, kind, a, model));

@@ -31,11 +31,24 @@ export interface AssignmentCounts {
   rejectedOverCap: number;
 }
 
+/**
+ * Requests that arrived in each second of the simulator clock (epoch second → count), for tests
+ * that prove a client never exceeded a rate. Only the last PER_SECOND_RETENTION seconds are kept.
+ */
+export interface PerSecondCounts {
+  /** Most requests seen in any one retained second. */
+  peak: number;
+  buckets: Record<string, number>;
+}
+
 export interface CounterSnapshot {
   totals: CallCounts;
   services: Partial<Record<ServiceName, ServiceCounts>>;
   assignments: AssignmentCounts;
+  perSecond: Partial<Record<ServiceName, PerSecondCounts>>;
 }
+
+export const PER_SECOND_RETENTION = 3600;
 
 /** "fault" = injected 5xx or reset; "slowed" = injected delay on an otherwise normal answer. */
 export type CallOutcome = "ok" | "throttled" | "error" | "fault" | "slowed";
@@ -51,13 +64,15 @@ const zeroAssignments = (): AssignmentCounts => ({
 });
 
 export interface Counters {
-  /** Counts one request of the operation when it arrives. */
-  call(service: ServiceName, operation: string): void;
+  /** Counts one request of the operation when it arrives (`now`: simulator clock, ms). */
+  call(service: ServiceName, operation: string, now?: number): void;
   /** Records how a counted request ended. */
   outcome(service: ServiceName, operation: string, outcome: CallOutcome): void;
   readonly assignments: AssignmentCounts;
   /** Calls of one operation (0 if never called). */
   calls(service: ServiceName, operation?: string): number;
+  /** Per-second arrival counts of one service (buckets keyed by epoch second). */
+  perSecond(service: ServiceName): PerSecondCounts;
   snapshot(): CounterSnapshot;
   reset(): void;
 }
@@ -66,6 +81,7 @@ export function createCounters(): Counters {
   let totals = zero();
   let services: Partial<Record<ServiceName, ServiceCounts>> = {};
   let assignments = zeroAssignments();
+  let seconds = new Map<ServiceName, Map<number, number>>();
 
   const entries = (service: ServiceName, operation: string): CallCounts[] => {
     const perService = (services[service] ??= { ...zero(), operations: {} });
@@ -74,8 +90,9 @@ export function createCounters(): Counters {
   };
 
   return {
-    call(service, operation) {
+    call(service, operation, now) {
       for (const c of entries(service, operation)) c.calls++;
+      if (now !== undefined) countSecond(seconds, service, Math.floor(now / 1000));
     },
     outcome(service, operation, outcome) {
       if (outcome === "ok") return;
@@ -93,14 +110,47 @@ export function createCounters(): Counters {
       if (!perService) return 0;
       return operation === undefined ? perService.calls : (perService.operations[operation]?.calls ?? 0);
     },
+    perSecond: (service) => perSecondOf(seconds.get(service)),
     snapshot() {
-      return structuredClone({ totals, services, assignments });
+      const perSecond: Partial<Record<ServiceName, PerSecondCounts>> = {};
+      for (const [service, buckets] of seconds) perSecond[service] = perSecondOf(buckets);
+      return { ...structuredClone({ totals, services, assignments }), perSecond };
     },
     reset() {
       totals = zero();
       services = {};
+      seconds = new Map();
       // The current outstanding count is state, not history: keep it across a reset.
       assignments = { ...zeroAssignments(), outstanding: assignments.outstanding, maxOutstanding: assignments.outstanding };
     },
   };
+}
+
+function countSecond(seconds: Map<ServiceName, Map<number, number>>, service: ServiceName, second: number): void {
+  let buckets = seconds.get(service);
+  if (!buckets) {
+    buckets = new Map();
+    seconds.set(service, buckets);
+  }
+  const count = buckets.get(second);
+  if (count !== undefined) {
+    buckets.set(second, count + 1);
+    return;
+  }
+  buckets.set(second, 1);
+  // A new second: drop buckets that fell out of the retention window (insertion order is time order
+  // for a monotonic clock; a clock moved backwards only delays pruning).
+  for (const old of buckets.keys()) {
+    if (old > second - PER_SECOND_RETENTION) break;
+    buckets.delete(old);
+  }
+}
+
+function perSecondOf(buckets: Map<number, number> | undefined): PerSecondCounts {
+  const out: PerSecondCounts = { peak: 0, buckets: {} };
+  for (const [second, count] of buckets ?? []) {
+    out.buckets[String(second)] = count;
+    if (count > out.peak) out.peak = count;
+  }
+  return out;
 }

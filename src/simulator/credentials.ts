@@ -4,7 +4,7 @@
  * made by AssumeRole), and that principal's account is the account every IAM/STS call acts in.
  */
 import { SimError } from "./errors.js";
-import { assumedRoleArn, rootArn } from "./model/ids.js";
+import { assumedRoleArn, accountRootArn } from "./model/ids.js";
 import type { KeyedList } from "./model/keyed-list.js";
 import type { Account, CredentialBinding, Organization, SimModel } from "./model/types.js";
 import type { CredentialSpec } from "./model/spec.js";
@@ -97,7 +97,7 @@ export function createCredentialRegistry(model: SimModel): CredentialRegistry {
   const callerForBinding = (binding: CredentialBinding): Caller => {
     const user = binding.userName ? model.accounts.get(binding.accountId)?.iam.users.get(binding.userName) : undefined;
     if (user) return { kind: "user", accountId: binding.accountId, arn: user.arn, userId: user.id, userName: user.name };
-    return { kind: "root", accountId: binding.accountId, arn: rootArn(binding.accountId), userId: binding.accountId };
+    return { kind: "root", accountId: binding.accountId, arn: accountRootArn(binding.accountId), userId: binding.accountId };
   };
 
   return {

@@ -118,6 +118,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   // Organizations
   AWSOrganizationsNotInUseException: 404,
   AccountNotFoundException: 404,
+  ParentNotFoundException: 404,
+  ChildNotFoundException: 404,
+  OrganizationalUnitNotFoundException: 404,
   InvalidInputException: 400,
   ServiceException: 500,
   TooManyRequestsException: 429,

@@ -136,7 +136,7 @@ export function createOrganization(options: { profile?: string | ProfileSizes; s
 export { SIM_CREDENTIALS } from "./credentials.js";
 export type { Caller } from "./credentials.js";
 export type { AssignmentEngine, AssignmentOperation, AssignmentStatus } from "./assignments.js";
-export type { CounterSnapshot, Counters, CallCounts, ServiceCounts, AssignmentCounts } from "./counters.js";
+export type { CounterSnapshot, Counters, CallCounts, ServiceCounts, AssignmentCounts, PerSecondCounts } from "./counters.js";
 export { SERVICE_NAMES, type ServiceName } from "./errors.js";
 export { generateOrgSpec, type GenerateOptions } from "./generate/organization.js";
 export { PROFILES, type ProfileName, type ProfileSizes, type IamSizes } from "./generate/profiles.js";

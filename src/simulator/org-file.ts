@@ -15,15 +15,61 @@ const iamPath = z.string().regex(/^\/([\x21-\x7e]*\/)?$/, "must start and end wi
 const policyDocument = z.record(z.string(), z.unknown());
 const tags = z.record(z.string(), z.string());
 const inlinePolicies = z.array(z.strictObject({ name: iamName, document: policyDocument }));
+const policyArn = z.string().regex(/^arn:aws:iam::(aws|\d{12}):policy\/([\x21-\x7e]*\/)?[\w+=,.@-]+$/, "must be a managed policy ARN");
+const awsPolicyArn = z.string().regex(/^arn:aws:iam::aws:policy\/([\x21-\x7e]*\/)?[\w+=,.@-]+$/, "must be an AWS-managed policy ARN (arn:aws:iam::aws:policy/…)");
+const policyPath = z.string().regex(/^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/, "must be / or /segment/…/");
+const status = z.enum(["Active", "Inactive"]);
+const credentialId = (prefix: string, length: number) => z.string().regex(new RegExp(`^${prefix}[A-Z0-9]{${length}}$`), `must be ${prefix} followed by ${length} upper-case letters or digits`);
+const ouName = z.string().min(1).max(128).regex(/^[^/]+$/, "must not contain /");
+
+interface OuSpecInput {
+  id?: string;
+  name: string;
+  children?: OuSpecInput[];
+}
+const organizationalUnit: z.ZodType<OuSpecInput> = z.lazy(() =>
+  z.strictObject({
+    id: z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, "must look like ou-<4-32>-<8-32> lower-case alphanumerics").optional(),
+    name: ouName,
+    children: z.array(organizationalUnit).optional(),
+  }),
+);
 
 const iamEntity = {
   name: iamName,
   path: iamPath.optional(),
   id: z.string().regex(/^[A-Z0-9]{16,128}$/, "must be an IAM unique id such as AIDA…").optional(),
   createdAt: iso.optional(),
-  attachedPolicies: z.array(z.string().startsWith("arn:aws:iam::")).optional(),
+  attachedPolicies: z.array(policyArn).optional(),
   inlinePolicies: inlinePolicies.optional(),
 };
+
+const iamUser = z.strictObject({
+  ...iamEntity,
+  tags: tags.optional(),
+  groups: z.array(iamName).optional(),
+  passwordLastUsed: iso.optional(),
+  permissionsBoundary: policyArn.optional(),
+  loginProfile: z.strictObject({ createdAt: iso.optional(), passwordResetRequired: z.boolean().optional() }).optional(),
+  accessKeys: z
+    .array(
+      z.strictObject({
+        id: credentialId("AKIA", 16).optional(),
+        status: status.optional(),
+        createdAt: iso.optional(),
+        lastUsed: z.strictObject({ date: iso, service: z.string().min(1), region: z.string().min(1) }).optional(),
+      }),
+    )
+    .optional(),
+  mfaDevices: z.array(z.strictObject({ serialNumber: z.string().regex(/^[\w+=/:,.@-]{9,256}$/, "must be an MFA serial number").optional(), enableDate: iso.optional() })).optional(),
+  signingCertificates: z.array(z.strictObject({ id: z.string().regex(/^[A-Z0-9]{24,128}$/, "must be 24+ upper-case letters or digits").optional(), status: status.optional(), uploadDate: iso.optional() })).optional(),
+  sshPublicKeys: z.array(z.strictObject({ id: credentialId("APKA", 16).optional(), status: status.optional(), uploadDate: iso.optional() })).optional(),
+  serviceSpecificCredentials: z
+    .array(z.strictObject({ serviceName: z.string().min(1), id: credentialId("ACCA", 17).optional(), status: status.optional(), createdAt: iso.optional() }))
+    .optional(),
+});
+
+const policyReference = z.strictObject({ name: iamName, path: policyPath.optional() });
 
 const resourceId = z.string().regex(/^([0-9a-f]{10}-|)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a UUID or <10 hex>-<UUID>");
 
@@ -37,6 +83,8 @@ export const orgSpecSchema = z.strictObject({
       id: z.string().regex(/^o-[a-z0-9]{10,32}$/, "must look like o-<10-32 lower-case alphanumerics>").optional(),
       featureSet: z.enum(["ALL", "CONSOLIDATED_BILLING"]).optional(),
       managementAccountId: accountId,
+      rootId: z.string().regex(/^r-[0-9a-z]{4,32}$/, "must look like r-<4-32 lower-case alphanumerics>").optional(),
+      organizationalUnits: z.array(organizationalUnit).optional(),
     })
     .nullable()
     .optional(),
@@ -51,9 +99,10 @@ export const orgSpecSchema = z.strictObject({
         joinedMethod: z.enum(["CREATED", "INVITED"]).optional(),
         joinedAt: iso.optional(),
         alias: z.string().regex(/^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$/, "must be a valid account alias").min(3).max(63).optional(),
+        organizationalUnit: z.string().min(1).optional(),
         iam: z
           .strictObject({
-            users: z.array(z.strictObject({ ...iamEntity, tags: tags.optional(), groups: z.array(iamName).optional(), passwordLastUsed: iso.optional() })).optional(),
+            users: z.array(iamUser).optional(),
             groups: z.array(z.strictObject(iamEntity)).optional(),
             roles: z
               .array(
@@ -64,6 +113,8 @@ export const orgSpecSchema = z.strictObject({
                   maxSessionDuration: z.number().int().min(3600).max(43200).optional(),
                   trustPolicy: policyDocument,
                   tags: tags.optional(),
+                  permissionsBoundary: policyArn.optional(),
+                  lastUsed: z.strictObject({ date: iso, region: z.string().min(1) }).optional(),
                 }),
               )
               .optional(),
@@ -71,11 +122,14 @@ export const orgSpecSchema = z.strictObject({
               .array(
                 z.strictObject({
                   name: iamName,
-                  path: iamPath.optional(),
-                  id: z.string().optional(),
-                  description: z.string().optional(),
+                  path: policyPath.optional(),
+                  id: z.string().regex(/^[A-Z0-9]{16,128}$/, "must be an IAM unique id such as ANPA…").optional(),
+                  description: z.string().max(1000).optional(),
                   createdAt: iso.optional(),
                   document: policyDocument,
+                  previousVersions: z.array(z.strictObject({ document: policyDocument, createdAt: iso.optional() })).max(4, "a managed policy has at most 5 versions").optional(),
+                  updatedAt: iso.optional(),
+                  tags: tags.optional(),
                 }),
               )
               .optional(),
@@ -120,7 +174,10 @@ export const orgSpecSchema = z.strictObject({
           sessionDuration: z.string().regex(/^PT(\d+H)?(\d+M)?$/, "must be an ISO-8601 duration such as PT1H").optional(),
           relayState: z.string().optional(),
           createdAt: iso.optional(),
-          managedPolicies: z.array(z.string().startsWith("arn:aws:iam::aws:policy/")).optional(),
+          managedPolicies: z.array(awsPolicyArn).optional(),
+          customerManagedPolicies: z.array(policyReference).optional(),
+          inlinePolicy: policyDocument.optional(),
+          permissionsBoundary: z.strictObject({ managedPolicyArn: awsPolicyArn.optional(), customerManagedPolicy: policyReference.optional() }).optional(),
         }),
       ),
       assignments: z
@@ -136,6 +193,9 @@ export const orgSpecSchema = z.strictObject({
       provisioned: z.array(z.strictObject({ accountId, permissionSet: z.string() })).optional(),
     })
     .nullable()
+    .optional(),
+  awsManagedPolicies: z
+    .array(z.strictObject({ name: iamName, path: policyPath.optional(), description: z.string().max(1000).optional(), document: policyDocument }))
     .optional(),
   credentials: z
     .array(

@@ -62,7 +62,7 @@ async function handle(runtime: SimRuntime, logger: Logger, req: IncomingMessage,
   }
   const { service, operation } = routed;
   const { counters, knobs } = runtime;
-  counters.call(service, operation);
+  counters.call(service, operation, runtime.clock());
   const fault = runtime.faults.decide(service, operation);
   if (fault.failure === "reset") {
     counters.outcome(service, operation, "fault");

@@ -6,7 +6,7 @@
  * aws:PrincipalAccount. Anything else makes the statement not apply (fail closed).
  */
 import type { Caller } from "./credentials.js";
-import { rootArn } from "./model/ids.js";
+import { accountRootArn } from "./model/ids.js";
 
 export interface AssumeRoleRequest {
   caller: Caller;
@@ -47,7 +47,7 @@ function principalMatches(principal: unknown, caller: Caller): boolean {
   if (principal === "*") return true;
   if (typeof principal !== "object" || principal === null) return false;
   const aws = asArray((principal as Record<string, unknown>).AWS);
-  const identities = new Set([caller.arn, rootArn(caller.accountId), caller.accountId]);
+  const identities = new Set([caller.arn, accountRootArn(caller.accountId), caller.accountId]);
   if (caller.roleArn) identities.add(caller.roleArn);
   return aws.some((p) => p === "*" || (typeof p === "string" && identities.has(p)));
 }

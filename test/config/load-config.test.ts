@@ -158,6 +158,9 @@ describe("invalid configuration: one line naming the key and where it came from,
     [{ AWS_ENDPOINT_URL_IAM: "not a url" }, /^invalid environment variable AWS_ENDPOINT_URL_IAM: expected an http\(s\) URL$/],
     [{ BATON_LOG_LEVEL: "loud" }, /^invalid log-level .*: expected one of trace, debug/],
     [{ BATON_PAGE_TOKEN_SECRET: "short" }, /^invalid page-token-secret .*: must be at least 16 characters$/],
+    [{ BATON_SYNC_UNATTACHED_POLICIES: "true", BATON_SYNC_ONLY_ATTACHED_POLICIES: "true" }, /^invalid sync-only-attached-policies .*: contradicts sync-unattached-policies=true/],
+    [{ BATON_SYNC_UNATTACHED_POLICIES: "false", BATON_SYNC_ONLY_ATTACHED_POLICIES: "false" }, /^invalid sync-only-attached-policies .*: contradicts sync-unattached-policies=false/],
+    [{ BATON_SYNC_ORG_TREE: "true", BATON_GLOBAL_AWS_ORGS_ENABLED: "false", BATON_GLOBAL_AWS_SSO_ENABLED: "false" }, /^invalid sync-org-tree .*: requires global-aws-orgs-enabled$/],
   ] as Array<[NodeJS.ProcessEnv, RegExp | null]>)("%o", (env, expected) => {
     if (expected === null) {
       expect(() => load({}, env)).not.toThrow();
@@ -174,11 +177,22 @@ describe("invalid configuration: one line naming the key and where it came from,
   it("config-file problems: unknown key, baton's own keys tolerated, bad YAML, missing file, not a mapping", () => {
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-regoin: us-east-1\n")))).toMatch(/^unknown key "global-regoin" in config file .*\.baton\.yaml$/);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "GLOBAL_REGION: us-east-1\n")))).toMatch(/keys are written like the flags/);
-    expect(load({}, {}, dirWith(".baton.yaml", "file: sync.c1z\nsync-secrets: true\nlog-level: debug\n")).aws.region).toBe("us-east-1");
+    expect(load({}, {}, dirWith(".baton.yaml", "file: sync.c1z\nlog-level: debug\n")).aws.region).toBe("us-east-1");
+    // baton-aws's sync-secrets is a setting of ours now, not a tolerated foreign key.
+    expect(load({}, {}, dirWith(".baton.yaml", "sync-secrets: true\n")).features.syncSecrets).toBe(true);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-region: [unclosed\n")))).toMatch(/is not valid YAML/);
     expect(failure(() => load({ config: "/nonexistent/connector.yaml" }))).toBe("cannot read config file /nonexistent/connector.yaml: no such file");
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "- a\n- b\n")))).toMatch(/must be a mapping/);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-aws-sso-enabled: sometimes\n")))).toMatch(/^invalid global-aws-sso-enabled \(key "global-aws-sso-enabled" in .*\): expected true or false$/);
+  });
+
+  it("which policies: ours by default; sync-unattached-policies or baton-aws's sync-only-attached-policies", () => {
+    expect(load().features.managedPolicies).toBe("customer-and-attached");
+    expect(load({}, { BATON_SYNC_UNATTACHED_POLICIES: "true" }).features.managedPolicies).toBe("all");
+    expect(load({}, { BATON_SYNC_ONLY_ATTACHED_POLICIES: "false" }).features.managedPolicies).toBe("all");
+    expect(load({}, { BATON_SYNC_ONLY_ATTACHED_POLICIES: "true" }).features.managedPolicies).toBe("attached");
+    expect(load({}, { BATON_SYNC_ONLY_ATTACHED_POLICIES: "true", BATON_SYNC_UNATTACHED_POLICIES: "false" }).features.managedPolicies).toBe("attached");
+    expect(load({ syncOrgTree: true, syncSecrets: true }).features).toMatchObject({ organizationTree: true, syncSecrets: true });
   });
 
   it("log settings come out alongside the config", () => {

@@ -40,7 +40,7 @@ describe("account_iam", () => {
     const [own, member, other, suspended] = await listAccountIam();
     expect([own, member, other, suspended].map((r) => r!.id!.resource)).toEqual([OWN_ACCOUNT, MEMBER_ACCOUNT, OTHER, SUSPENDED]);
     expect(children(own)).toEqual([]);
-    expect(children(member)).toEqual(["iam_user", "role", "group"]);
+    expect(children(member)).toEqual(["iam_user", "role", "group", "iam_policy"]);
     expect(member!.displayName).toBe("prod");
     expect(annotationOf(member!.annotations, AppTraitSchema)).toBeDefined();
 

@@ -7,6 +7,7 @@ import {
   ListPermissionSetsCommand,
   ListPermissionSetsProvisionedToAccountCommand,
 } from "@aws-sdk/client-sso-admin";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, test } from "vitest";
 import { GrantExpandableSchema } from "../../src/gen/c1/connector/v2/annotation_grant_pb.js";
 import { AppTraitSchema, AppTrait_AppFlag } from "../../src/gen/c1/connector/v2/annotation_trait_pb.js";
@@ -246,5 +247,21 @@ describe("account", () => {
     expect(resources[0]!.description).toMatch(/Organizations is not synced/);
     expect(resources[0]!.status).toBeUndefined();
     expect(setup.mocks.organizations.commandCalls(ListAccountsCommand)).toHaveLength(0);
+  });
+  test("made-up account ids are refused with NotFound after reading only the account list (cached for the sync), never invented entitlements", async () => {
+    setup = unitSetup();
+    organisation(3, [active(0), active(1)]);
+    await accountResources();
+    const callsBefore = Object.values(setup.mocks).reduce((n, m) => n + m.calls().length, 0);
+    for (const id of ["999999999999", "not-an-account", accountId(7)]) {
+      const fake = { id: { resourceType: "account", resource: id } } as Resource;
+      for (const list of [() => setup.syncer("account").listEntitlements(fake, undefined, call()), () => setup.syncer("account").listGrants(fake, undefined, call())]) {
+        const error = await list().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConnectError);
+        expect((error as ConnectError).code).toBe(Code.NotFound);
+      }
+    }
+    // Within the sync the account list is already read: a made-up id costs no AWS call at all.
+    expect(Object.values(setup.mocks).reduce((n, m) => n + m.calls().length, 0)).toBe(callsBefore);
   });
 });

@@ -28,6 +28,9 @@ describe("call plan", () => {
     expect(plan.byOperation).toEqual({
       // own: 2500 entities → 3 pages of 1000; member 222: 1; 333 cannot be entered; 444 is suspended.
       "iam:GetAccountAuthorizationDetails": 4,
+      // What the snapshot leaves out: own 700 roles and 1500 users (1 + 2 pages), member 222: 1 + 1.
+      "iam:ListRoles": 2,
+      "iam:ListUsers": 3,
       "sts:AssumeRole": 2,
       "organizations:ListAccounts": 1,
       "sso:ListInstances": 1,
@@ -39,13 +42,21 @@ describe("call plan", () => {
       // 4 accounts, 3 sets: per permission set (3 calls) beats per account (4).
       "sso:ListAccountsForProvisionedPermissionSet": 3,
       "sso:ListAccountAssignments": 3 + 1 + 1,
+      // Each set's managed policies, customer-managed references and inline policy.
+      "sso:ListManagedPoliciesInPermissionSet": 3,
+      "sso:ListCustomerManagedPolicyReferencesInPermissionSet": 3,
+      "sso:GetInlinePolicyForPermissionSet": 3,
     });
     expect(plan.pairDiscovery).toBe("per-permission-set");
     expect(plan.total).toBe(Object.values(plan.byOperation).reduce((a, b) => a + b, 0));
   });
 
   test("features off: only the connector's own IAM", () => {
-    expect(connectorCallPlan(base({ organizations: false, identityCenter: false })).byOperation).toEqual({ "iam:GetAccountAuthorizationDetails": 3 });
+    expect(connectorCallPlan(base({ organizations: false, identityCenter: false })).byOperation).toEqual({
+      "iam:GetAccountAuthorizationDetails": 3,
+      "iam:ListRoles": 1,
+      "iam:ListUsers": 2,
+    });
   });
 
   test("Organizations off: accounts come from the pairs, discovered per permission set", () => {
@@ -53,6 +64,35 @@ describe("call plan", () => {
     expect(plan.byOperation["organizations:ListAccounts"]).toBeUndefined();
     expect(plan.pairDiscovery).toBe("per-permission-set");
     expect(plan.byOperation["sso:ListAccountAssignments"]).toBe(5);
+  });
+
+  test("policies, access keys and the organization tree", () => {
+    const shape = base({ crossAccountIam: true, syncSecrets: true, organizationTree: true });
+    shape.accounts[0]!.iam = { users: 3, groups: 0, roles: 0, policies: 1997, accessKeys: 4 };
+    shape.accounts[1]!.iam = { users: 0, groups: 1, roles: 0, policies: 2, accessKeys: 0 };
+    shape.permissionSetPolicies = [{ managed: 150, customerManaged: 1 }, { managed: 0, customerManaged: 0 }, { managed: 1, customerManaged: 0 }];
+    shape.permissionSetOnlyAwsPolicies = 2;
+    shape.tree = [{ units: 2, accounts: 1 }, { units: 0, accounts: 25 }, { units: 21, accounts: 0 }];
+    const plan = connectorCallPlan(shape).byOperation;
+    expect(plan).toMatchObject({
+      // own: 3 users + 1997 policies = 2 pages; member: 1 group + 2 policies = 1.
+      "iam:GetAccountAuthorizationDetails": 3,
+      // Only own has users (ListUsers) and none has roles (no ListRoles).
+      "iam:ListUsers": 1,
+      "iam:ListAccessKeys": 3,
+      "iam:GetAccessKeyLastUsed": 4,
+      "iam:GetPolicy": 2,
+      "iam:GetPolicyVersion": 2,
+      "sso:ListManagedPoliciesInPermissionSet": 2 + 1 + 1,
+      "organizations:ListRoots": 1,
+      "organizations:ListOrganizationalUnitsForParent": 1 + 1 + 2,
+      "organizations:ListChildren": 1 + 2 + 1,
+    });
+    expect(plan["iam:ListRoles"]).toBeUndefined();
+    expect(plan["iam:ListPolicies"]).toBeUndefined();
+    const all = connectorCallPlan({ ...shape, features: { ...shape.features, managedPolicies: "all" }, awsManagedCatalog: { total: 1300, undocumented: 1290 } }).byOperation;
+    expect(all["iam:ListPolicies"]).toBe(2);
+    expect(all["iam:GetPolicyVersion"]).toBe(2 + 1290);
   });
 
   test("discovery per account when there are fewer accounts than permission sets", () => {
@@ -80,13 +120,16 @@ describe("call plan", () => {
     const naive = naivePerPairPlan(shape);
     // Assignments need one call per provisioned pair either way; the rest is where the two differ.
     expect(ours.byOperation["sso:ListAccountAssignments"]).toBe(57_000);
-    expect(naive.byOperation["sso:ListAccountAssignments"]).toBe(57_000);
+    // baton-aws reads each pair twice: for the account's entitlements and for the permission-set-assignment binding's.
+    expect(naive.byOperation["sso:ListAccountAssignments"]).toBe(2 * 57_000);
     expect(ours.byOperation["sso:ListAccountsForProvisionedPermissionSet"]).toBe(190 * 3);
     expect(naive.byOperation["sso:ListPermissionSetsProvisionedToAccount"]).toBe(300 * 2);
     expect(ours.byOperation["iam:GetAccountAuthorizationDetails"]).toBe(300);
-    // IAM: one GetAccountAuthorizationDetails per account against 3 lists + GetGroup + GetRole + ListAccessKeys per entity.
+    // IAM: per account one GetAccountAuthorizationDetails, ListRoles and ListUsers, against 4 lists (ListPolicies
+    // included) + GetGroup + GetRole + ListAccessKeys + ListAttached*Policies + List*Policies per entity.
+    expect(ours.byOperation["iam:ListRoles"]).toBe(300);
     const naiveIam = Object.entries(naive.byOperation).filter(([op]) => op.startsWith("iam:")).reduce((sum, [, n]) => sum + n, 0);
-    expect(naiveIam).toBe(300 * (3 + 5 + 40 + 20));
+    expect(naiveIam).toBe(300 * (4 + 5 + 40 + 20 + 2 * (20 + 5 + 40)));
     expect(naive.byOperation["sso:DescribePermissionSet"]).toBe(2 * ours.byOperation["sso:DescribePermissionSet"]!);
     expect(naive.total).toBeGreaterThan(ours.total);
     const quota = { sso: 20, identitystore: 20, iam: 15, sts: 20, organizations: 10 };

@@ -1,4 +1,4 @@
-import { GetAccountAuthorizationDetailsCommand } from "@aws-sdk/client-iam";
+import { GetAccountAuthorizationDetailsCommand, ListRolesCommand } from "@aws-sdk/client-iam";
 import { afterEach, describe, expect, test } from "vitest";
 import { GrantExpandableSchema, GrantMetadataSchema } from "../../src/gen/c1/connector/v2/annotation_grant_pb.js";
 import { NonHumanIdentityTraitSchema, NonHumanIdentityTrait_NhiType, RoleTraitSchema } from "../../src/gen/c1/connector/v2/annotation_trait_pb.js";
@@ -31,7 +31,15 @@ describe("role (IAM)", () => {
     const linked = role(OWN_ACCOUNT, "AWSServiceRoleForX", allow({ Service: "x.amazonaws.com" }), { Path: "/aws-service-role/x.amazonaws.com/" });
     const vendor = role(OWN_ACCOUNT, "vendor", allow({ AWS: `arn:aws:iam::${OTHER}:root` }));
     const saml = role(OWN_ACCOUNT, "sso", { Statement: [{ Effect: "Allow", Principal: { Federated: `arn:aws:iam::${OWN_ACCOUNT}:saml-provider/IdP` }, Action: "sts:AssumeRoleWithSAML" }] });
+    // What GetAccountAuthorizationDetails does not return comes from ListRoles (one call per 1000 roles).
+    setup.mocks.iam.on(ListRolesCommand).resolves({
+      Roles: [{ ...deployer, Description: "Deploys from CI", MaxSessionDuration: 7200 } as never, { ...vendor, MaxSessionDuration: 3600 } as never],
+    });
     const [d, l, v, s, o] = await rolesOf(deployer, linked, vendor, saml, ops);
+    expect(setup.mocks.iam.commandCalls(ListRolesCommand).map((c) => c.args[0].input)).toEqual([{ MaxItems: 1000, Marker: undefined }]);
+    expect(d!.description).toBe("Deploys from CI");
+    expect(v!.profile).toMatchObject({ aws_role_description: "", aws_max_session_duration_seconds: 3600 });
+    expect(l!.profile?.aws_max_session_duration_seconds).toBeUndefined();
 
     expect(d!.id).toMatchObject({ resourceType: "role", resource: deployer.Arn });
     expect(d!.displayName).toBe("deployer");
@@ -40,7 +48,9 @@ describe("role (IAM)", () => {
       aws_path: "/ci/",
       aws_tags: { team: "platform" },
       aws_role_name: "deployer",
+      aws_role_description: "Deploys from CI",
       aws_role_id: deployer.RoleId,
+      aws_max_session_duration_seconds: 7200,
       aws_role_last_used_at: "2025-01-02T03:04:05.000Z",
       aws_role_last_used_region: "eu-west-1",
     };

@@ -1,10 +1,10 @@
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
-import { GetAccountAuthorizationDetailsCommand } from "@aws-sdk/client-iam";
+import { GetAccessKeyLastUsedCommand, GetAccountAuthorizationDetailsCommand, ListAccessKeysCommand, ListUsersCommand } from "@aws-sdk/client-iam";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, test } from "vitest";
 import { V1IdentifierSchema } from "../../src/gen/c1/connector/v2/annotation_v1_identifier_pb.js";
-import { SkipEntitlementsAndGrantsSchema } from "../../src/gen/c1/connector/v2/annotation_resource_tree_pb.js";
+import { ChildResourceTypeSchema, SkipEntitlementsAndGrantsSchema, SkipEntitlementsSchema } from "../../src/gen/c1/connector/v2/annotation_resource_tree_pb.js";
 import { UserTraitSchema, UserTrait_AccountType, UserTrait_Status_Status } from "../../src/gen/c1/connector/v2/annotation_trait_pb.js";
 import { CapabilityPermissionsSchema } from "../../src/gen/c1/connector/v2/connector_pb.js";
 import { ResourceType_Trait, Status_ResourceStatus } from "../../src/gen/c1/connector/v2/resource_pb.js";
@@ -15,14 +15,24 @@ let setup: ReturnType<typeof unitSetup>;
 afterEach(() => setup.restore());
 
 describe("iam_user", () => {
-  test("resource type: USER trait, baton-aws id and annotations, the permissions we call", () => {
+  test("resource type: USER trait, baton-aws id and annotations (SkipEntitlements, as with policy grants), the permissions we call", () => {
     setup = unitSetup();
     const type = setup.syncer("iam_user").resourceType;
     expect(type).toMatchObject({ id: "iam_user", displayName: "IAM User", traits: [ResourceType_Trait.USER] });
-    expect(annotationOf(type.annotations, SkipEntitlementsAndGrantsSchema)).toBeDefined();
+    expect(annotationOf(type.annotations, SkipEntitlementsSchema)).toBeDefined();
+    expect(annotationOf(type.annotations, SkipEntitlementsAndGrantsSchema)).toBeUndefined();
     expect(annotationOf(type.annotations, V1IdentifierSchema)?.id).toBe("iam_user");
     expect(annotationOf(type.annotations, CapabilityPermissionsSchema)?.permissions.map((p) => p.permission)).toEqual([
       "iam:GetAccountAuthorizationDetails",
+      "iam:ListUsers",
+    ]);
+    setup.restore();
+    setup = unitSetup({ syncSecrets: true });
+    expect(annotationOf(setup.syncer("iam_user").resourceType.annotations, CapabilityPermissionsSchema)?.permissions.map((p) => p.permission)).toEqual([
+      "iam:GetAccountAuthorizationDetails",
+      "iam:ListUsers",
+      "iam:ListAccessKeys",
+      "iam:GetAccessKeyLastUsed",
     ]);
   });
 
@@ -42,18 +52,30 @@ describe("iam_user", () => {
 
     const calls = setup.mocks.iam.commandCalls(GetAccountAuthorizationDetailsCommand);
     expect(calls.map((c) => c.args[0].input)).toEqual([
-      { Filter: ["User", "Group", "Role"], MaxItems: 1000, Marker: undefined },
-      { Filter: ["User", "Group", "Role"], MaxItems: 1000, Marker: "m1" },
+      { Filter: ["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"], MaxItems: 1000, Marker: undefined },
+      { Filter: ["User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"], MaxItems: 1000, Marker: "m1" },
     ]);
+    // The password's last use is the one thing ListUsers adds; one call per 1000 users.
+    expect(setup.mocks.iam.commandCalls(ListUsersCommand).map((c) => c.args[0].input)).toEqual([{ MaxItems: 1000, Marker: undefined }]);
 
     const [a, b, c] = items;
     expect(a!.displayName).toBe("alice@example.com");
     expect(a!.parentResourceId).toBeUndefined();
-    const profile = { aws_arn: alice.Arn, aws_path: "/", aws_user_type: "iam", aws_tags: { email: "alice.work@example.com", team: "data" }, aws_user_id: alice.UserId };
+    const profile = {
+      aws_arn: alice.Arn,
+      aws_path: "/",
+      aws_user_type: "iam",
+      aws_tags: { email: "alice.work@example.com", team: "data" },
+      aws_user_id: alice.UserId,
+      user_id: alice.UserId,
+      login: "alice@example.com",
+      email: "alice@example.com",
+    };
     expect(a!.profile).toEqual(profile);
     expect(a!.status?.status).toBe(Status_ResourceStatus.ENABLED);
     expect(timestampMs(a!.createdAt!)).toBe(CREATED.getTime());
     expect(annotationOf(a!.annotations, V1IdentifierSchema)?.id).toBe(alice.Arn);
+    expect(annotationOf(a!.annotations, ChildResourceTypeSchema)?.resourceTypeId).toBe("inline_policy");
     const trait = annotationOf(a!.annotations, UserTraitSchema)!;
     expect(trait.emails.map((e) => [e.address, e.isPrimary])).toEqual([
       ["alice@example.com", true],
@@ -140,6 +162,57 @@ describe("iam_user", () => {
     const page = await setup.syncer("iam_user").listResources(undefined, undefined, call());
     expect(page.items.map((r) => r.displayName)).toEqual(["a", "b"]);
     expect(setup.mocks.iam.commandCalls(GetAccountAuthorizationDetailsCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, "m1", "m1"]);
+  });
+
+  test("last login: the password's last use (ListUsers), or a later access-key use with sync-secrets", async () => {
+    const alice = user(OWN_ACCOUNT, "alice");
+    const bob = user(OWN_ACCOUNT, "bob");
+    const passwordUsed = new Date("2025-01-10T08:00:00Z");
+    const keyUsed = new Date("2025-02-01T09:00:00Z");
+    const mock = (s: typeof setup) => {
+      s.mocks.iam
+        .on(GetAccountAuthorizationDetailsCommand)
+        .resolves({ UserDetailList: [alice, bob] })
+        .on(ListUsersCommand)
+        .resolves({ Users: [{ ...alice, PasswordLastUsed: passwordUsed } as never, bob as never] })
+        .on(ListAccessKeysCommand, { UserName: "alice" })
+        .resolves({ AccessKeyMetadata: [{ AccessKeyId: "AKIAALICE1", UserName: "alice", Status: "Active", CreateDate: CREATED }] })
+        .on(ListAccessKeysCommand, { UserName: "bob" })
+        .resolves({ AccessKeyMetadata: [] })
+        .on(GetAccessKeyLastUsedCommand)
+        .resolves({ UserName: "alice", AccessKeyLastUsed: { LastUsedDate: keyUsed, ServiceName: "s3", Region: "us-east-1" } });
+    };
+    const lastLogins = async () => {
+      const { items } = await readAll((state) => setup.syncer("iam_user").listResources(undefined, state, call()));
+      return items.map((r) => {
+        const at = annotationOf(r.annotations, UserTraitSchema)!.lastLogin;
+        return [r.displayName, at && new Date(timestampMs(at)).toISOString()];
+      });
+    };
+
+    setup = unitSetup();
+    mock(setup);
+    expect(await lastLogins()).toEqual([["alice", passwordUsed.toISOString()], ["bob", undefined]]);
+    // Without sync-secrets no access key is read.
+    expect(setup.mocks.iam.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+    setup.restore();
+
+    setup = unitSetup({ syncSecrets: true });
+    mock(setup);
+    expect(await lastLogins()).toEqual([["alice", keyUsed.toISOString()], ["bob", undefined]]);
+    expect(setup.mocks.iam.commandCalls(ListAccessKeysCommand)).toHaveLength(2);
+    expect(setup.mocks.iam.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(1);
+  });
+
+  test("GetResource: one user from its account's snapshot; unknown ARNs and unsynced accounts are not found", async () => {
+    setup = unitSetup({ crossAccountIam: false });
+    const alice = user(OWN_ACCOUNT, "alice");
+    setup.mocks.iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [alice] });
+    const get = (arn: string) => setup.syncer("iam_user").getResource!({ resourceType: "iam_user", resource: arn } as never, undefined, call());
+    expect((await get(alice.Arn!))?.displayName).toBe("alice");
+    expect(await get(`arn:aws:iam::${OWN_ACCOUNT}:user/nobody`)).toBeUndefined();
+    expect(await get(`arn:aws:iam::${MEMBER_ACCOUNT}:user/alice`)).toBeUndefined();
+    expect(setup.mocks.sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
   test("only account_iam parents are accepted", async () => {

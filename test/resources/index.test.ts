@@ -4,14 +4,20 @@ import { unitSetup } from "./support/unit.js";
 let setup: ReturnType<typeof unitSetup>;
 afterEach(() => setup.restore());
 
+const IAM = ["iam_user", "group", "role", "iam_policy", "inline_policy"];
+const SSO = ["sso_user", "sso_group", "account", "permission_set", "permission_set_assignment"];
+
 describe("createResourceSyncers", () => {
   test.each([
-    [{ organizations: true, identityCenter: true, crossAccountIam: true }, ["iam_user", "group", "role", "sso_user", "sso_group", "account", "permission_set", "account_iam"]],
-    [{ organizations: true, identityCenter: true, crossAccountIam: false }, ["iam_user", "group", "role", "sso_user", "sso_group", "account", "permission_set"]],
-    [{ organizations: false, identityCenter: true, crossAccountIam: true }, ["iam_user", "group", "role", "sso_user", "sso_group", "account", "permission_set", "account_iam"]],
-    [{ organizations: true, identityCenter: false, crossAccountIam: true }, ["iam_user", "group", "role", "account_iam"]],
-    [{ organizations: false, identityCenter: false, crossAccountIam: true }, ["iam_user", "group", "role"]],
-    [{ organizations: false, identityCenter: false, crossAccountIam: false }, ["iam_user", "group", "role"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: false }, [...IAM, ...SSO]],
+    [{ organizations: false, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
+    [{ organizations: true, identityCenter: false, crossAccountIam: true }, [...IAM, "account_iam"]],
+    [{ organizations: false, identityCenter: false, crossAccountIam: true }, IAM],
+    [{ organizations: false, identityCenter: false, crossAccountIam: false }, IAM],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true }, [...IAM, ...SSO, "account_iam", "organization", "organizational_unit", "access-key"]],
+    // The tree needs Organizations.
+    [{ organizations: false, identityCenter: true, crossAccountIam: false, organizationTree: true }, [...IAM, ...SSO]],
   ])("features %o → %o", (features, types) => {
     setup = unitSetup(features);
     expect(setup.syncerIds()).toEqual(types);
@@ -26,7 +32,8 @@ describe("docs/resources.md", () => {
     const policy = JSON.parse(/```json\n(\{[\s\S]*?\n\})\n```/.exec(text)![1]!) as { Statement: Array<{ Action: string[] }> };
     const granted = new Set(policy.Statement.flatMap((s) => s.Action));
     for (const organizations of [true, false]) {
-      for (const actions of Object.values(readPermissions({ organizations }))) {
+      const features = { organizations, syncSecrets: true, organizationTree: true, managedPolicies: "all" as const };
+      for (const actions of Object.values(readPermissions(features))) {
         for (const action of actions) expect(granted, action).toContain(action);
       }
     }

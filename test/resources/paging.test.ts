@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
-import { drainPages, iamNextMarker, newDrainProgress, offsetPage, stateToken } from "../../src/resources/paging.js";
+import { advancingPage, drainPages, iamNextMarker, newDrainProgress, offsetPage, stateToken } from "../../src/resources/paging.js";
 
 describe("paging helpers", () => {
   test("drainPages reads to the last page and resumes at the failed page", async () => {
@@ -23,6 +23,17 @@ describe("paging helpers", () => {
 
   test("an echoed token is an error, not an endless loop", async () => {
     await expect(drainPages(async (token) => ({ items: [1], next: token ?? "same" }))).rejects.toThrow(/refusing to loop/);
+  });
+
+  test("a streamed page that is empty and echoes its token is asked for again, three times at most", async () => {
+    const answers = [{ items: [], next: "t1" }, { items: [], next: "t1" }, { items: [7], next: "t1" }];
+    let asked = 0;
+    expect(await advancingPage("t1", async () => answers[asked++]!)).toEqual({ items: [7], next: "t1" });
+    expect(asked).toBe(3);
+    // An empty page with a new token, or the last page, is an answer.
+    expect(await advancingPage("t1", async () => ({ items: [], next: "t2" }))).toEqual({ items: [], next: "t2" });
+    expect(await advancingPage("t1", async () => ({ items: [] }))).toEqual({ items: [] });
+    await expect(advancingPage("t1", async () => ({ items: [], next: "t1" }))).rejects.toThrow(/refusing to loop/);
   });
 
   test("IAM: a marker means more; IsTruncated without one is an error", () => {

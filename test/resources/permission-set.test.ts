@@ -1,7 +1,8 @@
 import { DescribePermissionSetCommand, ListInstancesCommand, ListPermissionSetsCommand } from "@aws-sdk/client-sso-admin";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, test } from "vitest";
-import { SkipEntitlementsAndGrantsSchema } from "../../src/gen/c1/connector/v2/annotation_resource_tree_pb.js";
+import { ChildResourceTypeSchema, SkipEntitlementsAndGrantsSchema, SkipEntitlementsSchema } from "../../src/gen/c1/connector/v2/annotation_resource_tree_pb.js";
+import { OptInRequiredSchema } from "../../src/gen/c1/connector/v2/connector_pb.js";
 import { RoleTraitSchema } from "../../src/gen/c1/connector/v2/annotation_trait_pb.js";
 import { V1IdentifierSchema } from "../../src/gen/c1/connector/v2/annotation_v1_identifier_pb.js";
 import { ResourceType_Trait } from "../../src/gen/c1/connector/v2/resource_pb.js";
@@ -13,11 +14,13 @@ afterEach(() => setup.restore());
 const ps = (n: number) => `arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-${String(n).padStart(16, "0")}`;
 
 describe("permission_set", () => {
-  test("resource type: ROLE trait, no V1 identifier (as baton-aws), no entitlements or grants", () => {
+  test("resource type: ROLE trait, SkipEntitlements and OptInRequired, no V1 identifier (as baton-aws v0.4.9)", () => {
     setup = unitSetup();
     const type = setup.syncer("permission_set").resourceType;
     expect(type).toMatchObject({ id: "permission_set", displayName: "Permission Set", traits: [ResourceType_Trait.ROLE] });
-    expect(annotationOf(type.annotations, SkipEntitlementsAndGrantsSchema)).toBeDefined();
+    expect(annotationOf(type.annotations, SkipEntitlementsSchema)).toBeDefined();
+    expect(annotationOf(type.annotations, OptInRequiredSchema)).toBeDefined();
+    expect(annotationOf(type.annotations, SkipEntitlementsAndGrantsSchema)).toBeUndefined();
     expect(annotationOf(type.annotations, V1IdentifierSchema)).toBeUndefined();
   });
 
@@ -45,6 +48,8 @@ describe("permission_set", () => {
     expect(admin.profile).toEqual(profile);
     expect(annotationOf(admin.annotations, RoleTraitSchema)?.profile).toEqual(profile);
     expect(timestampMs(admin.createdAt!)).toBe(created.getTime());
+    // Its inline policy is listed as its child (inline_policy).
+    expect(annotationOf(admin.annotations, ChildResourceTypeSchema)?.resourceTypeId).toBe("inline_policy");
     expect(sso.commandCalls(DescribePermissionSetCommand)).toHaveLength(3);
     expect(sso.commandCalls(ListPermissionSetsCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceArn: INSTANCE_ARN, NextToken: undefined, MaxResults: 100 },

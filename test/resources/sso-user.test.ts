@@ -76,7 +76,19 @@ describe("sso_user", () => {
     expect(trait.structuredName).toMatchObject({ givenName: "Jane", familyName: "Doe" });
     expect(trait.status?.status).toBe(UserTrait_Status_Status.DISABLED);
     expect(jane!.status?.status).toBe(Status_ResourceStatus.DISABLED);
-    const profile = { aws_user_type: "sso", aws_user_name: "Jane Doe", aws_user_id: "u1", external_ids: [{ id: "00u1", issuer: "okta" }] };
+    const profile = {
+      aws_user_type: "sso",
+      aws_user_name: "Jane Doe",
+      aws_user_id: "u1",
+      // The keys baton's reader fills its name and id columns from.
+      user_id: "u1",
+      login: "jane@example.com",
+      first_name: "Jane",
+      last_name: "Doe",
+      email: "jane@example.com",
+      aws_user_status: "DISABLED",
+      external_ids: [{ id: "00u1", issuer: "okta" }],
+    };
     expect(jane!.profile).toEqual(profile);
     expect(trait.profile).toEqual(profile);
     expect(timestampMs(jane!.createdAt!)).toBe(created.getTime());

@@ -93,7 +93,7 @@ function crowdOnePair(sim: Simulator): void {
 }
 
 describe("full sync against the simulator", () => {
-  const everything: Features = { organizations: true, identityCenter: true, crossAccountIam: true };
+  const everything: Features = { organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true };
 
   test.each(["demo", "small"])("%s organisation, every feature: exact resources, entitlements, grants and AWS calls", async (profile) => {
     const { expected, plan, result, calls, statsCalls, connector, syncId } = await syncOf({ profile }, everything);
@@ -102,10 +102,73 @@ describe("full sync against the simulator", () => {
     expect(statsCalls).toEqual(plan.byOperation);
     expect(connector.problems.list(syncId)).toEqual([]);
     // Every type is present and Cleanup dropped the sync's cache.
-    expect(Object.keys(countByType(result)).sort()).toEqual(
-      ["account", "account_iam", "group", "iam_user", "permission_set", "role", "sso_group", "sso_user"],
-    );
+    expect(Object.keys(countByType(result)).sort()).toEqual([
+      "access-key",
+      "account",
+      "account_iam",
+      "group",
+      "iam_policy",
+      "iam_user",
+      "inline_policy",
+      "organization",
+      "organizational_unit",
+      "permission_set",
+      "permission_set_assignment",
+      "role",
+      "sso_group",
+      "sso_user",
+    ]);
     expect(result.sdkVersion).toBe("v0.25.0");
+  });
+
+  test("medium organisation, every feature: every type, counts and id shapes as the model says, the planned calls", async () => {
+    const { expected, plan, result, calls, sim } = await syncOf({ profile: "medium" }, everything);
+    expectSameSync(result, expected);
+    expect(calls).toEqual(plan.byOperation);
+    const counts = countByType(result);
+    const expectedCounts: Record<string, number> = {};
+    for (const key of expected.resources.keys()) expectedCounts[key.slice(0, key.indexOf(":"))] = (expectedCounts[key.slice(0, key.indexOf(":"))] ?? 0) + 1;
+    expect(counts).toEqual(expectedCounts);
+    // The model really has what the new types show: nested units, inline and customer-managed policies, keys.
+    const model = sim.model;
+    expect(counts.organizational_unit).toBe(model.organization!.units.length);
+    expect([...model.organization!.units].some((u) => u.parentId !== model.organization!.root.id)).toBe(true);
+    expect(counts["access-key"]).toBeGreaterThan(0);
+    expect([...model.ssoInstance!.permissionSets].some((ps) => ps.customerManagedPolicies.length > 0 && ps.inlinePolicy)).toBe(true);
+    expect([...result.resources.keys()].some((k) => k.endsWith("::inline::inline"))).toBe(true);
+    expect([...result.grants.values()].some((g) => g.principal!.id!.resourceType === "permission_set_assignment")).toBe(true);
+    // Id shapes, as baton-aws forms them.
+    const shapes: Record<string, RegExp> = {
+      iam_policy: /^arn:aws:iam::(aws|\d{12}):policy\//,
+      inline_policy: /^(arn:aws:iam::\d{12}:(user|group|role)\/.+::inline::.+|arn:aws:sso:::permissionSet\/.+::inline::inline)$/,
+      permission_set_assignment: /^arn:aws:sso:::permissionSet\/ssoins-[^/]+\/ps-[^/]+-\d{12}$/,
+      organization: /^r-[0-9a-z]{4,32}$/,
+      organizational_unit: /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/,
+      "access-key": /^AKIA[A-Z0-9]{16}$/,
+    };
+    for (const [key] of result.resources) {
+      const type = key.slice(0, key.indexOf(":"));
+      if (shapes[type]) expect(key.slice(type.length + 1), key).toMatch(shapes[type]);
+    }
+    for (const id of result.entitlements.keys()) {
+      if (id.startsWith("permission_set_assignment:")) expect(id).toMatch(/:assigned$/);
+      if (id.startsWith("iam_policy:") || id.startsWith("inline_policy:")) expect(id).toMatch(/:attached$/);
+    }
+  }, 180_000);
+
+  test("GetResource re-reads one resource of every type exactly as the listing gave it; unknown ids are NotFound", async () => {
+    const { result, connector, syncId } = await syncOf({ profile: "demo" }, everything);
+    const firstOfType = new Map<string, (typeof result.resources extends Map<string, infer R> ? R : never)>();
+    for (const resource of result.resources.values()) if (!firstOfType.has(resource.id!.resourceType)) firstOfType.set(resource.id!.resourceType, resource);
+    expect([...firstOfType.keys()].sort()).toEqual(result.resourceTypes.map((t) => t.id).sort());
+    for (const [type, listed] of firstOfType) {
+      const { resource } = await connector.api.resourceGetter.getResource({ resourceId: listed.id, parentResourceId: listed.parentResourceId, activeSyncId: `${syncId}-get` });
+      expect(toBinary(ResourceSchema, resource!), type).toEqual(toBinary(ResourceSchema, listed));
+      const missing = await connector.api.resourceGetter
+        .getResource({ resourceId: { resourceType: type, resource: `${listed.id!.resource}-nope` } })
+        .catch((e: unknown) => e);
+      expect((missing as { code?: number }).code, type).toBe(5 /* NotFound */);
+    }
   });
 
   test("every listing spans several AWS pages: exact result and calls", async () => {
@@ -128,7 +191,7 @@ describe("full sync against the simulator", () => {
     const { expected, plan, result, calls } = await syncOf({ profile: "demo" }, features);
     expectSameSync(result, expected);
     expect(calls).toEqual(plan.byOperation);
-    expect(result.resourceTypes.map((t) => t.id).sort()).toEqual(["group", "iam_user", "role"]);
+    expect(result.resourceTypes.map((t) => t.id).sort()).toEqual(["group", "iam_policy", "iam_user", "inline_policy", "role"]);
   });
 
   test("Organizations off, Identity Center on: accounts discovered from provisioned permission sets", async () => {

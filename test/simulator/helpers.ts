@@ -5,7 +5,7 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { STSClient } from "@aws-sdk/client-sts";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
-import { startSimulator, type PrincipalName, type SimClientConfig, type SimCredentials, type Simulator, type SimulatorOptions } from "../../src/simulator/index.js";
+import { SIM_CREDENTIALS, startSimulator, type PrincipalName, type SimClientConfig, type SimCredentials, type Simulator, type SimulatorOptions } from "../../src/simulator/index.js";
 
 /** The SDK's own retry logic (which errors retry, how many attempts) with a 10 ms backoff. */
 export const fastRetries = () => new ConfiguredRetryStrategy(3, 10);
@@ -76,3 +76,15 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<SdkError> 
   }
   throw new Error("expected the call to fail, but it succeeded");
 }
+
+/** Headers the simulator routes on (the signature itself is not checked). */
+export function signedHeaders(service: string, accessKeyId: string = SIM_CREDENTIALS.management.accessKeyId): Record<string, string> {
+  return {
+    authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260115/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
+    "x-amz-date": "20260115T120000Z",
+  };
+}
+
+/** A raw awsQuery request, for what the SDK would hide (members outside the model, exact XML). */
+export const rawQuery = (endpoint: string, body: string, service = "iam", headers: Record<string, string> = signedHeaders(service)) =>
+  fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });

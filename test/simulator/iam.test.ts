@@ -19,8 +19,8 @@ import {
   paginateListUsers,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { IamAccount, Simulator } from "../../src/simulator/index.js";
-import { clientsFor, collect, pageSizes, rejectionOf, withSimulator, type Clients } from "./helpers.js";
+import { startSimulator, type IamAccount, type Simulator } from "../../src/simulator/index.js";
+import { clientsFor, collect, pageSizes, rawQuery, rejectionOf, withSimulator, type Clients } from "./helpers.js";
 
 let sim: Simulator;
 let clients: Clients;
@@ -74,8 +74,10 @@ describe("IAM listings paginate to the end at every page size", () => {
       expect(details.users).toEqual([...iam.users].map((u) => u.name));
       expect(details.groups).toEqual([...iam.groups].map((g) => g.name));
       expect(details.roles).toEqual([...iam.roles].map((r) => r.name));
-      const attachedAws = new Set([...iam.users, ...iam.groups, ...iam.roles].flatMap((e) => e.attachedPolicies).filter((a) => a.startsWith("arn:aws:iam::aws:")));
-      expect(new Set(details.policies)).toEqual(new Set([...[...iam.policies].map((p) => p.arn), ...attachedAws]));
+      const entities = [...iam.users, ...iam.groups, ...iam.roles];
+      const used = entities.flatMap((e) => [...e.attachedPolicies, ...("permissionsBoundary" in e && e.permissionsBoundary ? [e.permissionsBoundary] : [])]);
+      const usedAws = [...sim.model.awsManagedPolicies].map((p) => p.arn).filter((arn) => used.includes(arn));
+      expect(details.policies).toEqual([...[...iam.policies].map((p) => p.arn), ...usedAws]);
     });
   }
 });
@@ -170,5 +172,65 @@ describe("IAM errors", () => {
     expect(again).toBeInstanceOf(NoSuchEntityException);
     expect(await rejectionOf(clients.iam.send(new AddUserToGroupCommand({ GroupName: "Auditors", UserName: "ghost" })))).toBeInstanceOf(NoSuchEntityException);
     expect(await rejectionOf(clients.iam.send(new AddUserToGroupCommand({ GroupName: "Ghosts", UserName: user.name })))).toBeInstanceOf(NoSuchEntityException);
+  });
+});
+
+describe("GetAccountAuthorizationDetails carries the access model (example organisation)", () => {
+  const EXAMPLE = new URL("../../docs/examples/org.example.json", import.meta.url).pathname;
+  let example: Simulator;
+  beforeAll(async () => {
+    example = await startSimulator({ orgFile: EXAMPLE });
+  });
+  afterAll(() => example.stop());
+  const decode = (document: string | undefined) => JSON.parse(decodeURIComponent(document!)) as unknown;
+
+  it("managed policies with every version, attachment and boundary counts; AWS-managed ones only when used", async () => {
+    const { Policies } = await clientsFor(example).iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["LocalManagedPolicy", "AWSManagedPolicy"] }));
+    expect(Policies!.map((p) => [p.Arn, p.AttachmentCount, p.PermissionsBoundaryUsageCount])).toEqual([
+      ["arn:aws:iam::111122223333:policy/DeployerPolicy", 1, 0],
+      ["arn:aws:iam::111122223333:policy/boundaries/DeveloperBoundary", 0, 1],
+      ["arn:aws:iam::aws:policy/AdministratorAccess", 1, 0],
+      ["arn:aws:iam::aws:policy/ReadOnlyAccess", 2, 0], // ConnectorReadOnly and the ReadOnlyAccess permission set's role
+    ]);
+    const deployer = Policies![0]!;
+    expect(deployer).toMatchObject({ PolicyName: "DeployerPolicy", Path: "/", DefaultVersionId: "v2", IsAttachable: true, Description: "Deploy application stacks" });
+    expect(deployer.PolicyId).toMatch(/^ANPA[A-Z2-7]{17}$/);
+    expect(deployer.CreateDate).toEqual(new Date("2020-02-01T00:00:00Z"));
+    expect(deployer.UpdateDate).toEqual(new Date("2021-05-01T00:00:00Z"));
+    expect(deployer.PolicyVersionList!.map((v) => [v.VersionId, v.IsDefaultVersion, (decode(v.Document) as { Statement: Array<{ Action: string }> }).Statement[0]!.Action])).toEqual([
+      ["v1", false, "cloudformation:Describe*"],
+      ["v2", true, "cloudformation:*"],
+    ]);
+    const admin = Policies![2]!;
+    expect(decode(admin.PolicyVersionList!.find((v) => v.IsDefaultVersion)!.Document)).toEqual({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+  });
+
+  it("users, groups and roles with inline policies, attachments, boundaries and role last use", async () => {
+    const details = await clientsFor(example).iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["User", "Group", "Role"] }));
+    const bot = details.UserDetailList!.find((u) => u.UserName === "ci-bot")!;
+    expect(bot.PermissionsBoundary).toEqual({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: "arn:aws:iam::111122223333:policy/boundaries/DeveloperBoundary" });
+    expect(bot.GroupList).toEqual(["Deployers"]);
+    const deployers = details.GroupDetailList!.find((g) => g.GroupName === "Deployers")!;
+    expect(deployers.AttachedManagedPolicies).toEqual([{ PolicyName: "DeployerPolicy", PolicyArn: "arn:aws:iam::111122223333:policy/DeployerPolicy" }]);
+    expect(deployers.GroupPolicyList!.map((p) => [p.PolicyName, decode(p.PolicyDocument)])).toEqual([
+      ["read-artifacts", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::artifacts/*" }] }],
+    ]);
+    const connector = details.RoleDetailList!.find((r) => r.RoleName === "ConnectorReadOnly")!;
+    expect(connector.RoleLastUsed).toEqual({ LastUsedDate: new Date("2024-12-31T12:00:00Z"), Region: "eu-west-1" });
+    // RoleDetail has no Description or MaxSessionDuration (the SDK would drop them; check the wire).
+    const xml = await (await rawQuery(example.endpoint, "Action=GetAccountAuthorizationDetails&Version=2010-05-08&Filter.member.1=Role")).text();
+    expect(xml).toContain("<RoleName>ConnectorReadOnly</RoleName>");
+    expect(xml).not.toMatch(/<MaxSessionDuration>|<Description>/);
+
+    const member = await clientsFor(example, "member").iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Role"] }));
+    const developer = member.RoleDetailList!.find((r) => r.RoleName!.startsWith("AWSReservedSSO_Developer_"))!;
+    expect(developer.Path).toBe("/aws-reserved/sso.amazonaws.com/");
+    expect(developer.RolePolicyList!.map((p) => p.PolicyName)).toEqual(["AwsSSOInlinePolicy"]);
+    expect(developer.AttachedManagedPolicies!.map((p) => p.PolicyArn)).toEqual([
+      "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+      "arn:aws:iam::444455556666:policy/boundaries/DeveloperBoundary",
+    ]);
+    expect(developer.PermissionsBoundary!.PermissionsBoundaryArn).toBe("arn:aws:iam::444455556666:policy/boundaries/DeveloperBoundary");
+    expect(developer.RoleLastUsed).toEqual({});
   });
 });

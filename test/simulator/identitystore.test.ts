@@ -5,7 +5,9 @@ import {
   DeleteGroupMembershipCommand,
   DescribeGroupCommand,
   DescribeUserCommand,
+  GetGroupIdCommand,
   GetGroupMembershipIdCommand,
+  GetUserIdCommand,
   IsMemberInGroupsCommand,
   ListGroupMembershipsCommand,
   ListUsersCommand,
@@ -144,5 +146,58 @@ describe("Identity Store writes and errors", () => {
     const error = await rejectionOf(clientsFor(sim, "member").identitystore.send(new ListUsersCommand({ IdentityStoreId })));
     expect(error).toBeInstanceOf(AccessDeniedException);
     expect(error.$metadata?.httpStatusCode).toBe(403);
+  });
+});
+
+describe("describe and look up users and groups", () => {
+  it("DescribeUser carries the status (ENABLED or DISABLED), names, e-mail and times; DescribeGroup the group", async () => {
+    const disabled = [...store.users].find((u) => u.status === "DISABLED")!;
+    const user = await clients.identitystore.send(new DescribeUserCommand({ IdentityStoreId, UserId: disabled.id }));
+    expect(user).toMatchObject({
+      IdentityStoreId,
+      UserId: disabled.id,
+      UserName: disabled.userName,
+      DisplayName: disabled.displayName,
+      Name: { GivenName: disabled.givenName, FamilyName: disabled.familyName, Formatted: `${disabled.givenName} ${disabled.familyName}` },
+      Emails: [{ Value: disabled.email, Type: "work", Primary: true }],
+      UserStatus: "DISABLED",
+      CreatedAt: new Date(disabled.createdAt),
+    });
+    const enabled = [...store.users].find((u) => u.status === "ENABLED")!;
+    expect((await clients.identitystore.send(new DescribeUserCommand({ IdentityStoreId, UserId: enabled.id }))).UserStatus).toBe("ENABLED");
+    const group = store.groups.at(0)!;
+    expect(await clients.identitystore.send(new DescribeGroupCommand({ IdentityStoreId, GroupId: group.id }))).toMatchObject({ GroupId: group.id, DisplayName: group.displayName, Description: group.description });
+  });
+
+  it("GetUserId by userName or emails.value and GetGroupId by displayName, case-insensitively", async () => {
+    const user = store.users.at(5)!;
+    const byName = await clients.identitystore.send(
+      new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: user.userName.toUpperCase() } } }),
+    );
+    expect(byName).toMatchObject({ UserId: user.id, IdentityStoreId });
+    const byEmail = await clients.identitystore.send(
+      new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "emails.value", AttributeValue: user.email } } }),
+    );
+    expect(byEmail.UserId).toBe(user.id);
+    const group = store.groups.at(3)!;
+    const groupId = await clients.identitystore.send(
+      new GetGroupIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "displayName", AttributeValue: group.displayName } } }),
+    );
+    expect(groupId.GroupId).toBe(group.id);
+  });
+
+  it("GetUserId / GetGroupId errors: unknown value or external id → ResourceNotFoundException; other attributes → ValidationException", async () => {
+    const missing = await rejectionOf(
+      clients.identitystore.send(new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: "nobody@example.com" } } })),
+    );
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
+    expect(missing.ResourceType).toBe("USER");
+    const external = await rejectionOf(clients.identitystore.send(new GetGroupIdCommand({ IdentityStoreId, AlternateIdentifier: { ExternalId: { Issuer: "okta", Id: "00g1" } } })));
+    expect(external).toBeInstanceOf(ResourceNotFoundException);
+    expect(external.ResourceType).toBe("GROUP");
+    const attribute = await rejectionOf(
+      clients.identitystore.send(new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: "title", AttributeValue: "CEO" } } })),
+    );
+    expect(attribute).toBeInstanceOf(ValidationException);
   });
 });

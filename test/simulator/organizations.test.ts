@@ -2,14 +2,26 @@ import {
   AccessDeniedException,
   AccountNotFoundException,
   AWSOrganizationsNotInUseException,
+  ChildNotFoundException,
   DescribeAccountCommand,
+  DescribeOrganizationalUnitCommand,
   DescribeOrganizationCommand,
   InvalidInputException,
   ListAccountsCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  OrganizationalUnitNotFoundException,
+  ParentNotFoundException,
   paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListChildren,
+  paginateListOrganizationalUnitsForParent,
+  type OrganizationsClient,
 } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROFILES, modelQueries, type Simulator } from "../../src/simulator/index.js";
+import { PROFILES, modelQueries, startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { clientsFor, collect, pageSizes, rejectionOf, withSimulator, type Clients } from "./helpers.js";
 
 let sim: Simulator;
@@ -76,5 +88,83 @@ describe("Organizations", () => {
       expect(error).toBeInstanceOf(AWSOrganizationsNotInUseException);
       expect(error.message).toBe("Your account is not a member of an organization.");
     }
+  });
+});
+
+describe("Organizations tree", () => {
+  let tree: Simulator;
+  let client: OrganizationsClient;
+  beforeAll(async () => {
+    // One business unit: Workloads/NonProd/Payments holds more than 20 accounts (several pages).
+    tree = await startSimulator({ profile: { ...PROFILES.demo, memberAccounts: 70, suspendedAccounts: 2, businessUnits: 1 } });
+    client = clientsFor(tree).organizations;
+  });
+  afterAll(() => tree.stop());
+
+  /** Account id → OU path, from the model alone. */
+  function expectedPlacement(): Map<string, string> {
+    const org = tree.model.organization!;
+    const path = (id: string): string => (id === org.root.id ? "" : `${path(org.units.get(id)!.parentId)}/${org.units.get(id)!.name}`);
+    return new Map(modelQueries.organizationAccounts(tree.model).map((a) => [a.id, path(a.parentId!)]));
+  }
+
+  for (const pageSize of [1, 7, 20]) {
+    it(`walks the whole tree with ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent at MaxResults=${pageSize}`, async () => {
+      const { Roots } = await client.send(new ListRootsCommand({}));
+      expect(Roots).toEqual([{ Id: tree.model.organization!.root.id, Arn: tree.model.organization!.root.arn, Name: "Root", PolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }] }]);
+      const placement = new Map<string, string>();
+      let depth = 0;
+      const walk = async (parentId: string, path: string, level: number): Promise<void> => {
+        depth = Math.max(depth, level);
+        const accounts = await collect(paginateListAccountsForParent({ client, pageSize }, { ParentId: parentId }), (p) => p.Accounts);
+        for (const a of accounts.items) {
+          expect(placement.has(a.Id!)).toBe(false);
+          placement.set(a.Id!, path);
+        }
+        const units = await collect(paginateListOrganizationalUnitsForParent({ client, pageSize }, { ParentId: parentId }), (p) => p.OrganizationalUnits);
+        for (const u of units.items) await walk(u.Id!, `${path}/${u.Name}`, level + 1);
+      };
+      await walk(Roots![0]!.Id!, "", 0);
+      expect(placement).toEqual(expectedPlacement());
+      expect(depth).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...[...tree.model.organization!.children.values()].map((c) => c.accounts.length))).toBeGreaterThan(20);
+    });
+  }
+
+  it("ListChildren lists the same accounts and OUs; ListParents and DescribeOrganizationalUnit agree with the model", async () => {
+    const org = tree.model.organization!;
+    for (const parentId of [org.root.id, ...[...org.units].map((u) => u.id)]) {
+      const accounts = await collect(paginateListChildren({ client, pageSize: 20 }, { ParentId: parentId, ChildType: "ACCOUNT" }), (p) => p.Children);
+      expect(accounts.items).toEqual([...(org.children.get(parentId)?.accounts ?? [])].map((a) => ({ Id: a.id, Type: "ACCOUNT" })));
+      const units = await collect(paginateListChildren({ client, pageSize: 3 }, { ParentId: parentId, ChildType: "ORGANIZATIONAL_UNIT" }), (p) => p.Children);
+      expect(units.items).toEqual([...(org.children.get(parentId)?.units ?? [])].map((u) => ({ Id: u.id, Type: "ORGANIZATIONAL_UNIT" })));
+    }
+    const nested = [...org.units].find((u) => u.parentId !== org.root.id)!;
+    expect((await client.send(new ListParentsCommand({ ChildId: nested.id }))).Parents).toEqual([{ Id: nested.parentId, Type: "ORGANIZATIONAL_UNIT" }]);
+    const top = [...org.units].find((u) => u.parentId === org.root.id)!;
+    expect((await client.send(new ListParentsCommand({ ChildId: top.id }))).Parents).toEqual([{ Id: org.root.id, Type: "ROOT" }]);
+    const placed = modelQueries.organizationAccounts(tree.model).find((a) => a.parentId !== org.root.id)!;
+    expect((await client.send(new ListParentsCommand({ ChildId: placed.id }))).Parents).toEqual([{ Id: placed.parentId, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect((await client.send(new ListParentsCommand({ ChildId: org.managementAccountId }))).Parents).toEqual([{ Id: org.root.id, Type: "ROOT" }]);
+    const { OrganizationalUnit } = await client.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: nested.id }));
+    expect(OrganizationalUnit).toEqual({ Id: nested.id, Arn: `arn:aws:organizations::${org.managementAccountId}:ou/${org.id}/${nested.id}`, Name: nested.name });
+  });
+
+  it("answers Organizations' errors: unknown parent, child or OU, bad ids, member accounts, no organisation", async () => {
+    const org = tree.model.organization!;
+    const ghostOu = `ou-${org.root.id.slice(2)}-zzzzzzzz`;
+    const parent = await rejectionOf(client.send(new ListAccountsForParentCommand({ ParentId: ghostOu })));
+    expect(parent).toBeInstanceOf(ParentNotFoundException);
+    expect(parent.$metadata?.httpStatusCode).toBe(404);
+    expect(await rejectionOf(client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: "r-zzzz" })))).toBeInstanceOf(ParentNotFoundException);
+    const standalone = [...tree.model.accounts].find((a) => !a.inOrganization)!;
+    expect(await rejectionOf(client.send(new ListParentsCommand({ ChildId: standalone.id })))).toBeInstanceOf(ChildNotFoundException);
+    expect(await rejectionOf(client.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ghostOu })))).toBeInstanceOf(OrganizationalUnitNotFoundException);
+    const badId = await rejectionOf(client.send(new ListAccountsForParentCommand({ ParentId: "Workloads" })));
+    expect(badId).toBeInstanceOf(InvalidInputException);
+    expect(badId.Reason).toBe("INVALID_PATTERN");
+    expect((await rejectionOf(client.send(new ListAccountsForParentCommand({ ParentId: org.root.id, MaxResults: 21 })))).Reason).toBe("MAX_VALUE_EXCEEDED");
+    expect(await rejectionOf(clientsFor(tree, "member").organizations.send(new ListRootsCommand({})))).toBeInstanceOf(AccessDeniedException);
+    expect(await rejectionOf(clientsFor(tree, "standalone").organizations.send(new ListRootsCommand({})))).toBeInstanceOf(AWSOrganizationsNotInUseException);
   });
 });

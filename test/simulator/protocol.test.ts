@@ -3,7 +3,7 @@ import { paginateListUsers as paginateSsoUsers } from "@aws-sdk/client-identitys
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_CREDENTIALS, startSimulator, type OrgSpec, type Simulator } from "../../src/simulator/index.js";
 import { decodeForm, memberList } from "../../src/simulator/protocol/query-xml.js";
-import { clientsFor, collect } from "./helpers.js";
+import { clientsFor, collect, rawQuery, signedHeaders } from "./helpers.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -28,15 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.stop());
 
-function signedHeaders(service: string, accessKeyId: string = SIM_CREDENTIALS.management.accessKeyId): Record<string, string> {
-  return {
-    authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260115/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
-    "x-amz-date": "20260115T120000Z",
-  };
-}
-
-const query = (body: string, service = "iam", headers: Record<string, string> = signedHeaders(service)) =>
-  fetch(sim.endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+const query = (body: string, service = "iam", headers: Record<string, string> = signedHeaders(service)) => rawQuery(sim.endpoint, body, service, headers);
 
 const json = (target: string, body: unknown, service = "sso") =>
   fetch(sim.endpoint, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": target, ...signedHeaders(service) }, body: JSON.stringify(body) });

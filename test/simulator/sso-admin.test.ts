@@ -5,9 +5,12 @@ import {
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetCommand,
+  GetInlinePolicyForPermissionSetCommand,
+  GetPermissionsBoundaryForPermissionSetCommand,
   ListAccountAssignmentsCommand,
   ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
+  ListPermissionSetProvisioningStatusCommand,
   ListPermissionSetsCommand,
   ResourceNotFoundException,
   ThrottlingException,
@@ -15,12 +18,14 @@ import {
   paginateListAccountAssignments,
   paginateListAccountAssignmentsForPrincipal,
   paginateListAccountsForProvisionedPermissionSet,
+  paginateListCustomerManagedPolicyReferencesInPermissionSet,
+  paginateListManagedPoliciesInPermissionSet,
   paginateListPermissionSets,
   paginateListPermissionSetsProvisionedToAccount,
   type PrincipalType,
 } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { modelQueries, type Simulator, type SsoInstance } from "../../src/simulator/index.js";
+import { modelQueries, startSimulator, type Simulator, type SsoInstance } from "../../src/simulator/index.js";
 import { clientsFor, collect, manualClock, pageSizes, rejectionOf, withSimulator, type Clients } from "./helpers.js";
 
 const clock = manualClock();
@@ -249,5 +254,66 @@ describe("account assignment operations are asynchronous", () => {
     const otherPs = `${ps.slice(0, -16)}0000000000000000`;
     expect(await rejectionOf(clients.ssoAdmin.send(new CreateAccountAssignmentCommand(request(member().id, users[0], "USER", otherPs))))).toBeInstanceOf(ResourceNotFoundException);
     expect(await rejectionOf(clients.ssoAdmin.send(new CreateAccountAssignmentCommand(request(member().id, "0123456789-00000000-0000-4000-8000-000000000000"))))).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe("the policies a permission set carries", () => {
+  it("pages through managed policies and customer-managed references of generated permission sets", async () => {
+    const client = clients.ssoAdmin;
+    const rich = [...sso.permissionSets].find((p) => p.managedPolicies.length >= 2)!;
+    const withRefs = [...sso.permissionSets].find((p) => p.customerManagedPolicies.length > 0)!;
+    for (const pageSize of [1, 100]) {
+      const managed = await collect(paginateListManagedPoliciesInPermissionSet({ client, pageSize }, { InstanceArn, PermissionSetArn: rich.arn }), (p) => p.AttachedManagedPolicies);
+      expect(managed.items).toEqual(rich.managedPolicies.map((arn) => ({ Name: arn.slice(arn.lastIndexOf("/") + 1), Arn: arn })));
+      expect(managed.pages).toBe(pagesFor(rich.managedPolicies.length, pageSize));
+      const refs = await collect(paginateListCustomerManagedPolicyReferencesInPermissionSet({ client, pageSize }, { InstanceArn, PermissionSetArn: withRefs.arn }), (p) => p.CustomerManagedPolicyReferences);
+      expect(refs.items).toEqual(withRefs.customerManagedPolicies.map((r) => ({ Name: r.name, Path: r.path })));
+    }
+  });
+
+  it("inline policy, permissions boundary and provisioning status (example organisation)", async () => {
+    const example = await startSimulator({ orgFile: new URL("../../docs/examples/org.example.json", import.meta.url).pathname });
+    try {
+      const client = clientsFor(example).ssoAdmin;
+      const instance = example.model.ssoInstance!.arn;
+      const byName = (name: string) => [...example.model.ssoInstance!.permissionSets].find((p) => p.name === name)!.arn;
+      const inline = await client.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: instance, PermissionSetArn: byName("Developer") }));
+      expect(JSON.parse(inline.InlinePolicy!)).toEqual({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::dev-*" }] });
+      const none = await client.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: instance, PermissionSetArn: byName("AdministratorAccess") }));
+      expect(none.InlinePolicy).toBe("");
+      const boundary = await client.send(new GetPermissionsBoundaryForPermissionSetCommand({ InstanceArn: instance, PermissionSetArn: byName("Developer") }));
+      expect(boundary.PermissionsBoundary).toEqual({ CustomerManagedPolicyReference: { Name: "DeveloperBoundary", Path: "/boundaries/" } });
+      const noBoundary = await rejectionOf(client.send(new GetPermissionsBoundaryForPermissionSetCommand({ InstanceArn: instance, PermissionSetArn: byName("ReadOnlyAccess") })));
+      expect(noBoundary).toBeInstanceOf(ResourceNotFoundException);
+      const unknown = await rejectionOf(client.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: instance, PermissionSetArn: `${byName("Developer").slice(0, -16)}0000000000000000` })));
+      expect(unknown).toBeInstanceOf(ResourceNotFoundException);
+      expect((await client.send(new ListPermissionSetProvisioningStatusCommand({ InstanceArn: instance }))).PermissionSetsProvisioningStatus).toEqual([]);
+      expect(await rejectionOf(client.send(new ListPermissionSetProvisioningStatusCommand({ InstanceArn: instance, Filter: { Status: "DONE" as never } })))).toBeInstanceOf(ValidationException);
+    } finally {
+      await example.stop();
+    }
+  });
+
+  it("an assignment that would provision a permission set into an account lacking its customer-managed policy FAILS", async () => {
+    const withRefs = [...sso.permissionSets].find((p) => p.customerManagedPolicies.length > 0)!;
+    const account = modelQueries.organizationAccounts(sim.model).find((a) => a.state === "ACTIVE" && !sso.provisionedByAccount.get(a.id)?.has(withRefs.arn))!;
+    const ref = withRefs.customerManagedPolicies[0]!;
+    const policyArn = `arn:aws:iam::${account.id}:policy${ref.path}${ref.name}`;
+    const saved = account.iam.policies.delete(policyArn)!;
+    try {
+      const user = sim.model.identityStore!.users.at(0)!;
+      const { AccountAssignmentCreationStatus } = await clients.ssoAdmin.send(
+        new CreateAccountAssignmentCommand({ InstanceArn, TargetId: account.id, TargetType: "AWS_ACCOUNT", PermissionSetArn: withRefs.arn, PrincipalType: "USER", PrincipalId: user.id }),
+      );
+      clock.advance(10_000);
+      const { AccountAssignmentCreationStatus: done } = await clients.ssoAdmin.send(
+        new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: AccountAssignmentCreationStatus!.RequestId }),
+      );
+      expect(done!.Status).toBe("FAILED");
+      expect(done!.FailureReason).toContain(policyArn);
+      expect(sso.provisionedByAccount.get(account.id)?.has(withRefs.arn) ?? false).toBe(false);
+    } finally {
+      account.iam.policies.add(saved);
+    }
   });
 });

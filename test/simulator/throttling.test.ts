@@ -54,6 +54,38 @@ describe("quota-based throttling (token buckets)", () => {
   });
 });
 
+describe("per-second counters", () => {
+  it("count arrivals per simulator-clock second and service, throttled attempts included, over /_sim/counters too", async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 15, 12, 0, 0, 250));
+    const { sim, clients } = await start({ clock: clock.now, knobs: { quotas: { enabled: true, services: { iam: { rate: 1, burst: 2 } } } } });
+    const second = Math.floor(clock.now() / 1000);
+    await clients.iam.send(new ListUsersCommand({}));
+    await clients.iam.send(new ListUsersCommand({}));
+    await rejectionOf(clients.iam.send(new ListUsersCommand({}))); // throttled: 3 attempts
+    clock.advance(1000);
+    await clients.iam.send(new ListUsersCommand({}));
+    await clients.ssoAdmin.send(new ListInstancesCommand({}));
+    expect(sim.counters.perSecond("iam")).toEqual({ peak: 5, buckets: { [second]: 5, [second + 1]: 1 } });
+    const overHttp = (await (await fetch(`${sim.endpoint}/_sim/counters`)).json()) as { perSecond: Record<string, unknown> };
+    expect(overHttp.perSecond).toEqual({ iam: { peak: 5, buckets: { [second]: 5, [second + 1]: 1 } }, "sso-admin": { peak: 1, buckets: { [second + 1]: 1 } } });
+    sim.counters.reset();
+    expect(sim.counters.perSecond("iam")).toEqual({ peak: 0, buckets: {} });
+  });
+
+  it("keep only the last hour of buckets", async () => {
+    const clock = manualClock();
+    const { sim, clients } = await start({ clock: clock.now });
+    const first = Math.floor(clock.now() / 1000);
+    await clients.organizations.send(new ListAccountsCommand({}));
+    clock.advance(3599_000);
+    await clients.organizations.send(new ListAccountsCommand({}));
+    expect(Object.keys(sim.counters.perSecond("organizations").buckets)).toEqual([String(first), String(first + 3599)]);
+    clock.advance(1000);
+    await clients.organizations.send(new ListAccountsCommand({}));
+    expect(Object.keys(sim.counters.perSecond("organizations").buckets)).toEqual([String(first + 3599), String(first + 3600)]);
+  });
+});
+
 describe("fault injection", () => {
   it("Identity Store throttles with ThrottlingException 429 and Retry-After, which the SDK honours", async () => {
     const { sim, clients } = await start({ knobs: { faults: [{ kind: "throttle", rate: 1, count: 1, services: ["identitystore"] }] } });

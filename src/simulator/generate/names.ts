@@ -42,7 +42,7 @@ export const PERMISSION_SETS: Array<{ name: string; description: string; duratio
   { name: "PowerUserAccess", description: "Full access except IAM and Organizations management", duration: "PT4H", policies: ["PowerUserAccess"] },
   { name: "SecurityAudit", description: "Read security configuration metadata", duration: "PT8H", policies: ["SecurityAudit"] },
   { name: "Billing", description: "Billing and cost management", duration: "PT4H", policies: ["job-function/Billing"] },
-  { name: "ViewOnlyAccess", description: "View resources and basic metadata", duration: "PT12H", policies: ["ViewOnlyAccess"] },
+  { name: "ViewOnlyAccess", description: "View resources and basic metadata", duration: "PT12H", policies: ["job-function/ViewOnlyAccess"] },
 ];
 
 export const IAM_GROUP_NAMES = ["Admins", "Deployers", "Auditors", "Developers", "Operators", "BillingViewers"];

@@ -4,7 +4,9 @@
  */
 import * as ids from "../model/ids.js";
 import type { AccountSpec, OrgSpec } from "../model/spec.js";
+import { addAccessModel, addPermissionSetPolicies } from "./access-model.js";
 import { identityCenter, type PersonName } from "./identity-center.js";
+import { organizationTree } from "./organization-tree.js";
 import { managementIam, memberIam, standaloneIam } from "./iam.js";
 import { ACCOUNT_NAMES, ENVIRONMENTS, FIRST_NAMES, LAST_NAMES } from "./names.js";
 import { createPrng, type Prng } from "./prng.js";
@@ -66,18 +68,31 @@ export function generateOrgSpec(options: GenerateOptions): OrgSpec {
     };
   });
   const targets = [managementId, ...members.map((m) => m.id)];
+  const center = identityCenter(sizes, targets, people, DOMAIN, prng.fork("identity-center"));
+
+  // The access model and the OU tree come from their own streams: the base organisation above is
+  // the same with or without them.
+  const access = prng.fork("access-model");
+  const customerPolicies = sizes.customerPoliciesPerAccount ?? 3;
+  addAccessModel(management.iam!, { accountId: managementId, kind: "management", customerPolicies }, access.fork(managementId));
+  for (const m of members) addAccessModel(m.iam!, { accountId: m.id, kind: "member", customerPolicies }, access.fork(m.id));
+  for (const a of standalone) addAccessModel(a.iam!, { accountId: a.id, kind: "standalone", customerPolicies }, access.fork(a.id));
+  addPermissionSetPolicies(center.permissionSets, access.fork("permission-sets"));
+  const tree = organizationTree(members, sizes.businessUnits ?? 0);
+  for (const m of members) m.organizationalUnit = tree.placement.get(m.id);
+
   return {
     version: 1,
     seed,
     region: options.region ?? "us-east-1",
-    organization: { id: ids.organizationId(prng), featureSet: "ALL", managementAccountId: managementId },
+    organization: { id: ids.organizationId(prng), featureSet: "ALL", managementAccountId: managementId, organizationalUnits: tree.units },
     accounts: [management, ...members, ...standalone],
     identityCenter: {
       name: "example-corp",
       instanceId: ids.ssoInstanceId(prng),
       identityStoreId: ids.identityStoreId(prng),
       createdAt: "2020-06-01T12:00:00.000Z",
-      ...identityCenter(sizes, targets, people, DOMAIN, prng.fork("identity-center")),
+      ...center,
     },
   };
 }

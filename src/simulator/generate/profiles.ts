@@ -29,6 +29,10 @@ export interface ProfileSizes {
   disabledUserShare: number;
   managementIam: IamSizes;
   memberIam: IamSizes;
+  /** Account-specific customer-managed policies per account, besides the organisation-wide ones (default 3). */
+  customerPoliciesPerAccount?: number;
+  /** Business-unit OUs under Workloads/Prod and Workloads/NonProd (default 0: those two only). */
+  businessUnits?: number;
 }
 
 export const PROFILES = {
@@ -46,6 +50,8 @@ export const PROFILES = {
     disabledUserShare: 0.1,
     managementIam: { users: 5, groups: 3, roles: 4 },
     memberIam: { users: 2, groups: 1, roles: 3 },
+    customerPoliciesPerAccount: 2,
+    businessUnits: 2,
   },
   small: {
     memberAccounts: 12,
@@ -61,6 +67,8 @@ export const PROFILES = {
     disabledUserShare: 0.05,
     managementIam: { users: 25, groups: 6, roles: 12 },
     memberIam: { users: 4, groups: 2, roles: 5 },
+    customerPoliciesPerAccount: 3,
+    businessUnits: 3,
   },
   medium: {
     memberAccounts: 60,
@@ -76,6 +84,8 @@ export const PROFILES = {
     disabledUserShare: 0.05,
     managementIam: { users: 100, groups: 20, roles: 40 },
     memberIam: { users: 6, groups: 3, roles: 8 },
+    customerPoliciesPerAccount: 4,
+    businessUnits: 4,
   },
   large: {
     memberAccounts: 300,
@@ -91,6 +101,8 @@ export const PROFILES = {
     disabledUserShare: 0.03,
     managementIam: { users: 300, groups: 40, roles: 100 },
     memberIam: { users: 8, groups: 3, roles: 12 },
+    customerPoliciesPerAccount: 4,
+    businessUnits: 8,
   },
 } satisfies Record<string, ProfileSizes>;
 

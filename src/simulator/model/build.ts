@@ -4,38 +4,32 @@
  */
 import { bindCredentials } from "../credentials.js";
 import { createPrng, type Prng } from "../generate/prng.js";
-import { isAwsManagedPolicy } from "./aws-managed-policies.js";
+import { awsManagedPolicies } from "./aws-managed-policies.js";
+import { buildIam } from "./build-iam.js";
+import { OrgSpecError, time } from "./build-support.js";
 import { addMembership, addGroup, addUser, createIdentityStore } from "./identity-store.js";
-import { addUserToGroup, createIamAccount, newGroupList, newMemberList } from "./iam.js";
 import * as ids from "./ids.js";
 import { KeyedList } from "./keyed-list.js";
-import { addAssignment, createSsoInstance, provision } from "./sso.js";
-import type { AccountSpec, IamSpec, IdentityCenterSpec, OrgSpec } from "./spec.js";
-import type { Account, IamAccount, IdentityStore, Organization, PermissionSet, SimModel, Tag } from "./types.js";
+import { addOrganizationalUnit, placeAccount } from "./organization.js";
+import { addAssignment, createSsoInstance, missingPolicyReferences, provision } from "./sso.js";
+import type { AccountSpec, IdentityCenterSpec, OrganizationalUnitSpec, OrgSpec } from "./spec.js";
+import type { Account, IdentityStore, ManagedPolicy, Organization, PermissionSet, SimModel } from "./types.js";
 
-/** A reference or value in an OrgSpec that cannot be used; `path` names the field. */
-export class OrgSpecError extends Error {
-  constructor(
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`${path}: ${detail}`);
-    this.name = "OrgSpecError";
-  }
-}
-
-/** Creation time for objects that do not say: fixed, so models are reproducible. */
-const DEFAULT_CREATED_AT = Date.UTC(2021, 0, 4, 9, 30, 0);
+export { OrgSpecError } from "./build-support.js";
 
 export function buildModel(spec: OrgSpec): SimModel {
-  const prng = createPrng(spec.seed ?? 1, "model-ids");
+  const seed = spec.seed ?? 1;
+  const prng = createPrng(seed, "model-ids");
+  const catalogue = awsManagedPolicies(spec.awsManagedPolicies);
+  if (catalogue.duplicate !== undefined) throw new OrgSpecError(`awsManagedPolicies[${catalogue.duplicate}].name`, "duplicate AWS-managed policy");
+  const context = { prng, credentialIds: createPrng(seed, "credential-ids"), accessKeyIds: new Set<string>(), awsManagedPolicies: catalogue.policies };
   const accounts = new KeyedList<Account>((a) => a.id);
   spec.accounts.forEach((accountSpec, i) => {
-    const account = buildAccount(accountSpec, `accounts[${i}]`, Boolean(spec.organization), prng);
+    const account = buildAccount(accountSpec, `accounts[${i}]`, Boolean(spec.organization), context);
     if (!accounts.add(account)) throw new OrgSpecError(`accounts[${i}].id`, `duplicate account id ${accountSpec.id}`);
   });
-  const organization = spec.organization ? buildOrganization(spec, accounts, prng) : undefined;
-  const model: SimModel = { region: spec.region ?? "us-east-1", organization, accounts, credentials: [] };
+  const organization = spec.organization ? buildOrganization(spec, accounts, prng, createPrng(seed, "organization-tree")) : undefined;
+  const model: SimModel = { region: spec.region ?? "us-east-1", organization, accounts, awsManagedPolicies: catalogue.policies, credentials: [] };
   if (spec.identityCenter) buildIdentityCenter(model, spec.identityCenter, prng);
   model.credentials = bindCredentials(spec.credentials, accounts, organization);
   spec.credentials?.forEach((c, i) => {
@@ -45,19 +39,69 @@ export function buildModel(spec: OrgSpec): SimModel {
       throw new OrgSpecError(`credentials[${i}].userName`, `no IAM user ${c.userName} in account ${c.accountId}`);
     }
   });
+  // A key bound to an IAM user is one of that user's access keys (unless the spec lists it already).
+  for (const binding of model.credentials) {
+    const user = binding.userName ? accounts.get(binding.accountId)?.iam.users.get(binding.userName) : undefined;
+    if (!user || user.accessKeys.some((k) => k.id === binding.accessKeyId)) continue;
+    if (context.accessKeyIds.has(binding.accessKeyId)) throw new OrgSpecError("credentials", `access key ${binding.accessKeyId} belongs to another user`);
+    user.accessKeys.unshift({ id: binding.accessKeyId, status: "Active", createdAt: user.createdAt });
+    context.accessKeyIds.add(binding.accessKeyId);
+  }
   return model;
 }
 
-function buildOrganization(spec: OrgSpec, accounts: KeyedList<Account>, prng: Prng): Organization {
+interface BuildContext {
+  prng: Prng;
+  credentialIds: Prng;
+  accessKeyIds: Set<string>;
+  awsManagedPolicies: KeyedList<ManagedPolicy>;
+}
+
+function buildOrganization(spec: OrgSpec, accounts: KeyedList<Account>, prng: Prng, treeIds: Prng): Organization {
   const org = spec.organization!;
   const management = accounts.get(org.managementAccountId);
   if (!management) throw new OrgSpecError("organization.managementAccountId", `unknown account ${org.managementAccountId}`);
   management.inOrganization = true;
   const id = org.id ?? ids.organizationId(prng);
-  return { id, arn: ids.organizationArn(management.id, id), featureSet: org.featureSet ?? "ALL", managementAccountId: management.id };
+  const rootId = org.rootId ?? ids.rootId(treeIds);
+  const organization: Organization = {
+    id,
+    arn: ids.organizationArn(management.id, id),
+    featureSet: org.featureSet ?? "ALL",
+    managementAccountId: management.id,
+    root: { id: rootId, arn: ids.rootArn(management.id, id, rootId), name: "Root" },
+    units: new KeyedList((u) => u.id),
+    children: new Map(),
+  };
+  const byPath = new Map<string, string>();
+  const addUnits = (specs: OrganizationalUnitSpec[] | undefined, parentId: string, parentPath: string, at: string) => {
+    specs?.forEach((u, i) => {
+      const field = `${at}[${i}]`;
+      const path = parentPath ? `${parentPath}/${u.name}` : u.name;
+      if (byPath.has(path)) throw new OrgSpecError(`${field}.name`, `duplicate OU ${path}`);
+      const unitId = u.id ?? ids.organizationalUnitId(treeIds, rootId);
+      if (!addOrganizationalUnit(organization, { id: unitId, arn: ids.organizationalUnitArn(management.id, id, unitId), name: u.name, parentId })) {
+        throw new OrgSpecError(`${field}.id`, `duplicate OU id ${unitId}`);
+      }
+      byPath.set(path, unitId);
+      addUnits(u.children, unitId, path, `${field}.children`);
+    });
+  };
+  addUnits(org.organizationalUnits, rootId, "", "organization.organizationalUnits");
+  spec.accounts.forEach((a, i) => {
+    const account = accounts.get(a.id)!;
+    if (!account.inOrganization) {
+      if (a.organizationalUnit) throw new OrgSpecError(`accounts[${i}].organizationalUnit`, "the account is not in the organisation");
+      return;
+    }
+    const parentId = a.organizationalUnit === undefined ? rootId : byPath.get(a.organizationalUnit.replace(/^\/+|\/+$/g, ""));
+    if (!parentId) throw new OrgSpecError(`accounts[${i}].organizationalUnit`, `unknown OU ${a.organizationalUnit}`);
+    placeAccount(organization, account, parentId);
+  });
+  return organization;
 }
 
-function buildAccount(spec: AccountSpec, path: string, hasOrganization: boolean, prng: Prng): Account {
+function buildAccount(spec: AccountSpec, path: string, hasOrganization: boolean, ctx: BuildContext): Account {
   return {
     id: spec.id,
     name: spec.name,
@@ -66,92 +110,16 @@ function buildAccount(spec: AccountSpec, path: string, hasOrganization: boolean,
     inOrganization: spec.inOrganization ?? hasOrganization,
     joinedMethod: spec.joinedMethod ?? "CREATED",
     joinedAt: time(spec.joinedAt, `${path}.joinedAt`),
-    iam: buildIam(spec.id, spec.alias, spec.iam ?? {}, `${path}.iam`, prng),
+    iam: buildIam(spec.iam ?? {}, {
+      accountId: spec.id,
+      alias: spec.alias,
+      path: `${path}.iam`,
+      awsManagedPolicies: ctx.awsManagedPolicies,
+      ids: ctx.prng,
+      credentialIds: ctx.credentialIds,
+      accessKeyIds: ctx.accessKeyIds,
+    }),
   };
-}
-
-function buildIam(accountId: string, alias: string | undefined, spec: IamSpec, path: string, prng: Prng): IamAccount {
-  const iam = createIamAccount(accountId, alias);
-  const policyPath = (p: string | undefined) => p ?? "/";
-  spec.policies?.forEach((p, i) => {
-    const arn = ids.iamArn(accountId, "policy", policyPath(p.path), p.name);
-    const policy = {
-      name: p.name,
-      id: p.id ?? ids.iamId(prng, "ANPA"),
-      arn,
-      path: policyPath(p.path),
-      description: p.description,
-      document: JSON.stringify(p.document),
-      createdAt: time(p.createdAt, `${path}.policies[${i}].createdAt`),
-    };
-    if (!iam.policies.add(policy)) throw new OrgSpecError(`${path}.policies[${i}].name`, `duplicate policy ${p.name}`);
-  });
-  const attachments = (arns: string[] | undefined, at: string) =>
-    (arns ?? []).map((arn, j) => {
-      if (!isAwsManagedPolicy(arn) && !iam.policies.has(arn)) {
-        throw new OrgSpecError(`${at}.attachedPolicies[${j}]`, `unknown managed policy ${arn}`);
-      }
-      return arn;
-    });
-  const inline = (list: Array<{ name: string; document: Record<string, unknown> }> | undefined) =>
-    (list ?? []).map((p) => ({ name: p.name, document: JSON.stringify(p.document) }));
-
-  spec.groups?.forEach((g, i) => {
-    const at = `${path}.groups[${i}]`;
-    const groupPath = g.path ?? "/";
-    const group = {
-      name: g.name,
-      id: g.id ?? ids.iamId(prng, "AGPA"),
-      arn: ids.iamArn(accountId, "group", groupPath, g.name),
-      path: groupPath,
-      createdAt: time(g.createdAt, `${at}.createdAt`),
-      attachedPolicies: attachments(g.attachedPolicies, at),
-      inlinePolicies: inline(g.inlinePolicies),
-      members: newMemberList(),
-    };
-    if (!iam.groups.add(group)) throw new OrgSpecError(`${at}.name`, `duplicate IAM group ${g.name}`);
-  });
-  spec.users?.forEach((u, i) => {
-    const at = `${path}.users[${i}]`;
-    const userPath = u.path ?? "/";
-    const user = {
-      name: u.name,
-      id: u.id ?? ids.iamId(prng, "AIDA"),
-      arn: ids.iamArn(accountId, "user", userPath, u.name),
-      path: userPath,
-      createdAt: time(u.createdAt, `${at}.createdAt`),
-      passwordLastUsed: u.passwordLastUsed ? time(u.passwordLastUsed, `${at}.passwordLastUsed`) : undefined,
-      tags: tags(u.tags),
-      attachedPolicies: attachments(u.attachedPolicies, at),
-      inlinePolicies: inline(u.inlinePolicies),
-      groups: newGroupList(),
-    };
-    if (!iam.users.add(user)) throw new OrgSpecError(`${at}.name`, `duplicate IAM user ${u.name}`);
-    u.groups?.forEach((groupName, j) => {
-      const group = iam.groups.get(groupName);
-      if (!group) throw new OrgSpecError(`${at}.groups[${j}]`, `unknown IAM group ${groupName}`);
-      addUserToGroup(user, group);
-    });
-  });
-  spec.roles?.forEach((r, i) => {
-    const at = `${path}.roles[${i}]`;
-    const rolePath = r.path ?? "/";
-    const role = {
-      name: r.name,
-      id: r.id ?? ids.iamId(prng, "AROA"),
-      arn: ids.iamArn(accountId, "role", rolePath, r.name),
-      path: rolePath,
-      createdAt: time(r.createdAt, `${at}.createdAt`),
-      description: r.description,
-      maxSessionDuration: r.maxSessionDuration ?? 3600,
-      trustPolicy: JSON.stringify(r.trustPolicy),
-      tags: tags(r.tags),
-      attachedPolicies: attachments(r.attachedPolicies, at),
-      inlinePolicies: inline(r.inlinePolicies),
-    };
-    if (!iam.roles.add(role)) throw new OrgSpecError(`${at}.name`, `duplicate IAM role ${r.name}`);
-  });
-  return iam;
 }
 
 function buildIdentityCenter(model: SimModel, spec: IdentityCenterSpec, prng: Prng): void {
@@ -198,14 +166,33 @@ function buildIdentityCenter(model: SimModel, spec: IdentityCenterSpec, prng: Pr
   });
   const byName = new Map<string, PermissionSet>();
   spec.permissionSets.forEach((p, i) => {
-    const permissionSet = {
+    const at = `${path}.permissionSets[${i}]`;
+    (p.managedPolicies ?? []).forEach((arn, j) => {
+      if (!model.awsManagedPolicies.has(arn)) throw new OrgSpecError(`${at}.managedPolicies[${j}]`, `unknown AWS-managed policy ${arn} (declare it under awsManagedPolicies)`);
+    });
+    const boundary = p.permissionsBoundary;
+    if (boundary && (boundary.managedPolicyArn === undefined) === (boundary.customerManagedPolicy === undefined)) {
+      throw new OrgSpecError(`${at}.permissionsBoundary`, "give exactly one of managedPolicyArn and customerManagedPolicy");
+    }
+    if (boundary?.managedPolicyArn && !model.awsManagedPolicies.has(boundary.managedPolicyArn)) {
+      throw new OrgSpecError(`${at}.permissionsBoundary.managedPolicyArn`, `unknown AWS-managed policy ${boundary.managedPolicyArn}`);
+    }
+    const reference = (r: { name: string; path?: string }) => ({ name: r.name, path: r.path ?? "/" });
+    const permissionSet: PermissionSet = {
       arn: ids.permissionSetArn(instanceId, p.id ?? ids.permissionSetId(prng)),
       name: p.name,
       description: p.description,
       sessionDuration: p.sessionDuration ?? "PT1H",
       relayState: p.relayState,
-      createdAt: time(p.createdAt, `${path}.permissionSets[${i}].createdAt`),
+      createdAt: time(p.createdAt, `${at}.createdAt`),
       managedPolicies: p.managedPolicies ?? [],
+      customerManagedPolicies: (p.customerManagedPolicies ?? []).map(reference),
+      inlinePolicy: p.inlinePolicy ? JSON.stringify(p.inlinePolicy) : undefined,
+      permissionsBoundary: boundary
+        ? boundary.managedPolicyArn
+          ? { managedPolicyArn: boundary.managedPolicyArn }
+          : { customerManagedPolicyReference: reference(boundary.customerManagedPolicy!) }
+        : undefined,
     };
     if (byName.has(p.name) || !sso.permissionSets.add(permissionSet)) {
       throw new OrgSpecError(`${path}.permissionSets[${i}]`, `duplicate permission set ${p.name}`);
@@ -217,6 +204,8 @@ function buildIdentityCenter(model: SimModel, spec: IdentityCenterSpec, prng: Pr
     if (!account) throw new OrgSpecError(`${at}.accountId`, `unknown account ${accountId}`);
     const permissionSet = byName.get(psName);
     if (!permissionSet) throw new OrgSpecError(`${at}.permissionSet`, `unknown permission set ${psName}`);
+    const missing = missingPolicyReferences(account, permissionSet);
+    if (missing.length > 0) throw new OrgSpecError(`${at}.permissionSet`, `${psName} needs ${missing.join(", ")}, which account ${accountId} does not have`);
     return { account, permissionSet };
   };
   spec.provisioned?.forEach((p, i) => {
@@ -236,13 +225,3 @@ function principalIdOf(store: IdentityStore, type: "USER" | "GROUP", name: strin
   if (!found) throw new OrgSpecError(at, `unknown ${type === "USER" ? "user" : "group"} ${name}`);
   return found.id;
 }
-
-function time(value: string | undefined, path: string): number {
-  if (value === undefined) return DEFAULT_CREATED_AT;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new OrgSpecError(path, `not an ISO-8601 time: ${value}`);
-  return ms;
-}
-
-const tags = (map: Record<string, string> | undefined): Tag[] => Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
-

@@ -17,12 +17,26 @@ export interface OrgSpec {
   identityCenter?: IdentityCenterSpec | null;
   /** Access keys and the principals they act as; see credentials.ts for the defaults. */
   credentials?: CredentialSpec[];
+  /** AWS-managed policies beyond the built-in catalogue (model/aws-managed-policies.ts). */
+  awsManagedPolicies?: AwsManagedPolicySpec[];
 }
 
 export interface OrganizationSpec {
   id?: string;
   featureSet?: "ALL" | "CONSOLIDATED_BILLING";
   managementAccountId: string;
+  /** `r-<4–32 [0-9a-z]>` */
+  rootId?: string;
+  /** The OU tree under the root. */
+  organizationalUnits?: OrganizationalUnitSpec[];
+}
+
+export interface OrganizationalUnitSpec {
+  /** `ou-<root suffix>-<8–32 [a-z0-9]>` */
+  id?: string;
+  /** Unique among its siblings; no "/" (accounts name their OU by path, e.g. "Workloads/Prod"). */
+  name: string;
+  children?: OrganizationalUnitSpec[];
 }
 
 export interface AccountSpec {
@@ -35,6 +49,8 @@ export interface AccountSpec {
   joinedMethod?: "CREATED" | "INVITED";
   joinedAt?: string;
   alias?: string;
+  /** Path of the OU the account sits in, e.g. "Workloads/Prod"; absent: directly under the root. */
+  organizationalUnit?: string;
   iam?: IamSpec;
 }
 
@@ -61,6 +77,25 @@ export interface IamUserSpec extends IamEntitySpec {
   /** Names of IAM groups of the same account. */
   groups?: string[];
   passwordLastUsed?: string;
+  /** Managed policy ARN. */
+  permissionsBoundary?: string;
+  /** A console password (its value is never kept). */
+  loginProfile?: { createdAt?: string; passwordResetRequired?: boolean };
+  accessKeys?: AccessKeySpec[];
+  /** Virtual MFA devices enabled for the user; serial default `arn:aws:iam::<acct>:mfa/<user>[-N]`. */
+  mfaDevices?: Array<{ serialNumber?: string; enableDate?: string }>;
+  signingCertificates?: Array<{ id?: string; status?: "Active" | "Inactive"; uploadDate?: string }>;
+  sshPublicKeys?: Array<{ id?: string; status?: "Active" | "Inactive"; uploadDate?: string }>;
+  serviceSpecificCredentials?: Array<{ serviceName: string; id?: string; status?: "Active" | "Inactive"; createdAt?: string }>;
+}
+
+export interface AccessKeySpec {
+  /** `AKIA` + 16 characters; generated when absent. */
+  id?: string;
+  status?: "Active" | "Inactive";
+  createdAt?: string;
+  /** Absent: never used. */
+  lastUsed?: { date: string; service: string; region: string };
 }
 
 export type IamGroupSpec = IamEntitySpec;
@@ -70,6 +105,8 @@ export interface IamRoleSpec extends IamEntitySpec {
   maxSessionDuration?: number;
   trustPolicy: Record<string, unknown>;
   tags?: Record<string, string>;
+  permissionsBoundary?: string;
+  lastUsed?: { date: string; region: string };
 }
 
 export interface ManagedPolicySpec {
@@ -78,6 +115,20 @@ export interface ManagedPolicySpec {
   id?: string;
   description?: string;
   createdAt?: string;
+  /** The default version's document. */
+  document: Record<string, unknown>;
+  /** Older, non-default versions, oldest first (they become v1…vN; the default is vN+1). */
+  previousVersions?: Array<{ document: Record<string, unknown>; createdAt?: string }>;
+  /** When the default version was created (default: createdAt). */
+  updatedAt?: string;
+  tags?: Record<string, string>;
+}
+
+export interface AwsManagedPolicySpec {
+  name: string;
+  /** e.g. "/job-function/" (default "/"). */
+  path?: string;
+  description?: string;
   document: Record<string, unknown>;
 }
 
@@ -126,7 +177,13 @@ export interface PermissionSetSpec {
   sessionDuration?: string;
   relayState?: string;
   createdAt?: string;
+  /** AWS-managed policy ARNs. */
   managedPolicies?: string[];
+  /** Customer-managed policies every account it is provisioned to must have. */
+  customerManagedPolicies?: Array<{ name: string; path?: string }>;
+  inlinePolicy?: Record<string, unknown>;
+  /** Exactly one of the two. */
+  permissionsBoundary?: { managedPolicyArn?: string; customerManagedPolicy?: { name: string; path?: string } };
 }
 
 export interface AssignmentSpec {

@@ -3,9 +3,10 @@
  * target (account, permission set) and by principal so every listing is a lookup, not a scan.
  */
 import { createPrng } from "../generate/prng.js";
+import { customerPolicyArn } from "./iam.js";
 import { iamArn, iamId } from "./ids.js";
 import { KeyedList } from "./keyed-list.js";
-import type { Account, AccountAssignment, PermissionSet, PrincipalType, SsoInstance } from "./types.js";
+import type { Account, AccountAssignment, CustomerManagedPolicyReference, PermissionSet, PrincipalType, SsoInstance } from "./types.js";
 
 export function createSsoInstance(fields: {
   arn: string;
@@ -88,6 +89,18 @@ function indexList<T>(index: Map<string, KeyedList<T>>, key: string, keyOf: (ite
 }
 
 const RESERVED_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/";
+/** The name Identity Center gives a permission set's inline policy on the roles it provisions. */
+export const RESERVED_ROLE_INLINE_POLICY = "AwsSSOInlinePolicy";
+
+const referenceArn = (accountId: string, ref: CustomerManagedPolicyReference) => customerPolicyArn(accountId, ref.path, ref.name);
+
+/** The customer-managed policies (ARNs) a permission set needs in the account but the account lacks. */
+export function missingPolicyReferences(account: Account, permissionSet: PermissionSet): string[] {
+  const refs = [...permissionSet.customerManagedPolicies];
+  const boundary = permissionSet.permissionsBoundary?.customerManagedPolicyReference;
+  if (boundary) refs.push(boundary);
+  return [...new Set(refs.map((ref) => referenceArn(account.id, ref)))].filter((arn) => !account.iam.policies.has(arn));
+}
 
 function addReservedRole(account: Account, permissionSet: PermissionSet, createdAt: number): void {
   // Derived from (account, permission set) alone so the role is the same whatever the order.
@@ -115,7 +128,14 @@ function addReservedRole(account: Account, permissionSet: PermissionSet, created
     maxSessionDuration: 3600,
     trustPolicy: JSON.stringify(trustPolicy),
     tags: [],
-    attachedPolicies: [...permissionSet.managedPolicies],
-    inlinePolicies: [],
+    attachedPolicies: [...permissionSet.managedPolicies, ...permissionSet.customerManagedPolicies.map((ref) => referenceArn(account.id, ref))],
+    inlinePolicies: permissionSet.inlinePolicy ? [{ name: RESERVED_ROLE_INLINE_POLICY, document: permissionSet.inlinePolicy }] : [],
+    permissionsBoundary: boundaryArn(account.id, permissionSet),
   });
+}
+
+function boundaryArn(accountId: string, permissionSet: PermissionSet): string | undefined {
+  const boundary = permissionSet.permissionsBoundary;
+  if (!boundary) return undefined;
+  return boundary.managedPolicyArn ?? referenceArn(accountId, boundary.customerManagedPolicyReference!);
 }

@@ -25,20 +25,89 @@ interface IamEntity {
   arn: string;
   path: string;
   createdAt: number;
+  /** Managed policy ARNs, in attachment order (AWS-managed or this account's own). */
   attachedPolicies: string[];
   inlinePolicies: InlinePolicy[];
+}
+
+export type CredentialStatus = "Active" | "Inactive";
+
+export interface AccessKeyLastUsed {
+  date: number;
+  /** e.g. "s3", "iam" (AWS's ServiceName). */
+  service: string;
+  region: string;
+}
+
+export interface AccessKey {
+  /** AKIA + 16. The secret is never kept: AWS shows it once, at creation. */
+  id: string;
+  status: CredentialStatus;
+  createdAt: number;
+  /** Absent: never used (GetAccessKeyLastUsed answers N/A). */
+  lastUsed?: AccessKeyLastUsed;
+}
+
+export interface LoginProfile {
+  createdAt: number;
+  passwordResetRequired: boolean;
+}
+
+/** A virtual MFA device of the account; `user` is set while it is enabled for a user. */
+export interface MfaDevice {
+  serialNumber: string;
+  createdAt: number;
+  user?: IamUser;
+  enableDate?: number;
+}
+
+export interface SigningCertificate {
+  id: string;
+  body: string;
+  status: CredentialStatus;
+  uploadDate: number;
+}
+
+export interface SshPublicKey {
+  id: string;
+  status: CredentialStatus;
+  uploadDate: number;
+}
+
+export interface ServiceSpecificCredential {
+  id: string;
+  /** e.g. codecommit.amazonaws.com */
+  serviceName: string;
+  serviceUserName: string;
+  status: CredentialStatus;
+  createdAt: number;
 }
 
 export interface IamUser extends IamEntity {
   tags: Tag[];
   passwordLastUsed?: number;
+  /** Managed policy ARN used as the permissions boundary. */
+  permissionsBoundary?: string;
   /** Keyed by group name. */
   groups: KeyedList<IamGroup>;
+  /** Console password; absent when the user cannot sign in to the console. */
+  loginProfile?: LoginProfile;
+  accessKeys: AccessKey[];
+  /** MFA devices enabled for the user (the same objects as in IamAccount.mfaDevices). */
+  mfaDevices: MfaDevice[];
+  signingCertificates: SigningCertificate[];
+  sshPublicKeys: SshPublicKey[];
+  serviceSpecificCredentials: ServiceSpecificCredential[];
 }
 
 export interface IamGroup extends IamEntity {
   /** Keyed by user name. */
   members: KeyedList<IamUser>;
+}
+
+export interface RoleLastUsed {
+  date: number;
+  region: string;
 }
 
 export interface IamRole extends IamEntity {
@@ -47,6 +116,17 @@ export interface IamRole extends IamEntity {
   /** Trust policy JSON text. */
   trustPolicy: string;
   tags: Tag[];
+  permissionsBoundary?: string;
+  /** Absent: never assumed (GetRole answers an empty RoleLastUsed). */
+  lastUsed?: RoleLastUsed;
+}
+
+export interface PolicyVersion {
+  /** v1, v2, … */
+  versionId: string;
+  /** Policy JSON text. */
+  document: string;
+  createdAt: number;
 }
 
 export interface ManagedPolicy {
@@ -55,8 +135,14 @@ export interface ManagedPolicy {
   arn: string;
   path: string;
   description?: string;
+  /** The default version's document (JSON text). */
   document: string;
+  defaultVersionId: string;
+  /** Every version, oldest first (the default among them). */
+  versions: PolicyVersion[];
   createdAt: number;
+  updatedAt: number;
+  tags: Tag[];
 }
 
 export interface IamAccount {
@@ -66,8 +152,10 @@ export interface IamAccount {
   users: KeyedList<IamUser>;
   groups: KeyedList<IamGroup>;
   roles: KeyedList<IamRole>;
-  /** Customer-managed policies (AWS-managed ones are shared, see aws-managed-policies.ts). */
+  /** Customer-managed policies, keyed by ARN (AWS-managed ones are global: SimModel.awsManagedPolicies). */
   policies: KeyedList<ManagedPolicy>;
+  /** Virtual MFA devices, keyed by serial number (assigned or not). */
+  mfaDevices: KeyedList<MfaDevice>;
 }
 
 export interface Account {
@@ -79,7 +167,25 @@ export interface Account {
   inOrganization: boolean;
   joinedMethod: "CREATED" | "INVITED";
   joinedAt: number;
+  /** The root or OU the account sits in (organisation members only). */
+  parentId?: string;
   iam: IamAccount;
+}
+
+export interface OrganizationRoot {
+  /** r-<4–32 [0-9a-z]> */
+  id: string;
+  arn: string;
+  name: string;
+}
+
+export interface OrganizationalUnit {
+  /** ou-<root suffix>-<8 [a-z0-9]> */
+  id: string;
+  arn: string;
+  name: string;
+  /** The root or OU this OU sits in. */
+  parentId: string;
 }
 
 export interface Organization {
@@ -87,6 +193,11 @@ export interface Organization {
   arn: string;
   featureSet: "ALL" | "CONSOLIDATED_BILLING";
   managementAccountId: string;
+  root: OrganizationRoot;
+  /** Every OU, keyed by id, parents before children. */
+  units: KeyedList<OrganizationalUnit>;
+  /** Parent id (root or OU) → its child OUs and accounts, in insertion order. */
+  children: Map<string, { units: KeyedList<OrganizationalUnit>; accounts: KeyedList<Account> }>;
 }
 
 export interface IdentityStoreUser {
@@ -138,7 +249,25 @@ export interface PermissionSet {
   sessionDuration: string;
   relayState?: string;
   createdAt: number;
+  /** AWS-managed policy ARNs. */
   managedPolicies: string[];
+  /** Customer-managed policies by name and path, resolved in each account it is provisioned to. */
+  customerManagedPolicies: CustomerManagedPolicyReference[];
+  /** Inline policy JSON text. */
+  inlinePolicy?: string;
+  permissionsBoundary?: PermissionsBoundary;
+}
+
+export interface CustomerManagedPolicyReference {
+  name: string;
+  /** Starts and ends with "/" (default "/"). */
+  path: string;
+}
+
+/** Exactly one of the two is set. */
+export interface PermissionsBoundary {
+  managedPolicyArn?: string;
+  customerManagedPolicyReference?: CustomerManagedPolicyReference;
 }
 
 export interface AccountAssignment {
@@ -180,6 +309,8 @@ export interface SimModel {
   organization?: Organization;
   /** Every account the simulator knows, organisation members first in insertion order. */
   accounts: KeyedList<Account>;
+  /** The AWS-managed policies this simulator knows (built-in catalogue plus the organisation file's), keyed by ARN. */
+  awsManagedPolicies: KeyedList<ManagedPolicy>;
   identityStore?: IdentityStore;
   ssoInstance?: SsoInstance;
   credentials: CredentialBinding[];

@@ -3,75 +3,43 @@
  * shared paginator (MaxItems 1–1000, default 100; Marker absent on the last page).
  */
 import { SimError } from "../errors.js";
-import { awsManagedPolicy, isAwsManagedPolicy } from "../model/aws-managed-policies.js";
-import { addUserToGroup, removeUserFromGroup } from "../model/iam.js";
-import { IAM_NAME } from "../model/ids.js";
+import { addUserToGroup, policyUsage, removeUserFromGroup, type PolicyUsage } from "../model/iam.js";
 import { concatSequences, mapSequence, sequenceOf, type Sequence } from "../model/keyed-list.js";
-import type { IamAccount, IamGroup, IamRole, IamUser, ManagedPolicy, Tag } from "../model/types.js";
-import type { Page } from "../pagination.js";
+import type { IamAccount, IamGroup, IamRole, IamUser, ManagedPolicy } from "../model/types.js";
 import { cachedXml, memberList } from "../protocol/query-xml.js";
 import { timestamp } from "../protocol/timestamp.js";
 import { optionalString, requiredString } from "../validate.js";
+import {
+  attachedShape,
+  boundaryShape,
+  byPath,
+  EXISTING_USER_NAME,
+  findGroup,
+  findRole,
+  findUser,
+  GROUP_NAME,
+  groupShape,
+  iamOf,
+  inlineShape,
+  policyShape,
+  ROLE_NAME,
+  roleLastUsedShape,
+  roleShape,
+  tagList,
+  truncation,
+  USER_NAME,
+  userShape,
+  versionShape,
+} from "./iam-support.js";
+import { credentialReadOperations } from "./iam-credentials.js";
+import { policyOperations } from "./iam-policies.js";
 import { callerAccount, page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
-
-const PATH_PREFIX = { min: 1, max: 512, pattern: /^\/[\x21-\x7f]*$/ };
-const USER_NAME = { min: 1, max: 64, pattern: IAM_NAME };
-const GROUP_NAME = { min: 1, max: 128, pattern: IAM_NAME };
-
-const iamOf = (ctx: RequestContext): IamAccount => callerAccount(ctx).iam;
-
-/** IAM writes policy documents URL-encoded (RFC 3986). */
-const encodePolicy = (json: string) => encodeURIComponent(json).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const tagList = (tags: Tag[]) => tags.map((t) => ({ Key: t.key, Value: t.value }));
-const policyName = (arn: string) => arn.slice(arn.lastIndexOf("/") + 1);
-const attached = (arns: string[]) => arns.map((arn) => ({ PolicyName: policyName(arn), PolicyArn: arn }));
-const inline = (policies: IamUser["inlinePolicies"]) => policies.map((p) => ({ PolicyName: p.name, PolicyDocument: encodePolicy(p.document) }));
-
-const userShape = (u: IamUser) => ({
-  Path: u.path,
-  UserName: u.name,
-  UserId: u.id,
-  Arn: u.arn,
-  CreateDate: timestamp(u.createdAt),
-  PasswordLastUsed: u.passwordLastUsed === undefined ? undefined : timestamp(u.passwordLastUsed),
-});
-const groupShape = (g: IamGroup) => ({ Path: g.path, GroupName: g.name, GroupId: g.id, Arn: g.arn, CreateDate: timestamp(g.createdAt) });
-const roleShape = (r: IamRole) => ({
-  Path: r.path,
-  RoleName: r.name,
-  RoleId: r.id,
-  Arn: r.arn,
-  CreateDate: timestamp(r.createdAt),
-  AssumeRolePolicyDocument: encodePolicy(r.trustPolicy),
-  Description: r.description,
-  MaxSessionDuration: r.maxSessionDuration,
-});
-
-const truncation = <T>(p: Page<T>) => ({ IsTruncated: p.nextToken !== undefined, Marker: p.nextToken });
-
-/** PathPrefix filtering scans, but only when a prefix other than "/" is given. */
-function byPath<T extends { path: string }>(items: Sequence<T> & Iterable<T>, input: Input): Sequence<T> {
-  const prefix = optionalString(input, "PathPrefix", PATH_PREFIX) ?? "/";
-  return prefix === "/" ? items : sequenceOf([...items].filter((item) => item.path.startsWith(prefix)));
-}
-
-function findUser(iam: IamAccount, name: string): IamUser {
-  const user = iam.users.get(name);
-  if (!user) throw SimError.coded("NoSuchEntity", `The user with name ${name} cannot be found.`);
-  return user;
-}
-
-function findGroup(iam: IamAccount, name: string): IamGroup {
-  const group = iam.groups.get(name);
-  if (!group) throw SimError.coded("NoSuchEntity", `The group with name ${name} cannot be found.`);
-  return group;
-}
 
 type DetailItem =
   | { type: "User"; user: IamUser }
   | { type: "Group"; group: IamGroup }
   | { type: "Role"; role: IamRole }
-  | { type: "Policy"; policy: ManagedPolicy; attachments: number };
+  | { type: "Policy"; policy: ManagedPolicy; usage: PolicyUsage | undefined };
 
 const AUTHORIZATION_FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] as const;
 
@@ -89,7 +57,7 @@ function getAccountAuthorizationDetails(ctx: RequestContext, input: Input) {
   if (wants("Group")) parts.push(mapSequence(iam.groups, (group) => ({ type: "Group", group })));
   if (wants("Role")) parts.push(mapSequence(iam.roles, (role) => ({ type: "Role", role })));
   if (wants("LocalManagedPolicy") || wants("AWSManagedPolicy")) {
-    parts.push(sequenceOf(managedPolicyDetails(iam, wants("LocalManagedPolicy"), wants("AWSManagedPolicy"))));
+    parts.push(sequenceOf(managedPolicyDetails(ctx, iam, wants("LocalManagedPolicy"), wants("AWSManagedPolicy"))));
   }
   const result = page(ctx, concatSequences(parts), input, filters.join(","));
   const pick = <K extends DetailItem["type"]>(type: K) => result.items.filter((i): i is Extract<DetailItem, { type: K }> => i.type === type);
@@ -97,62 +65,66 @@ function getAccountAuthorizationDetails(ctx: RequestContext, input: Input) {
     UserDetailList: pick("User").map(({ user }) => ({
       ...userShape(user),
       PasswordLastUsed: undefined,
-      UserPolicyList: inline(user.inlinePolicies),
+      UserPolicyList: inlineShape(user.inlinePolicies),
       GroupList: [...user.groups].map((g) => g.name),
-      AttachedManagedPolicies: attached(user.attachedPolicies),
+      AttachedManagedPolicies: attachedShape(user.attachedPolicies),
+      PermissionsBoundary: boundaryShape(user.permissionsBoundary),
       Tags: tagList(user.tags),
     })),
     GroupDetailList: pick("Group").map(({ group }) => ({
       ...groupShape(group),
-      GroupPolicyList: inline(group.inlinePolicies),
-      AttachedManagedPolicies: attached(group.attachedPolicies),
+      GroupPolicyList: inlineShape(group.inlinePolicies),
+      AttachedManagedPolicies: attachedShape(group.attachedPolicies),
     })),
     RoleDetailList: pick("Role").map(({ role }) => ({
+      // RoleDetail has no Description or MaxSessionDuration (ListRoles/GetRole carry them).
       ...roleShape(role),
+      Description: undefined,
+      MaxSessionDuration: undefined,
       InstanceProfileList: [],
-      RolePolicyList: inline(role.inlinePolicies),
-      AttachedManagedPolicies: attached(role.attachedPolicies),
+      RolePolicyList: inlineShape(role.inlinePolicies),
+      AttachedManagedPolicies: attachedShape(role.attachedPolicies),
+      PermissionsBoundary: boundaryShape(role.permissionsBoundary),
       Tags: tagList(role.tags),
+      RoleLastUsed: roleLastUsedShape(role),
     })),
-    Policies: pick("Policy").map(({ policy, attachments }) => ({
-      PolicyName: policy.name,
-      PolicyId: policy.id,
-      Arn: policy.arn,
-      Path: policy.path,
-      DefaultVersionId: "v1",
-      AttachmentCount: attachments,
-      PermissionsBoundaryUsageCount: 0,
-      IsAttachable: true,
-      Description: policy.description,
-      CreateDate: timestamp(policy.createdAt),
-      UpdateDate: timestamp(policy.createdAt),
-      PolicyVersionList: [{ Document: encodePolicy(policy.document), VersionId: "v1", IsDefaultVersion: true, CreateDate: timestamp(policy.createdAt) }],
+    Policies: pick("Policy").map(({ policy, usage }) => ({
+      ...policyShape(policy, usage),
+      PolicyVersionList: policy.versions.map((v) => versionShape(policy, v)),
     })),
     ...truncation(result),
   };
 }
 
-/** Customer-managed policies, then the AWS-managed policies attached to something in the account. */
-function managedPolicyDetails(iam: IamAccount, local: boolean, aws: boolean): DetailItem[] {
-  const counts = new Map<string, number>();
-  const count = (arns: string[]) => arns.forEach((arn) => counts.set(arn, (counts.get(arn) ?? 0) + 1));
-  for (const u of iam.users) count(u.attachedPolicies);
-  for (const g of iam.groups) count(g.attachedPolicies);
-  for (const r of iam.roles) count(r.attachedPolicies);
+/**
+ * Customer-managed policies, then the AWS-managed policies in use in the account (attached, or a
+ * permissions boundary), in catalogue order. That GetAccountAuthorizationDetails leaves unused
+ * AWS-managed policies out is AWS's documented practice as tools observe it (unverified here).
+ */
+function managedPolicyDetails(ctx: RequestContext, iam: IamAccount, local: boolean, aws: boolean): DetailItem[] {
+  const usage = policyUsage(iam);
   const items: DetailItem[] = [];
-  if (local) for (const policy of iam.policies) items.push({ type: "Policy", policy, attachments: counts.get(policy.arn) ?? 0 });
+  if (local) for (const policy of iam.policies) items.push({ type: "Policy", policy, usage: usage.get(policy.arn) });
   if (aws) {
-    for (const [arn, attachments] of counts) {
-      if (isAwsManagedPolicy(arn)) items.push({ type: "Policy", policy: awsManagedPolicy(arn), attachments });
+    for (const policy of ctx.sim.model.awsManagedPolicies) {
+      const used = usage.get(policy.arn);
+      if (used) items.push({ type: "Policy", policy, usage: used });
     }
   }
   return items;
 }
 
+/** GetUser's User: with boundary and tags (ListUsers leaves them out). */
+const fullUserShape = (user: IamUser) => ({ ...userShape(user), PermissionsBoundary: boundaryShape(user.permissionsBoundary), Tags: tagList(user.tags) });
+/** GetRole's Role: with boundary, tags and last use. */
+const fullRoleShape = (role: IamRole) => ({ ...roleShape(role), PermissionsBoundary: boundaryShape(role.permissionsBoundary), Tags: tagList(role.tags), RoleLastUsed: roleLastUsedShape(role) });
+
 export const iamService: ServiceDefinition = {
   name: "iam",
   protocol: "query",
   operations: {
+    ...policyOperations,
+    ...credentialReadOperations,
     ListUsers(ctx, input) {
       const result = page(ctx, byPath(iamOf(ctx).users, input), input, String(input.PathPrefix ?? ""));
       return { Users: result.items.map((u) => cachedXml(u, userShape)), ...truncation(result) };
@@ -171,28 +143,20 @@ export const iamService: ServiceDefinition = {
       return { Group: groupShape(group), Users: result.items.map((u) => cachedXml(u, userShape)), ...truncation(result) };
     },
     ListGroupsForUser(ctx, input) {
-      const user = findUser(iamOf(ctx), requiredString(input, "UserName", { ...USER_NAME, max: 128 }));
+      const user = findUser(iamOf(ctx), requiredString(input, "UserName", EXISTING_USER_NAME));
       const result = page(ctx, user.groups, input, user.id);
       return { Groups: result.items.map((g) => cachedXml(g, groupShape)), ...truncation(result) };
     },
     GetRole(ctx, input) {
-      const name = requiredString(input, "RoleName", { min: 1, max: 64, pattern: IAM_NAME });
-      const role = iamOf(ctx).roles.get(name);
-      if (!role) throw SimError.coded("NoSuchEntity", `The role with name ${name} cannot be found.`);
-      return { Role: { ...roleShape(role), Tags: tagList(role.tags), RoleLastUsed: {} } };
+      const role = findRole(iamOf(ctx), requiredString(input, "RoleName", ROLE_NAME));
+      return { Role: fullRoleShape(role) };
     },
     GetUser(ctx, input) {
-      const name = optionalString(input, "UserName", USER_NAME);
+      const name = optionalString(input, "UserName", EXISTING_USER_NAME);
       const iam = iamOf(ctx);
-      if (name !== undefined) {
-        const user = findUser(iam, name);
-        return { User: { ...userShape(user), Tags: tagList(user.tags) } };
-      }
+      if (name !== undefined) return { User: fullUserShape(findUser(iam, name)) };
       const caller = ctx.caller;
-      if (caller.kind === "user") {
-        const user = findUser(iam, caller.userName!);
-        return { User: { ...userShape(user), Tags: tagList(user.tags) } };
-      }
+      if (caller.kind === "user") return { User: fullUserShape(findUser(iam, caller.userName!)) };
       if (caller.kind === "root") {
         return { User: { UserId: caller.accountId, Arn: caller.arn, CreateDate: timestamp(callerAccount(ctx).joinedAt) } };
       }

@@ -15,7 +15,7 @@ import { sequenceOf, type Sequence } from "../model/keyed-list.js";
 import type { GroupMembership, IdentityStore, IdentityStoreGroup, IdentityStoreUser } from "../model/types.js";
 import { cachedJson } from "../protocol/json.js";
 import { timestamp } from "../protocol/timestamp.js";
-import { optionalArray, requiredObject, requiredString } from "../validate.js";
+import { optionalArray, optionalObject, requiredObject, requiredString } from "../validate.js";
 import { page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
 
 type ResourceType = "GROUP" | "USER" | "IDENTITY_STORE" | "GROUP_MEMBERSHIP";
@@ -109,6 +109,35 @@ function findGroup(ctx: RequestContext, store: IdentityStore, id: string): Ident
   return group;
 }
 
+const ATTRIBUTE_PATH = { min: 1, max: 255, pattern: /^\p{L}+(?:\.\p{L}+){0,2}$/u };
+
+/**
+ * GetUserId / GetGroupId: the AlternateIdentifier union, either a unique attribute (users:
+ * userName or emails.value; groups: displayName; matched case-insensitively like the names) or
+ * an external id (none exist here, so never found).
+ */
+function alternateLookup<T>(ctx: RequestContext, input: Input, type: "USER" | "GROUP", byAttribute: Record<string, (value: string) => T | undefined>): T {
+  const identifier = requiredObject(input, "AlternateIdentifier");
+  const unique = optionalObject(identifier, "UniqueAttribute");
+  const external = optionalObject(identifier, "ExternalId");
+  if ((unique === undefined) === (external === undefined)) {
+    throw SimError.of("validation", "AlternateIdentifier must have exactly one of ExternalId and UniqueAttribute.");
+  }
+  if (external) {
+    const id = requiredString(external, "Id", { min: 1, max: 256 });
+    requiredString(external, "Issuer", { min: 1, max: 100 });
+    throw notFound(ctx, type, id);
+  }
+  const path = requiredString(unique!, "AttributePath", ATTRIBUTE_PATH);
+  const value = unique!.AttributeValue;
+  if (typeof value !== "string" || value === "") throw SimError.of("validation", "AttributeValue must be a non-empty string.");
+  const lookup = byAttribute[path.toLowerCase()];
+  if (!lookup) throw SimError.of("validation", `${path} is not a unique attribute of a ${type === "USER" ? "user" : "group"}.`);
+  const found = lookup(value);
+  if (found === undefined) throw notFound(ctx, type, value);
+  return found;
+}
+
 function memberUserId(input: Input): string {
   return requiredString(requiredObject(input, "MemberId"), "UserId", ID_RULE);
 }
@@ -132,6 +161,19 @@ export const identityStoreService: ServiceDefinition = {
     DescribeUser(ctx, input) {
       const store = storeFor(ctx, input);
       return userShape(store, findUser(ctx, store, requiredString(input, "UserId", ID_RULE)));
+    },
+    GetUserId(ctx, input) {
+      const store = storeFor(ctx, input);
+      const user = alternateLookup(ctx, input, "USER", {
+        username: (v) => store.usersByName.get(v.toLowerCase()),
+        "emails.value": (v) => [...store.users].find((u) => u.email?.toLowerCase() === v.toLowerCase()),
+      });
+      return { UserId: user.id, IdentityStoreId: store.id };
+    },
+    GetGroupId(ctx, input) {
+      const store = storeFor(ctx, input);
+      const group = alternateLookup(ctx, input, "GROUP", { displayname: (v) => store.groupsByName.get(v.toLowerCase()) });
+      return { GroupId: group.id, IdentityStoreId: store.id };
     },
     DescribeGroup(ctx, input) {
       const store = storeFor(ctx, input);

@@ -146,6 +146,32 @@ export const ssoAdminService: ServiceDefinition = {
       const result = page(ctx, sequenceOf(p.managedPolicies), input, p.arn);
       return { AttachedManagedPolicies: result.items.map((arn) => ({ Name: arn.slice(arn.lastIndexOf("/") + 1), Arn: arn })), NextToken: result.nextToken };
     },
+    ListCustomerManagedPolicyReferencesInPermissionSet(ctx, input) {
+      const p = permissionSetFor(instanceFor(ctx, input), input);
+      const result = page(ctx, sequenceOf(p.customerManagedPolicies), input, p.arn);
+      return { CustomerManagedPolicyReferences: result.items.map((r) => ({ Name: r.name, Path: r.path })), NextToken: result.nextToken };
+    },
+    GetInlinePolicyForPermissionSet(ctx, input) {
+      const p = permissionSetFor(instanceFor(ctx, input), input);
+      // Without an inline policy the answer is an empty string, as moto gives it (AWS unverified).
+      return { InlinePolicy: p.inlinePolicy ?? "" };
+    },
+    GetPermissionsBoundaryForPermissionSet(ctx, input) {
+      const p = permissionSetFor(instanceFor(ctx, input), input);
+      const boundary = p.permissionsBoundary;
+      // Without a boundary: ResourceNotFoundException (AWS's answer unverified).
+      if (!boundary) throw SimError.coded("ResourceNotFoundException", `Permissions boundary of PermissionSet ${p.arn} does not exist.`);
+      const ref = boundary.customerManagedPolicyReference;
+      return { PermissionsBoundary: { ManagedPolicyArn: boundary.managedPolicyArn, CustomerManagedPolicyReference: ref ? { Name: ref.name, Path: ref.path } : undefined } };
+    },
+    ListPermissionSetProvisioningStatus(ctx, input) {
+      instanceFor(ctx, input);
+      const filter = optionalObject(input, "Filter");
+      if (filter) optionalString(filter, "Status", { oneOf: ["IN_PROGRESS", "FAILED", "SUCCEEDED"] });
+      // The simulator has no ProvisionPermissionSet: no provisioning request was ever made.
+      const result = page(ctx, sequenceOf<never>([]), input);
+      return { PermissionSetsProvisioningStatus: result.items, NextToken: result.nextToken };
+    },
     ListPermissionSetsProvisionedToAccount(ctx, input) {
       const sso = instanceFor(ctx, input);
       const accountId = accountIdOf(input);

@@ -29,7 +29,7 @@ export function expectSameSync(result: TraversalResult, expected: Expectation): 
     }
     if (want.hasChildren !== undefined) {
       const children = got.annotations.filter((a) => anyIs(a, ChildResourceTypeSchema)).map((a) => anyUnpack(a, ChildResourceTypeSchema)!.resourceTypeId);
-      expect({ key, children: children.sort() }).toEqual({ key, children: want.hasChildren ? ["group", "iam_user", "role"] : [] });
+      expect({ key, children: children.sort() }).toEqual({ key, children: want.hasChildren ? ["group", "iam_policy", "iam_user", "role"] : [] });
     }
   }
   for (const [id, want] of expected.entitlements) {

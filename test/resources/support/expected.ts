@@ -43,7 +43,14 @@ export interface Expectation {
 }
 
 export interface ExpectationOptions {
-  features: { organizations: boolean; identityCenter: boolean; crossAccountIam: boolean };
+  features: {
+    organizations: boolean;
+    identityCenter: boolean;
+    crossAccountIam: boolean;
+    syncSecrets?: boolean;
+    organizationTree?: boolean;
+    managedPolicies?: "customer-and-attached" | "attached" | "all";
+  };
   ownAccountId: string;
   callerArn: string;
   memberRoleName?: string;
@@ -68,7 +75,10 @@ export function expectedSync(model: SimModel, options: ExpectationOptions): Expe
     grants.set(g.id, g);
   };
 
+  /** The accounts whose IAM the sync reads (own first), for policies, inline policies and keys below. */
+  const iamAccounts: Array<{ account: Account; parent?: string }> = [];
   const iamOf = (account: Account, parent?: string) => {
+    iamAccounts.push({ account, parent });
     for (const user of account.iam.users) addResource({ key: `iam_user:${user.arn}`, displayName: user.name, parent });
     for (const group of account.iam.groups) {
       const key = `group:${group.arn}`;
@@ -164,7 +174,152 @@ export function expectedSync(model: SimModel, options: ExpectationOptions): Expe
       }
     }
   }
+  expectAccessModel(model, options, iamAccounts, accounts, { addResource, addGrant, entitlements, resources });
   return { resources, entitlements, grants, unreachable };
+}
+
+interface Builders {
+  addResource: (r: ExpectedResource) => void;
+  addGrant: (g: ExpectedGrant) => void;
+  entitlements: Map<string, ExpectedEntitlement>;
+  resources: Map<string, ExpectedResource>;
+}
+
+const AWS_MANAGED = /^arn:aws:iam::aws:policy\//;
+
+/**
+ * Managed and inline policies, permission-set assignments, the organization tree and access keys,
+ * from the model: who has what is read from the entities' attachments and the permission sets.
+ */
+function expectAccessModel(
+  model: SimModel,
+  options: ExpectationOptions,
+  iamAccounts: Array<{ account: Account; parent?: string }>,
+  listedAccounts: Array<{ id: string }>,
+  { addResource, addGrant, entitlements, resources }: Builders,
+): void {
+  const { features } = options;
+  const sso = features.identityCenter ? model.ssoInstance : undefined;
+  const store = model.identityStore;
+  const scope = features.managedPolicies ?? "customer-and-attached";
+  const synced = new Map(iamAccounts.map((a) => [a.account.id, a]));
+  const listed = new Set(listedAccounts.map((a) => a.id));
+  const policyName = (arn: string) => arn.slice(arn.lastIndexOf("/") + 1);
+  const bindingId = (psArn: string, accountId: string) => `${psArn}-${accountId}`;
+
+  // Who has each policy: principals of synced accounts, permission sets, provisioned pairs.
+  const holders = new Map<string, ExpectedGrant[]>();
+  const hold = (policyArn: string, principalType: string, principalId: string, expandsFrom?: string[]) => {
+    const entitlementId = `iam_policy:${policyArn}:attached`;
+    const list = holders.get(policyArn) ?? [];
+    list.push({ id: `${entitlementId}:${principalType}:${principalId}`, entitlementId, principal: `${principalType}:${principalId}`, ...(expandsFrom ? { expandsFrom } : {}) });
+    holders.set(policyArn, list);
+  };
+  for (const { account } of iamAccounts) {
+    for (const u of account.iam.users) for (const arn of u.attachedPolicies) hold(arn, "iam_user", u.arn);
+    for (const g of account.iam.groups) for (const arn of g.attachedPolicies) hold(arn, "group", g.arn, [`group:${g.arn}:member`]);
+    for (const r of account.iam.roles) for (const arn of r.attachedPolicies) hold(arn, "role", r.arn, [`role:${r.arn}:assignment`]);
+  }
+  const pairsOf = (accountId: string) => (sso ? [...(sso.provisionedByAccount.get(accountId) ?? [])].map((arn) => sso.permissionSets.get(arn)).filter((ps) => ps !== undefined) : []);
+  if (sso) {
+    for (const ps of sso.permissionSets) for (const arn of ps.managedPolicies) hold(arn, "permission_set", ps.arn);
+    for (const accountId of listed) {
+      for (const ps of pairsOf(accountId)) {
+        const binding = bindingId(ps.arn, accountId);
+        const expandsFrom = [`permission_set_assignment:${binding}:assigned`];
+        for (const arn of ps.managedPolicies) hold(arn, "permission_set_assignment", binding, expandsFrom);
+        for (const ref of ps.customerManagedPolicies) {
+          const arn = `arn:aws:iam::${accountId}:policy${ref.path}${ref.name}`;
+          // Shown only when that account's IAM is synced and has the policy.
+          if ([...(synced.get(accountId)?.account.iam.policies ?? [])].some((p) => p.arn === arn)) {
+            hold(arn, "permission_set_assignment", binding, expandsFrom);
+          }
+        }
+      }
+    }
+  }
+
+  // The policies shown.
+  const shown = new Map<string, { name: string; parent?: string }>();
+  for (const { account, parent } of iamAccounts) {
+    for (const policy of account.iam.policies) {
+      const attached = (holders.get(policy.arn)?.length ?? 0) > 0;
+      if (scope === "attached" && !attached) continue;
+      shown.set(policy.arn, { name: policy.name, parent });
+    }
+  }
+  const awsShown = new Set<string>();
+  for (const arn of holders.keys()) if (AWS_MANAGED.test(arn)) awsShown.add(arn);
+  if (scope === "all") for (const p of model.awsManagedPolicies) awsShown.add(p.arn);
+  for (const arn of awsShown) shown.set(arn, { name: model.awsManagedPolicies.get(arn)?.name ?? policyName(arn) });
+  for (const [arn, { name, parent }] of shown) {
+    const key = `iam_policy:${arn}`;
+    addResource({ key, displayName: name, parent });
+    const entitlementId = `${key}:attached`;
+    entitlements.set(entitlementId, { id: entitlementId, resource: key, slug: "attached", displayName: `${name} Managed Policy` });
+    for (const grant of holders.get(arn) ?? []) addGrant(grant);
+  }
+
+  // Inline policies, under their owner, granted to it.
+  const inline = (ownerType: string, ownerArn: string, name: string, expandsFrom?: string[]) => {
+    const key = `inline_policy:${ownerArn}::inline::${name}`;
+    addResource({ key, displayName: name, parent: `${ownerType}:${ownerArn}` });
+    const entitlementId = `${key}:attached`;
+    entitlements.set(entitlementId, { id: entitlementId, resource: key, slug: "attached", displayName: `${name} Inline Policy` });
+    addGrant({ id: `${entitlementId}:${ownerType}:${ownerArn}`, entitlementId, principal: `${ownerType}:${ownerArn}`, ...(expandsFrom ? { expandsFrom } : {}) });
+  };
+  for (const { account } of iamAccounts) {
+    for (const u of account.iam.users) for (const p of u.inlinePolicies) inline("iam_user", u.arn, p.name);
+    for (const g of account.iam.groups) for (const p of g.inlinePolicies) inline("group", g.arn, p.name, [`group:${g.arn}:member`]);
+    for (const r of account.iam.roles) for (const p of r.inlinePolicies) inline("role", r.arn, p.name, [`role:${r.arn}:assignment`]);
+  }
+  if (sso) for (const ps of sso.permissionSets) if (ps.inlinePolicy) inline("permission_set", ps.arn, "inline");
+
+  // Permission-set assignments: one per provisioned pair of a listed account.
+  if (sso && store) {
+    const userArn = (id: string) => `arn:aws:identitystore:${model.region}::${store.id}/user/${id}`;
+    const groupArn = (id: string) => `arn:aws:identitystore:${model.region}::${store.id}/group/${id}`;
+    for (const accountId of listed) {
+      for (const ps of pairsOf(accountId)) {
+        const id = bindingId(ps.arn, accountId);
+        const key = `permission_set_assignment:${id}`;
+        addResource({ key, displayName: `${ps.name} on ${accountId}`, parent: `account:${accountId}` });
+        const entitlementId = `${key}:assigned`;
+        entitlements.set(entitlementId, { id: entitlementId, resource: key, slug: "assigned", displayName: "assigned" });
+        for (const a of sso.assignmentsByTarget.get(`${accountId}|${ps.arn}`) ?? []) {
+          const [type, arn] = a.principalType === "USER" ? ["sso_user", userArn(a.principalId)] : ["sso_group", groupArn(a.principalId)];
+          addGrant({
+            id: `grant:${type}:${arn}:${entitlementId}`,
+            entitlementId,
+            principal: `${type}:${arn}`,
+            ...(type === "sso_group" ? { expandsFrom: [`sso_group:${arn}:member`] } : {}),
+          });
+        }
+      }
+    }
+  }
+
+  // The organization tree; accounts under their node.
+  const org = model.organization;
+  if (features.organizationTree && features.organizations && org) {
+    const nodeKey = (id: string) => (id === org.root.id ? `organization:${id}` : `organizational_unit:${id}`);
+    addResource({ key: `organization:${org.root.id}`, displayName: org.root.name || org.root.id });
+    for (const unit of org.units) addResource({ key: `organizational_unit:${unit.id}`, displayName: unit.name || unit.id, parent: nodeKey(unit.parentId) });
+    if (sso) {
+      for (const accountId of listed) {
+        const account = model.accounts.get(accountId);
+        const resource = resources.get(`account:${accountId}`);
+        if (account?.parentId && resource) resource.parent = nodeKey(account.parentId);
+      }
+    }
+  }
+
+  // Access keys of every synced account's users.
+  if (features.syncSecrets) {
+    for (const { account } of iamAccounts) {
+      for (const u of account.iam.users) for (const key of u.accessKeys) addResource({ key: `access-key:${key.id}`, displayName: `${u.name}|${key.id}` });
+    }
+  }
 }
 
 interface Statement {

@@ -2,10 +2,15 @@
  * Unit-test setup: the real syncers (createResourceSyncers) over real SDK clients whose `send` is
  * mocked with aws-sdk-client-mock, plus helpers to read a listing to its end.
  */
-import { IAMClient } from "@aws-sdk/client-iam";
+import { IAMClient, ListRolesCommand, ListUsersCommand } from "@aws-sdk/client-iam";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import {
+  GetInlinePolicyForPermissionSetCommand,
+  ListCustomerManagedPolicyReferencesInPermissionSetCommand,
+  ListManagedPoliciesInPermissionSetCommand,
+  SSOAdminClient,
+} from "@aws-sdk/client-sso-admin";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { anyIs, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
@@ -33,6 +38,15 @@ export function unitSetup(features: Partial<FeatureConfig> = {}, extra: Partial<
     organizations: mockClient(OrganizationsClient),
   };
   mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: OWN_ACCOUNT, Arn: CALLER_ARN, UserId: "AIDAEXAMPLEEXAMPLE01" });
+  // What GetAccountAuthorizationDetails leaves out, and what permission sets carry: none unless a test says.
+  mocks.iam.on(ListRolesCommand).resolves({ Roles: [] }).on(ListUsersCommand).resolves({ Users: [] });
+  mocks.sso
+    .on(ListManagedPoliciesInPermissionSetCommand)
+    .resolves({ AttachedManagedPolicies: [] })
+    .on(ListCustomerManagedPolicyReferencesInPermissionSetCommand)
+    .resolves({ CustomerManagedPolicyReferences: [] })
+    .on(GetInlinePolicyForPermissionSetCommand)
+    .resolves({});
   mocks.sts.on(AssumeRoleCommand).resolves({
     Credentials: {
       AccessKeyId: "ASIAEXAMPLE",
@@ -95,3 +109,12 @@ export function annotationsOf<Desc extends DescMessage>(annotations: readonly An
 
 /** A URL-encoded policy document, as IAM returns it. */
 export const encodedPolicy = (policy: unknown) => encodeURIComponent(JSON.stringify(policy));
+
+/**
+ * Which account an IAM call was made in: the member-account role's credentials (AssumeRole's
+ * ASIA… key above) or the connector's own static key.
+ */
+export async function callerAccountOf(client: { config: { credentials: () => Promise<{ accessKeyId: string }> } }): Promise<string> {
+  const { accessKeyId } = await client.config.credentials();
+  return accessKeyId.startsWith("ASIA") ? MEMBER_ACCOUNT : OWN_ACCOUNT;
+}

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { AssetRef } from "./asset_pb.js";
 import { file_c1_connector_v2_asset } from "./asset_pb.js";
+import type { ResourceId } from "./resource_pb.js";
+import { file_c1_connector_v2_resource } from "./resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file c1/connector/v2/annotation_trait.proto.
  */
 export const file_c1_connector_v2_annotation_trait: GenFile = /*@__PURE__*/
-  fileDesc("CiZjMS9jb25uZWN0b3IvdjIvYW5ub3RhdGlvbl90cmFpdC5wcm90bxIPYzEuY29ubmVjdG9yLnYyIvUICglVc2VyVHJhaXQSMAoGZW1haWxzGAEgAygLMiAuYzEuY29ubmVjdG9yLnYyLlVzZXJUcmFpdC5FbWFpbBI1CgZzdGF0dXMYAiABKAsyIS5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0YXR1c0ICGAESLAoHcHJvZmlsZRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCAhgBEisKBGljb24YBCABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWZCAhgBEjwKDGFjY291bnRfdHlwZRgFIAEoDjImLmMxLmNvbm5lY3Rvci52Mi5Vc2VyVHJhaXQuQWNjb3VudFR5cGUSDQoFbG9naW4YBiABKAkSFQoNbG9naW5fYWxpYXNlcxgHIAMoCRIyCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEICGAESLgoKbGFzdF9sb2dpbhgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoKbWZhX3N0YXR1cxgKIAEoCzIkLmMxLmNvbm5lY3Rvci52Mi5Vc2VyVHJhaXQuTUZBU3RhdHVzEjgKCnNzb19zdGF0dXMYCyABKAsyJC5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlNTT1N0YXR1cxJCCg9zdHJ1Y3R1cmVkX25hbWUYDCABKAsyKS5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0cnVjdHVyZWROYW1lEhQKDGVtcGxveWVlX2lkcxgNIAMoCRosCgVFbWFpbBIPCgdhZGRyZXNzGAEgASgJEhIKCmlzX3ByaW1hcnkYAiABKAgasgEKBlN0YXR1cxI4CgZzdGF0dXMYASABKA4yKC5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0YXR1cy5TdGF0dXMSDwoHZGV0YWlscxgCIAEoCSJdCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0VOQUJMRUQQARITCg9TVEFUVVNfRElTQUJMRUQQAhISCg5TVEFUVVNfREVMRVRFRBADGiAKCU1GQVN0YXR1cxITCgttZmFfZW5hYmxlZBgBIAEoCBogCglTU09TdGF0dXMSEwoLc3NvX2VuYWJsZWQYASABKAgabwoOU3RydWN0dXJlZE5hbWUSEgoKZ2l2ZW5fbmFtZRgBIAEoCRITCgtmYW1pbHlfbmFtZRgCIAEoCRIUCgxtaWRkbGVfbmFtZXMYAyADKAkSDgoGcHJlZml4GAQgASgJEg4KBnN1ZmZpeBgFIAEoCSJ2CgtBY2NvdW50VHlwZRIcChhBQ0NPVU5UX1RZUEVfVU5TUEVDSUZJRUQQABIWChJBQ0NPVU5UX1RZUEVfSFVNQU4QARIYChRBQ0NPVU5UX1RZUEVfU0VSVklDRRACEhcKE0FDQ09VTlRfVFlQRV9TWVNURU0QAyKhAQoKR3JvdXBUcmFpdBIrCgRpY29uGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLkFzc2V0UmVmQgIYARIsCgdwcm9maWxlGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEICGAESGQoRZ3JvdXBfc291cmNlX3R5cGUYAyABKAkSHQoVcmF3X2dyb3VwX3NvdXJjZV90eXBlGAQgASgJIj8KCVJvbGVUcmFpdBIsCgdwcm9maWxlGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEICGAFKBAgCEAMilwMKCEFwcFRyYWl0EhAKCGhlbHBfdXJsGAEgASgJEisKBGljb24YAiABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWZCAhgBEicKBGxvZ28YAyABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWYSLAoHcHJvZmlsZRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCAhgBEjAKBWZsYWdzGAUgAygOMiEuYzEuY29ubmVjdG9yLnYyLkFwcFRyYWl0LkFwcEZsYWcSFwoPYXBwX3NvdXJjZV90eXBlGAYgASgJEhsKE3Jhd19hcHBfc291cmNlX3R5cGUYByABKAkijAEKB0FwcEZsYWcSGAoUQVBQX0ZMQUdfVU5TUEVDSUZJRUQQABITCg9BUFBfRkxBR19ISURERU4QARIVChFBUFBfRkxBR19JTkFDVElWRRACEhEKDUFQUF9GTEFHX1NBTUwQAxIRCg1BUFBfRkxBR19PSURDEAQSFQoRQVBQX0ZMQUdfQk9PS01BUksQBSLtAQoVTm9uSHVtYW5JZGVudGl0eVRyYWl0EkAKCG5oaV90eXBlGAEgASgOMi4uYzEuY29ubmVjdG9yLnYyLk5vbkh1bWFuSWRlbnRpdHlUcmFpdC5OaGlUeXBlEhIKCm5oaV9kZXRhaWwYAiABKAkifgoHTmhpVHlwZRIYChROSElfVFlQRV9VTlNQRUNJRklFRBAAEh0KGU5ISV9UWVBFX0FQUF9SRUdJU1RSQVRJT04QARIbChdOSElfVFlQRV9BU1NVTUFCTEVfUk9MRRACEh0KGU5ISV9UWVBFX01BTkFHRURfSURFTlRJVFkQA2IGcHJvdG8z", [file_c1_connector_v2_asset, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiZjMS9jb25uZWN0b3IvdjIvYW5ub3RhdGlvbl90cmFpdC5wcm90bxIPYzEuY29ubmVjdG9yLnYyIvUICglVc2VyVHJhaXQSMAoGZW1haWxzGAEgAygLMiAuYzEuY29ubmVjdG9yLnYyLlVzZXJUcmFpdC5FbWFpbBI1CgZzdGF0dXMYAiABKAsyIS5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0YXR1c0ICGAESLAoHcHJvZmlsZRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCAhgBEisKBGljb24YBCABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWZCAhgBEjwKDGFjY291bnRfdHlwZRgFIAEoDjImLmMxLmNvbm5lY3Rvci52Mi5Vc2VyVHJhaXQuQWNjb3VudFR5cGUSDQoFbG9naW4YBiABKAkSFQoNbG9naW5fYWxpYXNlcxgHIAMoCRIyCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEICGAESLgoKbGFzdF9sb2dpbhgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoKbWZhX3N0YXR1cxgKIAEoCzIkLmMxLmNvbm5lY3Rvci52Mi5Vc2VyVHJhaXQuTUZBU3RhdHVzEjgKCnNzb19zdGF0dXMYCyABKAsyJC5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlNTT1N0YXR1cxJCCg9zdHJ1Y3R1cmVkX25hbWUYDCABKAsyKS5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0cnVjdHVyZWROYW1lEhQKDGVtcGxveWVlX2lkcxgNIAMoCRosCgVFbWFpbBIPCgdhZGRyZXNzGAEgASgJEhIKCmlzX3ByaW1hcnkYAiABKAgasgEKBlN0YXR1cxI4CgZzdGF0dXMYASABKA4yKC5jMS5jb25uZWN0b3IudjIuVXNlclRyYWl0LlN0YXR1cy5TdGF0dXMSDwoHZGV0YWlscxgCIAEoCSJdCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0VOQUJMRUQQARITCg9TVEFUVVNfRElTQUJMRUQQAhISCg5TVEFUVVNfREVMRVRFRBADGiAKCU1GQVN0YXR1cxITCgttZmFfZW5hYmxlZBgBIAEoCBogCglTU09TdGF0dXMSEwoLc3NvX2VuYWJsZWQYASABKAgabwoOU3RydWN0dXJlZE5hbWUSEgoKZ2l2ZW5fbmFtZRgBIAEoCRITCgtmYW1pbHlfbmFtZRgCIAEoCRIUCgxtaWRkbGVfbmFtZXMYAyADKAkSDgoGcHJlZml4GAQgASgJEg4KBnN1ZmZpeBgFIAEoCSJ2CgtBY2NvdW50VHlwZRIcChhBQ0NPVU5UX1RZUEVfVU5TUEVDSUZJRUQQABIWChJBQ0NPVU5UX1RZUEVfSFVNQU4QARIYChRBQ0NPVU5UX1RZUEVfU0VSVklDRRACEhcKE0FDQ09VTlRfVFlQRV9TWVNURU0QAyKhAQoKR3JvdXBUcmFpdBIrCgRpY29uGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLkFzc2V0UmVmQgIYARIsCgdwcm9maWxlGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEICGAESGQoRZ3JvdXBfc291cmNlX3R5cGUYAyABKAkSHQoVcmF3X2dyb3VwX3NvdXJjZV90eXBlGAQgASgJIj8KCVJvbGVUcmFpdBIsCgdwcm9maWxlGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEICGAFKBAgCEAMilwMKCEFwcFRyYWl0EhAKCGhlbHBfdXJsGAEgASgJEisKBGljb24YAiABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWZCAhgBEicKBGxvZ28YAyABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWYSLAoHcHJvZmlsZRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCAhgBEjAKBWZsYWdzGAUgAygOMiEuYzEuY29ubmVjdG9yLnYyLkFwcFRyYWl0LkFwcEZsYWcSFwoPYXBwX3NvdXJjZV90eXBlGAYgASgJEhsKE3Jhd19hcHBfc291cmNlX3R5cGUYByABKAkijAEKB0FwcEZsYWcSGAoUQVBQX0ZMQUdfVU5TUEVDSUZJRUQQABITCg9BUFBfRkxBR19ISURERU4QARIVChFBUFBfRkxBR19JTkFDVElWRRACEhEKDUFQUF9GTEFHX1NBTUwQAxIRCg1BUFBfRkxBR19PSURDEAQSFQoRQVBQX0ZMQUdfQk9PS01BUksQBSLtAQoVTm9uSHVtYW5JZGVudGl0eVRyYWl0EkAKCG5oaV90eXBlGAEgASgOMi4uYzEuY29ubmVjdG9yLnYyLk5vbkh1bWFuSWRlbnRpdHlUcmFpdC5OaGlUeXBlEhIKCm5oaV9kZXRhaWwYAiABKAkifgoHTmhpVHlwZRIYChROSElfVFlQRV9VTlNQRUNJRklFRBAAEh0KGU5ISV9UWVBFX0FQUF9SRUdJU1RSQVRJT04QARIbChdOSElfVFlQRV9BU1NVTUFCTEVfUk9MRRACEh0KGU5ISV9UWVBFX01BTkFHRURfSURFTlRJVFkQAyJ5ChFTY29wZUJpbmRpbmdUcmFpdBIsCgdyb2xlX2lkGAEgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSNgoRc2NvcGVfcmVzb3VyY2VfaWQYAiABKAsyGy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VJZCK0BAoLU2VjcmV0VHJhaXQSLAoHcHJvZmlsZRgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCAhgBEjIKCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgIYARIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDWNyZWF0ZWRfYnlfaWQYBSABKAsyGy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VJZBIwCgtpZGVudGl0eV9pZBgGIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUlkEkQKD2NyZWRlbnRpYWxfdHlwZRgHIAEoDjIrLmMxLmNvbm5lY3Rvci52Mi5TZWNyZXRUcmFpdC5DcmVkZW50aWFsVHlwZRIZChFjcmVkZW50aWFsX2RldGFpbBgIIAEoCSKZAQoOQ3JlZGVudGlhbFR5cGUSHwobQ1JFREVOVElBTF9UWVBFX1VOU1BFQ0lGSUVEEAASIQodQ1JFREVOVElBTF9UWVBFX1NUQVRJQ19TRUNSRVQQARIiCh5DUkVERU5USUFMX1RZUEVfQVNZTU1FVFJJQ19LRVkQAhIfChtDUkVERU5USUFMX1RZUEVfQ0VSVElGSUNBVEUQA2IGcHJvdG8z", [file_c1_connector_v2_asset, file_c1_connector_v2_resource, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message c1.connector.v2.UserTrait
@@ -470,4 +472,114 @@ export enum NonHumanIdentityTrait_NhiType {
  */
 export const NonHumanIdentityTrait_NhiTypeSchema: GenEnum<NonHumanIdentityTrait_NhiType> = /*@__PURE__*/
   enumDesc(file_c1_connector_v2_annotation_trait, 4, 0);
+
+/**
+ * A role in a scope (baton's scope bindings): role_id is a resource with the role trait,
+ * scope_resource_id the resource it applies to.
+ *
+ * @generated from message c1.connector.v2.ScopeBindingTrait
+ */
+export type ScopeBindingTrait = Message<"c1.connector.v2.ScopeBindingTrait"> & {
+  /**
+   * @generated from field: c1.connector.v2.ResourceId role_id = 1;
+   */
+  roleId?: ResourceId | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ResourceId scope_resource_id = 2;
+   */
+  scopeResourceId?: ResourceId | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.ScopeBindingTrait.
+ * Use `create(ScopeBindingTraitSchema)` to create a new message.
+ */
+export const ScopeBindingTraitSchema: GenMessage<ScopeBindingTrait> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_annotation_trait, 5);
+
+/**
+ * @generated from message c1.connector.v2.SecretTrait
+ */
+export type SecretTrait = Message<"c1.connector.v2.SecretTrait"> & {
+  /**
+   * @generated from field: google.protobuf.Struct profile = 1 [deprecated = true];
+   * @deprecated
+   */
+  profile?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 2 [deprecated = true];
+   * @deprecated
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_used_at = 4;
+   */
+  lastUsedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ResourceId created_by_id = 5;
+   */
+  createdById?: ResourceId | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ResourceId identity_id = 6;
+   */
+  identityId?: ResourceId | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.SecretTrait.CredentialType credential_type = 7;
+   */
+  credentialType: SecretTrait_CredentialType;
+
+  /**
+   * @generated from field: string credential_detail = 8;
+   */
+  credentialDetail: string;
+};
+
+/**
+ * Describes the message c1.connector.v2.SecretTrait.
+ * Use `create(SecretTraitSchema)` to create a new message.
+ */
+export const SecretTraitSchema: GenMessage<SecretTrait> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_annotation_trait, 6);
+
+/**
+ * @generated from enum c1.connector.v2.SecretTrait.CredentialType
+ */
+export enum SecretTrait_CredentialType {
+  /**
+   * @generated from enum value: CREDENTIAL_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: CREDENTIAL_TYPE_STATIC_SECRET = 1;
+   */
+  STATIC_SECRET = 1,
+
+  /**
+   * @generated from enum value: CREDENTIAL_TYPE_ASYMMETRIC_KEY = 2;
+   */
+  ASYMMETRIC_KEY = 2,
+
+  /**
+   * @generated from enum value: CREDENTIAL_TYPE_CERTIFICATE = 3;
+   */
+  CERTIFICATE = 3,
+}
+
+/**
+ * Describes the enum c1.connector.v2.SecretTrait.CredentialType.
+ */
+export const SecretTrait_CredentialTypeSchema: GenEnum<SecretTrait_CredentialType> = /*@__PURE__*/
+  enumDesc(file_c1_connector_v2_annotation_trait, 6, 0);
 

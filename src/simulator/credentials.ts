@@ -6,7 +6,7 @@
 import { SimError } from "./errors.js";
 import { assumedRoleArn, accountRootArn } from "./model/ids.js";
 import type { KeyedList } from "./model/keyed-list.js";
-import type { Account, CredentialBinding, Organization, SimModel } from "./model/types.js";
+import type { Account, CredentialBinding, IamUser, Organization, SimModel } from "./model/types.js";
 import type { CredentialSpec } from "./model/spec.js";
 
 /** The fixed, documented dummy keys (docs/simulator.md). Not secrets: they only work here. */
@@ -94,10 +94,23 @@ export function createCredentialRegistry(model: SimModel): CredentialRegistry {
   const sessions = new Map<string, RoleSession>();
   const bindings = new Map(model.credentials.map((b) => [b.accessKeyId, b]));
 
+  const invalid = () => SimError.of("invalidClientToken", "The security token included in the request is invalid.");
+  const userCaller = (accountId: string, user: IamUser): Caller => ({ kind: "user", accountId, arn: user.arn, userId: user.id, userName: user.name });
+  /** A bound user key works while the user has it, active (DeleteAccessKey / UpdateAccessKey revoke it). */
   const callerForBinding = (binding: CredentialBinding): Caller => {
-    const user = binding.userName ? model.accounts.get(binding.accountId)?.iam.users.get(binding.userName) : undefined;
-    if (user) return { kind: "user", accountId: binding.accountId, arn: user.arn, userId: user.id, userName: user.name };
-    return { kind: "root", accountId: binding.accountId, arn: accountRootArn(binding.accountId), userId: binding.accountId };
+    if (!binding.userName) return { kind: "root", accountId: binding.accountId, arn: accountRootArn(binding.accountId), userId: binding.accountId };
+    const user = model.accounts.get(binding.accountId)?.iam.users.get(binding.userName);
+    if (!user || !user.accessKeys.some((k) => k.id === binding.accessKeyId && k.status === "Active")) throw invalid();
+    return userCaller(binding.accountId, user);
+  };
+  /** Any other active access key of an IAM user (CreateAccessKey's, or an organisation file's) acts as that user. */
+  const callerForUserKey = (accessKeyId: string): Caller | undefined => {
+    for (const account of model.accounts) {
+      for (const user of account.iam.users) {
+        if (user.accessKeys.some((k) => k.id === accessKeyId && k.status === "Active")) return userCaller(account.id, user);
+      }
+    }
+    return undefined;
   };
 
   return {
@@ -106,7 +119,11 @@ export function createCredentialRegistry(model: SimModel): CredentialRegistry {
       const binding = bindings.get(accessKeyId);
       if (binding) return callerForBinding(binding);
       const session = sessions.get(accessKeyId);
-      if (!session) throw SimError.of("invalidClientToken", "The security token included in the request is invalid.");
+      if (!session) {
+        const user = accessKeyId.startsWith("AKIA") ? callerForUserKey(accessKeyId) : undefined;
+        if (user) return user;
+        throw invalid();
+      }
       if (now >= session.expiresAt) throw SimError.of("expiredToken", "The security token included in the request is expired");
       return session.caller;
     },

@@ -103,6 +103,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   ExpiredToken: 403,
   ExpiredTokenException: 400,
   MalformedPolicyDocument: 400,
+  PasswordPolicyViolation: 400,
+  UnmodifiableEntity: 400,
+  EntityTemporarilyUnmodifiable: 409,
+  PolicyNotAttachable: 400,
   // JSON services
   AccessDeniedException: 403,
   ConflictException: 409,

@@ -21,6 +21,7 @@ import type { OrgSpec } from "./model/spec.js";
 import { loadOrgFile } from "./org-file.js";
 import { createRuntime, type Clock } from "./runtime.js";
 import { createSimServer } from "./server.js";
+import type { WriteEvents } from "./write-events.js";
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1 (loopback only). */
@@ -76,6 +77,8 @@ export interface Simulator {
   counters: Counters;
   knobs: KnobStore;
   assignments: AssignmentEngine;
+  /** Told about every write operation served (the hook for a CloudTrail-like recorder). */
+  writes: Pick<WriteEvents, "subscribe">;
   stop(): Promise<void>;
 }
 
@@ -85,8 +88,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const preset = PRESETS[options.preset ?? "fast"]();
   const initial = applyKnobPatch(preset, { seed: options.seed ?? preset.seed, ...options.knobs });
   const knobs = createKnobStore(initial);
-  const runtime = createRuntime(model, knobs, options.clock ?? Date.now);
-  const server = createSimServer(runtime, options.logger ?? silentLogger);
+  const logger = options.logger ?? silentLogger;
+  const runtime = createRuntime(model, knobs, options.clock ?? Date.now, logger);
+  const server = createSimServer(runtime, logger);
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -120,6 +124,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: runtime.counters,
     knobs,
     assignments: runtime.assignments,
+    writes: { subscribe: (listener) => runtime.writes.subscribe(listener) },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -161,3 +166,4 @@ export type * from "./model/types.js";
 export { KeyedList } from "./model/keyed-list.js";
 export { loadOrgFile, parseOrgSpec } from "./org-file.js";
 export type { Clock } from "./runtime.js";
+export { HIDDEN, type WriteEvent, type WriteListener } from "./write-events.js";

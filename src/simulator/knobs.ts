@@ -57,6 +57,13 @@ export interface AssignmentKnobs extends LatencyKnob {
   failureReason: string;
 }
 
+/** IAM's adjustable per-entity quotas (AWS defaults: 10 managed policies per user, group and role). */
+export interface IamLimitKnobs {
+  managedPoliciesPerUser: number;
+  managedPoliciesPerGroup: number;
+  managedPoliciesPerRole: number;
+}
+
 export interface Knobs {
   seed: number;
   latency: LatencyKnob & { perService: Partial<Record<ServiceName, LatencyKnob>> };
@@ -67,6 +74,7 @@ export interface Knobs {
   /** Probability that a page which could be full comes back short (with a token). */
   shortPageRate: number;
   faults: FaultRule[];
+  iamLimits: IamLimitKnobs;
 }
 
 /**
@@ -105,6 +113,7 @@ export function fastKnobs(): Knobs {
     principalAssignmentsIncludeGroups: true,
     shortPageRate: 0,
     faults: [],
+    iamLimits: { managedPoliciesPerUser: 10, managedPoliciesPerGroup: 10, managedPoliciesPerRole: 10 },
   };
 }
 
@@ -164,6 +173,13 @@ export const knobPatchSchema = z.strictObject({
   principalAssignmentsIncludeGroups: z.boolean().optional(),
   shortPageRate: probability.optional(),
   faults: z.array(faultRule).optional(),
+  iamLimits: z
+    .strictObject({
+      managedPoliciesPerUser: z.number().int().nonnegative().optional(),
+      managedPoliciesPerGroup: z.number().int().nonnegative().optional(),
+      managedPoliciesPerRole: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 export type KnobPatch = z.infer<typeof knobPatchSchema>;
@@ -199,6 +215,7 @@ export function applyKnobPatch(knobs: Knobs, patch: KnobPatch): Knobs {
   if (patch.principalAssignmentsIncludeGroups !== undefined) next.principalAssignmentsIncludeGroups = patch.principalAssignmentsIncludeGroups;
   if (patch.shortPageRate !== undefined) next.shortPageRate = patch.shortPageRate;
   if (patch.faults) next.faults = patch.faults;
+  if (patch.iamLimits) Object.assign(next.iamLimits, defined(patch.iamLimits));
   return next;
 }
 

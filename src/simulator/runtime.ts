@@ -3,6 +3,7 @@
  * the assignment engine, the credential registry, the clock and the seeded PRNG streams. Each
  * concern draws from its own stream so, e.g., enabling fault injection does not change ids.
  */
+import type { Logger } from "../log.js";
 import { createAssignmentEngine, type AssignmentEngine } from "./assignments.js";
 import { createCounters, type Counters } from "./counters.js";
 import { createCredentialRegistry, type CredentialRegistry } from "./credentials.js";
@@ -11,6 +12,7 @@ import { createPrng, type Prng } from "./generate/prng.js";
 import type { KnobStore } from "./knobs.js";
 import type { SimModel } from "./model/types.js";
 import { createQuotas, type Quotas } from "./quota.js";
+import { createWriteEvents, type WriteEvents } from "./write-events.js";
 
 /** Milliseconds since the epoch; tests may pass a controllable clock. */
 export type Clock = () => number;
@@ -26,10 +28,12 @@ export interface SimRuntime {
   faults: Faults;
   assignments: AssignmentEngine;
   credentials: CredentialRegistry;
+  /** Listeners told about every write operation served. */
+  writes: WriteEvents;
   prng(stream: PrngStream): Prng;
 }
 
-export function createRuntime(model: SimModel, knobs: KnobStore, clock: Clock): SimRuntime {
+export function createRuntime(model: SimModel, knobs: KnobStore, clock: Clock, logger: Logger): SimRuntime {
   let streams = new Map<PrngStream, Prng>();
   let seed = knobs.current.seed;
   knobs.onChange((next) => {
@@ -63,6 +67,7 @@ export function createRuntime(model: SimModel, knobs: KnobStore, clock: Clock): 
       failures: () => prng("assignment-failures"),
     }),
     credentials: createCredentialRegistry(model),
+    writes: createWriteEvents((error, event) => logger.error({ err: error, service: event.service, operation: event.operation }, "write listener failed")),
     prng,
   };
 }

@@ -13,6 +13,7 @@ import { decodeForm, encodeQueryError, encodeQueryResult } from "./protocol/quer
 import type { SimRuntime } from "./runtime.js";
 import { SERVICES } from "./services/index.js";
 import type { RequestContext } from "./services/service.js";
+import { redactSecrets, type WriteEvent } from "./write-events.js";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const QUERY_VERSIONS: Record<string, ServiceName> = { "2010-05-08": "iam", "2011-06-15": "sts" };
@@ -81,6 +82,8 @@ function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string
   const { service, operation } = request;
   const definition = SERVICES[service];
   const now = runtime.clock();
+  // Set once the handler runs: only then is a write "served" (and reported).
+  let served: RequestContext | undefined;
   try {
     const handler = definition.operations[operation];
     if (!handler) throw SimError.of("unknownOperation", `Operation ${operation} is not supported by the simulator.`);
@@ -89,8 +92,10 @@ function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string
     if (waitMs > 0 || injected === "throttle") throw throttling(service, Math.max(waitMs, 1000));
     if (injected === "internal") throw SimError.of("internal", "We encountered an internal error. Please try again.");
     const ctx: RequestContext = { requestId, service, operation, caller, now, sim: runtime };
+    served = ctx;
     const result = handler(ctx, request.input);
     runtime.counters.outcome(service, operation, "ok");
+    if (definition.writes.has(operation)) reportWrite(runtime, ctx, request.input, { result: redactSecrets(result) });
     return definition.protocol === "query"
       ? { status: 200, headers: { "content-type": "text/xml" }, body: encodeQueryResult(service, operation, result, requestId) }
       : { status: 200, headers: { "content-type": JSON_CONTENT_TYPE }, body: encodeJsonResult(result) };
@@ -98,6 +103,7 @@ function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string
     if (!(error instanceof SimError)) logger.error({ err: error, service, operation }, "simulator handler bug");
     const simError = toSimError(error);
     const resolved = resolveError(service, simError);
+    if (served && definition.writes.has(operation)) reportWrite(runtime, served, request.input, { error: { code: resolved.code, message: resolved.message } });
     runtime.counters.outcome(service, operation, simError.kind === "throttling" ? "throttled" : injected === "internal" ? "fault" : "error");
     if (definition.protocol === "query") {
       return { status: resolved.status, headers: { "content-type": "text/xml", ...resolved.headers }, body: encodeQueryError(service, resolved, requestId) };
@@ -108,6 +114,18 @@ function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string
       body: encodeJsonError(resolved),
     };
   }
+}
+
+function reportWrite(runtime: SimRuntime, ctx: RequestContext, input: Record<string, unknown>, outcome: Pick<WriteEvent, "result" | "error">): void {
+  runtime.writes.emit({
+    service: ctx.service,
+    operation: ctx.operation,
+    params: redactSecrets(input) as Record<string, unknown>,
+    principal: ctx.caller,
+    time: ctx.now,
+    requestId: ctx.requestId,
+    ...outcome,
+  });
 }
 
 function throttling(service: ServiceName, waitMs: number): SimError {

@@ -8,7 +8,8 @@
 import type { Prng } from "../generate/prng.js";
 import { isAwsManagedPolicy } from "./aws-managed-policies.js";
 import { OrgSpecError, tags, time } from "./build-support.js";
-import { addUserToGroup, createIamAccount, customerPolicyArn, newGroupList, newMemberList } from "./iam.js";
+import { createIamAccount, customerPolicyArn, newGroupList, newMemberList } from "./iam.js";
+import { addUserToGroup } from "./iam-writes.js";
 import * as ids from "./ids.js";
 import type { KeyedList } from "./keyed-list.js";
 import type { IamSpec, IamUserSpec } from "./spec.js";

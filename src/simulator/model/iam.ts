@@ -18,20 +18,6 @@ export function createIamAccount(accountId: string, alias?: string): IamAccount 
 export const newGroupList = () => new KeyedList<IamGroup>((g) => g.name);
 export const newMemberList = () => new KeyedList<IamUser>((u) => u.name);
 
-/** Returns false when the user already was a member (AWS treats that as success). */
-export function addUserToGroup(user: IamUser, group: IamGroup): boolean {
-  if (!group.members.add(user)) return false;
-  user.groups.add(group);
-  return true;
-}
-
-/** Returns false when the user was not a member. */
-export function removeUserFromGroup(user: IamUser, group: IamGroup): boolean {
-  if (!group.members.delete(user.name)) return false;
-  user.groups.delete(group.name);
-  return true;
-}
-
 /** IAM names are unique case-insensitively but looked up as given; exact match is enough here. */
 export function findRoleByArn(iam: IamAccount, arn: string): IamRole | undefined {
   const name = arn.slice(arn.lastIndexOf("/") + 1);

@@ -30,6 +30,39 @@ export function addGroup(store: IdentityStore, group: IdentityStoreGroup): boole
   return true;
 }
 
+/**
+ * Replaces a user with an updated copy (same id). A new object, not an in-place edit, so list
+ * items encoded from the old one (protocol/fragments.ts) are not served stale. False when the
+ * new user name belongs to another user.
+ */
+export function replaceUser(store: IdentityStore, updated: IdentityStoreUser): boolean {
+  const old = store.users.get(updated.id);
+  if (!old) return false;
+  const nameKey = updated.userName.toLowerCase();
+  const holder = store.usersByName.get(nameKey);
+  if (holder && holder.id !== updated.id) return false;
+  store.usersByName.delete(old.userName.toLowerCase());
+  store.usersByName.set(nameKey, updated);
+  store.users.replace(updated);
+  return true;
+}
+
+/** Deletes a user and its group memberships (account assignments naming it are left, as AWS leaves them). */
+export function deleteUser(store: IdentityStore, user: IdentityStoreUser): void {
+  for (const m of [...membershipsOfUser(store, user.id)]) removeMembership(store, m.id);
+  store.membershipsByUser.delete(user.id);
+  store.usersByName.delete(user.userName.toLowerCase());
+  store.users.delete(user.id);
+}
+
+/** Deletes a group and its memberships (account assignments naming it are left). */
+export function deleteGroup(store: IdentityStore, group: IdentityStoreGroup): void {
+  for (const m of [...membershipsOfGroup(store, group.id)]) removeMembership(store, m.id);
+  store.membershipsByGroup.delete(group.id);
+  store.groupsByName.delete(group.displayName.toLowerCase());
+  store.groups.delete(group.id);
+}
+
 export function findMembership(store: IdentityStore, groupId: string, userId: string): GroupMembership | undefined {
   return store.membershipsByGroup.get(groupId)?.get(userId);
 }

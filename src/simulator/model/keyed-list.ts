@@ -31,6 +31,16 @@ export class KeyedList<T> implements Iterable<T> {
     return true;
   }
 
+  /** Puts `item` in the place of the item with the same key; false (no change) when there is none. */
+  replace(item: T): boolean {
+    const key = this.keyOf(item);
+    const old = this.#byKey.get(key);
+    if (old === undefined) return false;
+    this.#byKey.set(key, item);
+    this.#items[this.#items.indexOf(old)] = item;
+    return true;
+  }
+
   delete(key: string): T | undefined {
     const item = this.#byKey.get(key);
     if (item === undefined) return undefined;

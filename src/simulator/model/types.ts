@@ -209,6 +209,8 @@ export interface IdentityStoreUser {
   email?: string;
   status: "ENABLED" | "DISABLED";
   createdAt: number;
+  /** Last UpdateUser (default: createdAt). */
+  updatedAt?: number;
 }
 
 export interface IdentityStoreGroup {

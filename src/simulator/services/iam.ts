@@ -3,7 +3,7 @@
  * shared paginator (MaxItems 1–1000, default 100; Marker absent on the last page).
  */
 import { SimError } from "../errors.js";
-import { addUserToGroup, policyUsage, removeUserFromGroup, type PolicyUsage } from "../model/iam.js";
+import { policyUsage, type PolicyUsage } from "../model/iam.js";
 import { concatSequences, mapSequence, sequenceOf, type Sequence } from "../model/keyed-list.js";
 import type { IamAccount, IamGroup, IamRole, IamUser, ManagedPolicy } from "../model/types.js";
 import { cachedXml, memberList } from "../protocol/query-xml.js";
@@ -33,6 +33,7 @@ import {
 } from "./iam-support.js";
 import { credentialReadOperations } from "./iam-credentials.js";
 import { policyOperations } from "./iam-policies.js";
+import { writeOperations } from "./iam-writes.js";
 import { callerAccount, page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
 
 type DetailItem =
@@ -122,9 +123,11 @@ const fullRoleShape = (role: IamRole) => ({ ...roleShape(role), PermissionsBound
 export const iamService: ServiceDefinition = {
   name: "iam",
   protocol: "query",
+  writes: new Set(Object.keys(writeOperations)),
   operations: {
     ...policyOperations,
     ...credentialReadOperations,
+    ...writeOperations,
     ListUsers(ctx, input) {
       const result = page(ctx, byPath(iamOf(ctx).users, input), input, String(input.PathPrefix ?? ""));
       return { Users: result.items.map((u) => cachedXml(u, userShape)), ...truncation(result) };
@@ -168,21 +171,5 @@ export const iamService: ServiceDefinition = {
       return { AccountAliases: result.items, ...truncation(result) };
     },
     GetAccountAuthorizationDetails: getAccountAuthorizationDetails,
-    AddUserToGroup(ctx, input) {
-      const iam = iamOf(ctx);
-      const group = findGroup(iam, requiredString(input, "GroupName", GROUP_NAME));
-      const user = findUser(iam, requiredString(input, "UserName", USER_NAME));
-      addUserToGroup(user, group); // already a member: AWS succeeds silently
-      return undefined;
-    },
-    RemoveUserFromGroup(ctx, input) {
-      const iam = iamOf(ctx);
-      const group = findGroup(iam, requiredString(input, "GroupName", GROUP_NAME));
-      const user = findUser(iam, requiredString(input, "UserName", USER_NAME));
-      if (!removeUserFromGroup(user, group)) {
-        throw SimError.coded("NoSuchEntity", `The user with name ${user.name} cannot be found in group ${group.name}.`);
-      }
-      return undefined;
-    },
   },
 };

@@ -4,18 +4,23 @@
  */
 import { SimError } from "../errors.js";
 import {
+  addGroup,
   addMembership,
+  addUser,
+  deleteGroup,
+  deleteUser,
   findMembership,
   membershipsOfGroup,
   membershipsOfUser,
   removeMembership,
+  replaceUser,
 } from "../model/identity-store.js";
 import { IDENTITY_STORE_ID, RESOURCE_ID, identityStoreResourceId } from "../model/ids.js";
 import { sequenceOf, type Sequence } from "../model/keyed-list.js";
 import type { GroupMembership, IdentityStore, IdentityStoreGroup, IdentityStoreUser } from "../model/types.js";
 import { cachedJson } from "../protocol/json.js";
 import { timestamp } from "../protocol/timestamp.js";
-import { optionalArray, optionalObject, requiredObject, requiredString } from "../validate.js";
+import { optionalArray, optionalObject, optionalString, requiredObject, requiredString } from "../validate.js";
 import { page, type Input, type RequestContext, type ServiceDefinition } from "./service.js";
 
 type ResourceType = "GROUP" | "USER" | "IDENTITY_STORE" | "GROUP_MEMBERSHIP";
@@ -47,7 +52,7 @@ const userShape = (store: IdentityStore, u: IdentityStoreUser) => ({
   Emails: u.email ? [{ Value: u.email, Type: "work", Primary: true }] : undefined,
   UserStatus: u.status,
   CreatedAt: timestamp(u.createdAt),
-  UpdatedAt: timestamp(u.createdAt),
+  UpdatedAt: timestamp(u.updatedAt ?? u.createdAt),
 });
 
 const groupShape = (store: IdentityStore, g: IdentityStoreGroup) => ({
@@ -142,10 +147,97 @@ function memberUserId(input: Input): string {
   return requiredString(requiredObject(input, "MemberId"), "UserId", ID_RULE);
 }
 
+const USER_NAME = { min: 1, max: 128, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u };
+const TEXT = { min: 1, max: 1024, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0\u3000]+$/u };
+const GROUP_DISPLAY_NAME = { min: 1, max: 1024, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0]+$/u };
+
+const conflict = (ctx: RequestContext, message: string) =>
+  SimError.coded("ConflictException", message, { Reason: "UNIQUENESS_CONSTRAINT_VIOLATION", RequestId: ctx.requestId });
+
+/** The one e-mail a user may have (Emails has at most one item). */
+function emailOf(input: Input): string | undefined {
+  const emails = optionalArray(input, "Emails", { max: 1 });
+  const first = emails?.[0];
+  if (first === undefined) return undefined;
+  if (typeof first !== "object" || first === null) throw SimError.of("validation", "Emails must be a list of Email structures.");
+  return optionalString(first as Input, "Value", TEXT);
+}
+
+/** The attributes UpdateUser can change here (the simulator keeps only these), by lower-cased AttributePath. */
+const UPDATABLE: Record<string, (user: IdentityStoreUser, value: unknown) => void> = {
+  username: (u, v) => (u.userName = requiredString({ v }, "v", USER_NAME)),
+  displayname: (u, v) => (u.displayName = requiredString({ v }, "v", TEXT)),
+  "name.givenname": (u, v) => (u.givenName = requiredString({ v }, "v", TEXT)),
+  "name.familyname": (u, v) => (u.familyName = requiredString({ v }, "v", TEXT)),
+  emails: (u, v) => (u.email = v === null || v === undefined ? undefined : emailOf({ Emails: v })),
+};
+
+function createUser(ctx: RequestContext, input: Input) {
+  const store = storeFor(ctx, input);
+  const userName = optionalString(input, "UserName", USER_NAME);
+  if (userName === undefined) throw SimError.of("validation", "userName is a required attribute");
+  const name = optionalObject(input, "Name") ?? {};
+  const displayName = optionalString(input, "DisplayName", TEXT);
+  const givenName = optionalString(name, "GivenName", TEXT);
+  const familyName = optionalString(name, "FamilyName", TEXT);
+  const missing = [displayName ? undefined : "displayname", givenName ? undefined : "givenname", familyName ? undefined : "familyname"].filter(Boolean);
+  if (missing.length) throw SimError.of("validation", missing.map((a) => `${a}: The attribute ${a} is required`).join(", "));
+  const user: IdentityStoreUser = {
+    id: identityStoreResourceId(ctx.sim.prng("ids"), store.idPrefix),
+    userName,
+    givenName: givenName!,
+    familyName: familyName!,
+    displayName: displayName!,
+    email: emailOf(input),
+    status: "ENABLED",
+    createdAt: ctx.now,
+  };
+  if (!addUser(store, user)) throw conflict(ctx, "Duplicate UserName");
+  return { UserId: user.id, IdentityStoreId: store.id };
+}
+
+function updateUser(ctx: RequestContext, input: Input) {
+  const store = storeFor(ctx, input);
+  const current = findUser(ctx, store, requiredString(input, "UserId", ID_RULE));
+  const operations = optionalArray(input, "Operations", { max: 100 }) ?? [];
+  if (operations.length === 0) throw SimError.of("validation", "1 validation error detected: Value '[]' at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  const updated: IdentityStoreUser = { ...current, updatedAt: ctx.now };
+  for (const raw of operations) {
+    const operation = (typeof raw === "object" && raw !== null ? raw : {}) as Input;
+    const path = requiredString(operation, "AttributePath", ATTRIBUTE_PATH);
+    const apply = UPDATABLE[path.toLowerCase()];
+    if (!apply) throw SimError.of("validation", `Updating ${path} is not supported by the simulator (it keeps userName, displayName, name.givenName, name.familyName and emails).`);
+    apply(updated, operation.AttributeValue);
+  }
+  if (!replaceUser(store, updated)) throw conflict(ctx, "Duplicate UserName");
+  return {};
+}
+
 export const identityStoreService: ServiceDefinition = {
   name: "identitystore",
   protocol: "json",
+  writes: new Set(["CreateUser", "UpdateUser", "DeleteUser", "CreateGroup", "DeleteGroup", "CreateGroupMembership", "DeleteGroupMembership"]),
   operations: {
+    CreateUser: createUser,
+    UpdateUser: updateUser,
+    DeleteUser(ctx, input) {
+      const store = storeFor(ctx, input);
+      deleteUser(store, findUser(ctx, store, requiredString(input, "UserId", ID_RULE)));
+      return {};
+    },
+    CreateGroup(ctx, input) {
+      const store = storeFor(ctx, input);
+      const displayName = optionalString(input, "DisplayName", GROUP_DISPLAY_NAME);
+      if (displayName === undefined) throw SimError.of("validation", "displayName is a required attribute");
+      const group = { id: identityStoreResourceId(ctx.sim.prng("ids"), store.idPrefix), displayName, description: optionalString(input, "Description", TEXT), createdAt: ctx.now };
+      if (!addGroup(store, group)) throw conflict(ctx, "Duplicate GroupDisplayName");
+      return { GroupId: group.id, IdentityStoreId: store.id };
+    },
+    DeleteGroup(ctx, input) {
+      const store = storeFor(ctx, input);
+      deleteGroup(store, findGroup(ctx, store, requiredString(input, "GroupId", ID_RULE)));
+      return {};
+    },
     ListUsers(ctx, input) {
       const store = storeFor(ctx, input);
       const { items, scope } = filtered(input, "UserName", store.users, store.usersByName);

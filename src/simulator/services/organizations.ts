@@ -58,6 +58,7 @@ function parentOf(ctx: RequestContext, input: Input): { organization: Organizati
 export const organizationsService: ServiceDefinition = {
   name: "organizations",
   protocol: "json",
+  writes: new Set<string>(),
   operations: {
     DescribeOrganization(ctx) {
       const organization = organizationOf(ctx);

@@ -27,6 +27,8 @@ export interface ServiceDefinition {
   name: ServiceName;
   protocol: "query" | "json";
   operations: Record<string, Handler>;
+  /** Operations that change state: each one served is reported to write listeners (write-events.ts). */
+  writes: ReadonlySet<string>;
 }
 
 /**

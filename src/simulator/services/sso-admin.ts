@@ -106,6 +106,7 @@ function describeStatus(ctx: RequestContext, input: Input, kind: AssignmentOpera
 export const ssoAdminService: ServiceDefinition = {
   name: "sso-admin",
   protocol: "json",
+  writes: new Set(["CreateAccountAssignment", "DeleteAccountAssignment"]),
   operations: {
     ListInstances(ctx, input) {
       const sso = ctx.sim.model.ssoInstance;

@@ -63,6 +63,7 @@ function assumeRole(ctx: RequestContext, input: Input) {
 export const stsService: ServiceDefinition = {
   name: "sts",
   protocol: "query",
+  writes: new Set<string>(),
   operations: {
     GetCallerIdentity: (ctx) => ({ UserId: ctx.caller.userId, Account: ctx.caller.accountId, Arn: ctx.caller.arn }),
     AssumeRole: assumeRole,

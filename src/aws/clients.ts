@@ -50,6 +50,7 @@ const SDK_SERVICE_ID: Record<AwsServiceId, string> = {
   identitystore: "IDENTITYSTORE",
   sso: "SSO_ADMIN",
   organizations: "ORGANIZATIONS",
+  cloudtrail: "CLOUDTRAIL",
 };
 
 /** AWS_ENDPOINT_URL_<SERVICE> wins over --aws-endpoint / AWS_ENDPOINT_URL (resolved in the config loader). */

@@ -16,6 +16,8 @@ export const AWS_QUOTAS_PER_SECOND: Readonly<Record<AwsServiceId, number>> = {
   identitystore: 20,
   sso: 20,
   organizations: 10,
+  // CloudTrail LookupEvents: "two per second, per account, per Region" (published); paced per source.
+  cloudtrail: 2,
 };
 
 /** AWS's cap on outstanding (IN_PROGRESS) account-assignment operations per Identity Center instance. */

@@ -145,7 +145,7 @@ class ServiceBucket {
 export class AwsRateLimiter {
   readonly #buckets = new Map<AwsServiceId, ServiceBucket>();
 
-  constructor(limits: Record<AwsServiceId, ServiceLimit>) {
+  constructor(limits: Partial<Record<AwsServiceId, ServiceLimit>>) {
     for (const [service, limit] of Object.entries(limits) as Array<[AwsServiceId, ServiceLimit]>) {
       if (!(limit.requestsPerSecond > 0) || !(limit.maxConcurrency >= 1)) {
         throw new Error(`invalid rate limit for ${service}: ${JSON.stringify(limit)}`);

@@ -5,9 +5,9 @@ import { AWS_QUOTAS_PER_SECOND, MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "..
  * config file have been merged and validated (see load-config.ts). Everything else receives this
  * typed object; nothing below the CLI reads process.env for connector settings.
  */
-export type AwsServiceId = "iam" | "sts" | "identitystore" | "sso" | "organizations";
+export type AwsServiceId = "iam" | "sts" | "identitystore" | "sso" | "organizations" | "cloudtrail";
 
-export const AWS_SERVICES: readonly AwsServiceId[] = ["iam", "sts", "identitystore", "sso", "organizations"];
+export const AWS_SERVICES: readonly AwsServiceId[] = ["iam", "sts", "identitystore", "sso", "organizations", "cloudtrail"];
 
 export interface AssumeRoleHop {
   roleArn: string;

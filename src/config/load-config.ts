@@ -194,6 +194,8 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
         identitystore: s["rate-limit-identitystore"] ?? rps.identitystore,
         sso: s["rate-limit-sso"] ?? rps.sso,
         organizations: s["rate-limit-organizations"] ?? rps.organizations,
+        // Published, and per account and Region: not a setting (src/aws/quotas.ts).
+        cloudtrail: rps.cloudtrail,
       },
       maxConcurrency: s["rate-limit-concurrency"],
     },

@@ -98,6 +98,7 @@ export const SERVICE_ENDPOINT_ENV = {
   identitystore: "AWS_ENDPOINT_URL_IDENTITYSTORE",
   sso: "AWS_ENDPOINT_URL_SSO_ADMIN",
   organizations: "AWS_ENDPOINT_URL_ORGANIZATIONS",
+  cloudtrail: "AWS_ENDPOINT_URL_CLOUDTRAIL",
 } as const;
 
 export function envName(key: string): string {

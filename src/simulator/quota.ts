@@ -32,16 +32,18 @@ export class TokenBucket {
 }
 
 export interface Quotas {
-  /** 0 when the request may proceed, else ms until the service would accept it. */
-  take(service: ServiceName, now: number): number;
+  /** 0 when the request may proceed, else ms until the service would accept it; `scope`: a bucket of its own (per account and Region, …). */
+  take(service: ServiceName, now: number, scope?: string): number;
 }
 
 export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
-  let buckets = new Map<ServiceName, TokenBucket>();
+  let buckets = new Map<string, TokenBucket>();
+  let limits: Record<ServiceName, QuotaKnob>;
   const rebuild = (services: Record<ServiceName, QuotaKnob>) => {
     const now = clock();
+    limits = services;
     buckets = new Map(
-      Object.entries(services).map(([service, q]) => [service as ServiceName, new TokenBucket(q.rate, q.burst, now)]),
+      Object.entries(services).map(([service, q]) => [service, new TokenBucket(q.rate, q.burst, now)]),
     );
   };
   rebuild(knobs.current.quotas.services);
@@ -49,9 +51,17 @@ export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
     if (JSON.stringify(next.quotas) !== JSON.stringify(previous.quotas)) rebuild(next.quotas.services);
   });
   return {
-    take(service, now) {
+    take(service, now, scope) {
       if (!knobs.current.quotas.enabled) return 0;
-      return buckets.get(service)?.take(now) ?? 0;
+      if (scope === undefined) return buckets.get(service)?.take(now) ?? 0;
+      const key = `${service} ${scope}`;
+      let bucket = buckets.get(key);
+      if (!bucket) {
+        const quota = limits[service];
+        if (!quota) return 0;
+        buckets.set(key, (bucket = new TokenBucket(quota.rate, quota.burst, now)));
+      }
+      return bucket.take(now);
     },
   };
 }

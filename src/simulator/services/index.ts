@@ -1,4 +1,5 @@
 import type { ServiceName } from "../errors.js";
+import { cloudTrailService } from "./cloudtrail.js";
 import { iamService } from "./iam.js";
 import { identityStoreService } from "./identitystore.js";
 import { organizationsService } from "./organizations.js";
@@ -12,4 +13,5 @@ export const SERVICES: Record<ServiceName, ServiceDefinition> = {
   identitystore: identityStoreService,
   "sso-admin": ssoAdminService,
   organizations: organizationsService,
+  cloudtrail: cloudTrailService,
 };

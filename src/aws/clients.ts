@@ -1,3 +1,4 @@
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
@@ -8,6 +9,7 @@ import { silentLogger, type Logger } from "../log.js";
 import { AwsCallStats } from "./call-stats.js";
 import { instrumentClient } from "./middleware.js";
 import { AwsRateLimiter } from "./rate-limiter.js";
+import { ReadLedger } from "./read-replay.js";
 import { createRetryStrategy } from "./retry-strategy.js";
 import { createCredentialSession, type CredentialSource } from "./session.js";
 
@@ -30,10 +32,18 @@ export interface AwsClients {
   identityStore(): IdentitystoreClient;
   ssoAdmin(): SSOAdminClient;
   organizations(): OrganizationsClient;
+  /**
+   * CloudTrail of the connector's own account, or of a member account through the member-account
+   * role, in one Region. Each (account, Region) is paced on its own: LookupEvents' quota is two
+   * requests per second per account and Region.
+   */
+  cloudTrail(region: string, accountId?: string): Promise<CloudTrailClient>;
   /** sts:GetCallerIdentity of the connector's credentials, asked once. */
   callerIdentity(): Promise<CallerIdentity>;
   readonly stats: AwsCallStats;
   readonly limiter: AwsRateLimiter;
+  /** Which AWS reads each piece of work made, their responses, and their replay (read-replay.ts). */
+  readonly reads: ReadLedger;
   /** Releases sockets. */
   destroy(): void;
 }
@@ -61,6 +71,7 @@ export function endpointFor(config: ConnectorConfig, service: AwsServiceId): str
 export function createAwsClients(config: ConnectorConfig, options: AwsClientsOptions = {}): AwsClients {
   const log = options.log ?? silentLogger;
   const stats = options.stats ?? new AwsCallStats();
+  const reads = new ReadLedger();
   const limiter = new AwsRateLimiter(
     Object.fromEntries(
       Object.entries(config.rateLimits.requestsPerSecond).map(([service, rps]) => [
@@ -81,8 +92,11 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       retryStrategy: createRetryStrategy({ service, maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter }),
     };
   }
-  const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C): C =>
-    instrumentClient(client as never, service, limiter, stats) as unknown as C;
+  /** `scope`: whose credentials the client uses ("self", or a member account's id), for the read ledger. */
+  const instrument = <C extends { middlewareStack: { use(p: unknown): void } }>(service: AwsServiceId, client: C, scope = "self", pacing = limiter): C => {
+    client.middlewareStack.use(reads.plugin(service, scope));
+    return instrumentClient(client as never, service, pacing, stats) as unknown as C;
+  };
 
   // The STS clients that assume roles are built like every other client (endpoint, retries, pacing).
   const session = createCredentialSession(config, {
@@ -99,10 +113,12 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
 
   let caller: Promise<CallerIdentity> | undefined;
   const memberIam = new Map<string, Promise<IAMClient>>();
+  const trails = new Map<string, Promise<CloudTrailClient>>();
 
   const clients: AwsClients = {
     stats,
     limiter,
+    reads,
     sts: () => sts,
     identityStore: () => identityStore,
     ssoAdmin: () => ssoAdmin,
@@ -126,16 +142,36 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
           const provider = session.memberAccount(accountId, partitionOf(self.arn));
           // Resolve now so an account whose role cannot be assumed fails here, by name.
           await provider();
-          return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)));
+          return instrument("iam", new IAMClient(common("iam", config.aws.region, provider)), accountId);
         })();
         memberIam.set(accountId, client);
         client.catch(() => memberIam.delete(accountId));
       }
       return client;
     },
+    cloudTrail(region, accountId) {
+      const key = `${accountId ?? "self"} ${region}`;
+      let client = trails.get(key);
+      if (!client) {
+        client = (async () => {
+          const self = await clients.callerIdentity();
+          const own = accountId === undefined || accountId === self.accountId;
+          const creds = own ? credentials : session.memberAccount(accountId, partitionOf(self.arn));
+          if (!own) await (creds as () => Promise<unknown>)();
+          // Its own pacing: the quota is per account and Region, not shared with other sources.
+          const pacing = new AwsRateLimiter({ cloudtrail: { requestsPerSecond: config.rateLimits.requestsPerSecond.cloudtrail, maxConcurrency: 1 } });
+          const settings = { ...common("cloudtrail", region, creds), retryStrategy: createRetryStrategy({ service: "cloudtrail", maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter: pacing }) };
+          return instrument("cloudtrail", new CloudTrailClient(settings), own ? "self" : accountId, pacing);
+        })();
+        trails.set(key, client);
+        client.catch(() => trails.delete(key));
+      }
+      return client;
+    },
     destroy() {
       for (const client of [sts, iamSelf, identityStore, ssoAdmin, organizations]) client.destroy();
       for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
+      for (const pending of trails.values()) pending.then((c) => c.destroy(), () => undefined);
       session.destroy();
     },
   };

@@ -40,7 +40,7 @@ export interface ConnectorOptions {
 export function createConnector(config: ConnectorConfig, options: ConnectorOptions = {}): Connector {
   const log = options.log ?? silentLogger;
   const aws = options.aws ?? createAwsClients(config, { log });
-  const cache = new SyncCache();
+  const cache = new SyncCache(2, aws.reads);
   const problems = new SyncProblems();
   const syncers = createResourceSyncers({ aws, config, cache, log, problems });
   // Aborted on close: account-assignment operations outlive the request that started them until then.

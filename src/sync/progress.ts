@@ -63,6 +63,7 @@ const PHASE_LABELS: Record<SyncPhase | "starting", string> = {
   expansion: "grant expansion",
   finalize: "writing file",
   done: "done",
+  incremental: "changes",
 };
 
 /** Live progress on a terminal (cli-progress), periodic log lines elsewhere. */

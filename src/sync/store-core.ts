@@ -10,7 +10,9 @@ import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.
 import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
 import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
 import { Expander } from "./expansion.js";
-import { dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
+import { advanceSync, IncrementalSession, type ResourceChange } from "./incremental-store.js";
+import { putReadLog, readReadLog, type StoredReadLog } from "./read-log-store.js";
+import { discardWorkingDb, dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
 
 /** One entry of the resources phase's listing queue (see resources-phase.ts). */
 export interface QueueEntry {
@@ -54,6 +56,8 @@ export interface FinalizeInput {
   endedAtMs: number;
   keep: number;
   token: SyncToken;
+  /** Row counts already known (an incremental sync's), instead of counting the rows. */
+  counts?: SyncStats;
 }
 
 /**
@@ -75,6 +79,7 @@ export class StoreCore {
   #expander: Expander | undefined;
   readonly #rows = new RowEncoder();
   #early: EarlyExpansion | undefined;
+  #incremental: IncrementalSession | undefined;
 
   constructor(private readonly emit: (event: StoreEvent) => void = () => undefined) {}
 
@@ -96,10 +101,13 @@ export class StoreCore {
 
   // --- opening and sync runs ---
 
-  async open(target: string, initialRun: { syncId: string; startedAtMs: number; syncToken: string }): Promise<{ created: boolean; runs: SyncRun[] }> {
+  /** Opens (or creates from the target) the working database; a new one gets `initialRun`, if given. */
+  async open(target: string, initialRun?: { syncId: string; startedAtMs: number; syncToken: string }): Promise<{ created: boolean; runs: SyncRun[] }> {
     this.#target = target;
     const { db, created } = await openWorkingDb(target, {
-      create: (fresh) => insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken }),
+      create: (fresh) => {
+        if (initialRun) insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken });
+      },
     });
     this.#db = db;
     return { created, runs: listSyncRuns(db) };
@@ -251,6 +259,82 @@ export class StoreCore {
     );
   }
 
+  // --- the read log (incremental syncs; read-log.ts) ---
+
+  /** Stores this sync's read log and the responses of its reads (replacing any it had). */
+  putReadLog(log: string, responses: Array<[string, string]>): void {
+    putReadLog(this.db, this.#syncId, log, responses);
+  }
+
+  /** A sync's read log and responses, as putReadLog stored them. */
+  readLog(syncId: string): StoredReadLog {
+    return readReadLog(this.db, syncId);
+  }
+
+  // --- incremental syncs (incremental.ts, incremental-store.ts) ---
+
+  /** The previous sync's rows become the new (unfinished) sync's; later operations work on it. */
+  advance(fromSyncId: string, run: { syncId: string; startedAtMs: number; syncToken: string }): void {
+    this.begin();
+    advanceSync(this.db, fromSyncId, run);
+    this.db.exec("commit");
+    this.useSync(run.syncId);
+    this.#incremental = new IncrementalSession(this.db, this.#w, run.syncId);
+    this.begin();
+  }
+
+  get #inc(): IncrementalSession {
+    if (!this.#incremental) throw new Error("no incremental sync in progress");
+    return this.#incremental;
+  }
+
+  incUpsertResources(rows: ResourceRows): ResourceChange[] {
+    return this.#inc.upsertResources(rows);
+  }
+
+  incResourceData(type: string, id: string): Uint8Array | undefined {
+    return this.#inc.resourceData(type, id);
+  }
+
+  incDeleteResource(type: string, id: string): string[] {
+    return this.#inc.deleteResource(type, id);
+  }
+
+  incReplaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
+    return this.#inc.replaceEntitlements(type, id, rows);
+  }
+
+  incReplaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
+    return this.#inc.replaceGrants(type, id, rows);
+  }
+
+  incReexpand(seeds: string[]): { destinations: number; created: number } {
+    return this.#inc.reexpand(seeds);
+  }
+
+  incStats(base: SyncStats): SyncStats {
+    return this.#inc.stats(base);
+  }
+
+  incGrantsOfPrincipal(type: string, id: string) {
+    return this.#inc.grantsOfPrincipal(type, id);
+  }
+
+  incResourceIds(type: string): string[] {
+    return this.#inc.resourceIds(type);
+  }
+
+  incGrant(id: string) {
+    return this.#inc.grant(id);
+  }
+
+  /** Closes the working database and deletes it (an interrupted incremental sync starts over from the .c1z). */
+  discard(): void {
+    this.close();
+    this.#statements.clear();
+    discardWorkingDb(this.#target);
+  }
+
   // --- grant expansion ---
 
   /**
@@ -308,7 +392,7 @@ export class StoreCore {
     db.pragma("threads = 0");
     dropScratch(db);
     const stats: SyncStats = {
-      ...computeSyncStats(db, this.#syncId),
+      ...(input.counts ?? computeSyncStats(db, this.#syncId)),
       stepDurationsMs: { ...token.step_durations_ms },
       connectorCallStats: Object.fromEntries(
         Object.entries(token.connector_call_stats).map(([k, v]) => [k, { count: v.count, totalMs: v.total_ms, maxMs: v.max_ms, errors: v.errors }]),

@@ -25,6 +25,7 @@ import type { Scenario, ScenarioResult } from "./lib/result.js";
 import { buildWorkers } from "./lib/worker.js";
 import { engineScenario } from "./scenarios/engine.js";
 import { grpcServingScenario } from "./scenarios/grpc-serving.js";
+import { inspectScenario } from "./scenarios/inspect.js";
 import { jitScenario } from "./scenarios/jit.js";
 import { paperScaleScenario } from "./scenarios/paper-scale.js";
 import { simulatorScenario } from "./scenarios/simulator.js";
@@ -33,7 +34,7 @@ import { chartPoints, syncScenario } from "./scenarios/sync.js";
 // The SDK's notice about Node 20 would be printed once per worker process.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
-const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, engineScenario, jitScenario, grpcServingScenario, simulatorScenario];
+const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, engineScenario, inspectScenario, jitScenario, grpcServingScenario, simulatorScenario];
 
 interface Flags {
   quick: boolean;

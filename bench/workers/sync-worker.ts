@@ -18,6 +18,8 @@ export interface SyncWorkerInput {
   target: string;
   stateDir: string;
   features: Features;
+  /** Client-side pacing of every service (default: the connector's defaults, AWS's quotas). */
+  requestsPerSecond?: number;
 }
 
 export interface SyncWorkerOutput {
@@ -60,6 +62,9 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
   const config = defaultConfig({
     aws: { region: input.region, ssoRegion: input.region, endpoint: input.endpoint, staticCredentials: { ...input.credentials } },
     features: input.features,
+    ...(input.requestsPerSecond
+      ? { rateLimits: { requestsPerSecond: { iam: input.requestsPerSecond, sts: input.requestsPerSecond, identitystore: input.requestsPerSecond, sso: input.requestsPerSecond, organizations: input.requestsPerSecond } } }
+      : {}),
     pageTokenSecret: "benchmark-page-tokens",
     stateDir: input.stateDir,
   });

@@ -68,6 +68,13 @@ export function endpointFor(config: ConnectorConfig, service: AwsServiceId): str
   return config.aws.serviceEndpoints[service] ?? config.aws.endpoint;
 }
 
+/**
+ * How long a TCP (and TLS) connection to AWS may take to open. The SDK waits for the operating
+ * system otherwise (minutes for an address that drops packets); AWS endpoints answer in well under
+ * a second, so a few seconds is generous and a wrong endpoint fails fast.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 export function createAwsClients(config: ConnectorConfig, options: AwsClientsOptions = {}): AwsClients {
   const log = options.log ?? silentLogger;
   const stats = options.stats ?? new AwsCallStats();
@@ -81,10 +88,11 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
     ) as Record<AwsServiceId, { requestsPerSecond: number; maxConcurrency: number }>,
   );
 
-  /** Settings every client shares: region, endpoint override, attempts and our retry strategy. */
+  /** Settings every client shares: region, endpoint override, attempts, our retry strategy, the connect timeout. */
   function common(service: AwsServiceId, region: string, creds: CredentialSource | undefined) {
     return {
       region,
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS },
       credentials: creds,
       endpoint: endpointFor(config, service),
       maxAttempts: config.aws.maxAttempts,

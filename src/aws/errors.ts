@@ -14,6 +14,7 @@ export type AwsErrorKind =
   | "credentials"
   | "not-in-organization"
   | "transient"
+  | "unreachable"
   | "unknown";
 
 const KIND_BY_NAME: Record<string, AwsErrorKind> = {
@@ -84,7 +85,42 @@ const KIND_BY_NAME: Record<string, AwsErrorKind> = {
   RequestTimeoutException: "transient",
 };
 
-const TRANSIENT_SOCKET_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
+/** A connection that was made and then broke: worth retrying like a 5xx. */
+const TRANSIENT_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+
+/**
+ * No connection could be made at all — nothing listens there, the name does not resolve, the
+ * route is missing, or TLS failed (wrong certificate, plain HTTP on an HTTPS URL). Retrying with
+ * backoff for minutes does not fix a wrong endpoint or a missing network: these get a small retry
+ * budget (retry-strategy.ts) and a clear one-line error.
+ */
+const UNREACHABLE_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found (DNS)",
+  EAI_AGAIN: "host name lookup failed (DNS)",
+  EAI_NONAME: "host name not found (DNS)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EPROTO: "TLS handshake failed",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS: self-signed certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "TLS: self-signed certificate in the chain",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS: certificate not trusted",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "TLS: certificate issuer not trusted",
+  CERT_HAS_EXPIRED: "TLS: certificate expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS: certificate does not match the host name",
+};
+
+/** Why no connection could be made, in words; undefined when the error is not that. */
+export function unreachableReason(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as AwsErrorFields;
+  const code = e.code ?? "";
+  if (UNREACHABLE_CODES[code]) return UNREACHABLE_CODES[code];
+  if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || code.startsWith("CERT_")) return "TLS handshake failed";
+  // The SDK's connect timeout (requestHandler connectionTimeout).
+  if (e.name === "TimeoutError" && /did not establish a connection/.test(e.message ?? "")) return "no connection within the connect timeout";
+  return undefined;
+}
 
 /** Shape of the fields the AWS SDK v3 puts on its errors (all optional: not every error is an AWS one). */
 export interface AwsErrorFields {
@@ -102,6 +138,7 @@ export interface AwsErrorFields {
 export function awsErrorKind(error: unknown): AwsErrorKind {
   if (typeof error !== "object" || error === null) return "unknown";
   const e = error as AwsErrorFields;
+  if (unreachableReason(error)) return "unreachable";
   const byName = e.name ? KIND_BY_NAME[e.name] : undefined;
   if (byName) return byName;
   if (e.code && TRANSIENT_SOCKET_CODES.has(e.code)) return "transient";

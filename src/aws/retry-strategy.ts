@@ -36,6 +36,8 @@ export const TRANSIENT_BASE_DELAY_MS = 50;
 export const MAX_BACKOFF_MS = 20_000;
 /** A Retry-After longer than this is treated as this (a sync must not stall on one call). */
 export const MAX_RETRY_AFTER_MS = 30_000;
+/** Attempts for a call that could not connect at all (errors.ts "unreachable"): one quick retry. */
+export const UNREACHABLE_MAX_ATTEMPTS = 2;
 /** Quota for non-throttling retries: capacity and cost per retry (as the SDK's). */
 const TRANSIENT_RETRY_CAPACITY = 500;
 const TRANSIENT_RETRY_COST = 14;
@@ -58,7 +60,7 @@ class RetryToken implements StandardRetryToken {
   }
 }
 
-type RetryKind = "throttling" | "transient" | "none";
+type RetryKind = "throttling" | "transient" | "unreachable" | "none";
 
 export class ConnectorRetryStrategy implements RetryStrategyV2 {
   readonly mode: string;
@@ -74,7 +76,7 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
     this.mode = options.mode;
     this.#sendRate = options.mode === "adaptive" ? new DefaultRateLimiter() : undefined;
     this.#random = options.random ?? Math.random;
-    this.#sleep = options.sleep ?? unrefSleep;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   async acquireInitialRetryToken(_scope: string): Promise<StandardRetryToken> {
@@ -87,9 +89,10 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
     const kind = retryKind(errorInfo);
     const retries = token.getRetryCount();
     if (kind === "none" || retries + 1 >= this.options.maxAttempts) throw new Error("no retry: not retryable or attempts exhausted");
+    if (kind === "unreachable" && retries + 1 >= UNREACHABLE_MAX_ATTEMPTS) throw new Error("no retry: AWS unreachable");
 
     let cost = 0;
-    if (kind === "transient") {
+    if (kind !== "throttling") {
       if (this.#transientCapacity < TRANSIENT_RETRY_COST) throw new Error("no retry: transient retry quota exhausted");
       cost = TRANSIENT_RETRY_COST;
       this.#transientCapacity -= cost;
@@ -108,7 +111,7 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
   }
 
   /** Full-jitter exponential backoff, never shorter than a Retry-After AWS sent (capped). */
-  retryDelay(kind: "throttling" | "transient", retries: number, retryAfter?: Date): number {
+  retryDelay(kind: "throttling" | "transient" | "unreachable", retries: number, retryAfter?: Date): number {
     const base = kind === "throttling" ? THROTTLING_BASE_DELAY_MS : TRANSIENT_BASE_DELAY_MS;
     const backoff = Math.floor(this.#random() * Math.min(base * 2 ** retries, MAX_BACKOFF_MS));
     if (!retryAfter) return backoff;
@@ -130,6 +133,7 @@ export function createRetryStrategy(options: RetryStrategyOptions): ConnectorRet
 function retryKind(info: RetryErrorInfo): RetryKind {
   const kind = awsErrorKind(info.error);
   if (kind === "throttling") return "throttling";
+  if (kind === "unreachable") return "unreachable";
   // The SDK also knows retryable traits, corrected clock skew and timeouts.
   if (kind === "transient" || info.errorType === "TRANSIENT") return "transient";
   // A real quota (LimitExceeded…) is not retried, although the SDK files it under throttling.
@@ -137,8 +141,12 @@ function retryKind(info: RetryErrorInfo): RetryKind {
   return "none";
 }
 
-/** Unref'd so a pending retry never keeps a finished CLI process alive. */
-function unrefSleep(ms: number): Promise<void> {
+/**
+ * A plain (ref'd) timer: a call waiting to be retried is work in progress. An unref'd one let the
+ * process end with the call's promise pending, so a grant looked like success (exit 0) while
+ * nothing had been done. A finished command ends the process itself (src/cli/runner.ts).
+ */
+function sleep(ms: number): Promise<void> {
   if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

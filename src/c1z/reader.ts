@@ -10,6 +10,7 @@ import { GrantSchema, GrantSourcesSchema, type Grant, type GrantSources } from "
 import { ResourceSchema, ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import { C1zFormatError, readC1zToDb } from "./container.js";
 import { lengthDelimitedField } from "./grant-bytes.js";
+import { resourceExternalId } from "./rows.js";
 import { columnNames, TABLES } from "./schema.js";
 import { computeSyncStats, parseSyncStats, type SyncStats } from "./stats.js";
 import { defaultSync, listSyncRuns, type SyncRun } from "./sync-runs.js";
@@ -17,6 +18,40 @@ import { defaultSync, listSyncRuns, type SyncRun } from "./sync-runs.js";
 export interface ListOptions {
   /** Only records of this resource type (for grants: of the entitlement's resource type). */
   resourceTypeId?: string;
+  /** With resourceTypeId: only this resource (its entitlements; grants on it). */
+  resourceId?: string;
+  /** Only this entitlement (entitlements), or grants of it (grants). */
+  entitlementId?: string;
+  /** Grants only: held by this principal. */
+  principal?: { resourceTypeId: string; resourceId: string };
+}
+
+export interface GrantRow {
+  id: string;
+  entitlementId: string;
+  principal: { resourceTypeId: string; resourceId: string };
+  /** Entitlements the grant was expanded from (GrantSources), if any. */
+  sourceEntitlementIds: string[];
+}
+
+/** SQL conditions for a listing's filters, beside `sync_id = ?`. */
+function conditions(table: "resources" | "entitlements" | "grants", options: ListOptions): { where: string; params: string[] } {
+  const clauses = ["sync_id = ?"];
+  const params: string[] = [];
+  const add = (clause: string, ...values: string[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (table === "resources") {
+    if (options.resourceTypeId && options.resourceId !== undefined) add("external_id = ?", resourceExternalId(options.resourceTypeId, options.resourceId));
+    else if (options.resourceTypeId) add("resource_type_id = ?", options.resourceTypeId);
+  } else {
+    if (options.resourceTypeId) add("resource_type_id = ?", options.resourceTypeId);
+    if (options.resourceId !== undefined) add("resource_id = ?", options.resourceId);
+    if (options.entitlementId !== undefined) add(table === "entitlements" ? "external_id = ?" : "entitlement_id = ?", options.entitlementId);
+    if (table === "grants" && options.principal) add("principal_resource_type_id = ? and principal_resource_id = ?", options.principal.resourceTypeId, options.principal.resourceId);
+  }
+  return { where: clauses.join(" and "), params };
 }
 
 /**
@@ -91,43 +126,88 @@ export class C1zReader {
   }
 
   resources(syncId: string, options: ListOptions = {}): Resource[] {
-    return options.resourceTypeId
-      ? this.decodeAll(ResourceSchema, `select data from v1_resources where sync_id = ? and resource_type_id = ? order by id`, [syncId, options.resourceTypeId])
-      : this.decodeAll(ResourceSchema, `select data from v1_resources where sync_id = ? order by id`, [syncId]);
+    return [...this.eachResource(syncId, options)];
   }
 
   entitlements(syncId: string, options: ListOptions = {}): Entitlement[] {
-    return options.resourceTypeId
-      ? this.decodeAll(EntitlementSchema, `select data from v1_entitlements where sync_id = ? and resource_type_id = ? order by id`, [syncId, options.resourceTypeId])
-      : this.decodeAll(EntitlementSchema, `select data from v1_entitlements where sync_id = ? order by id`, [syncId]);
+    return [...this.eachEntitlement(syncId, options)];
   }
 
-  /** Grants as stored, with their GrantExpandable re-attached from the expansion column. */
+  /** Resources one at a time (constant memory, whatever the file's size). */
+  eachResource(syncId: string, options: ListOptions = {}): Generator<Resource> {
+    const { where, params } = conditions("resources", options);
+    return this.decodeEach(ResourceSchema, `select data from v1_resources where ${where} order by id`, [syncId, ...params]);
+  }
+
+  /** Entitlements one at a time (constant memory, whatever the file's size). */
+  eachEntitlement(syncId: string, options: ListOptions = {}): Generator<Entitlement> {
+    const { where, params } = conditions("entitlements", options);
+    return this.decodeEach(EntitlementSchema, `select data from v1_entitlements where ${where} order by id`, [syncId, ...params]);
+  }
+
+  /** Grants as stored, one at a time, with their GrantExpandable re-attached from the expansion column. */
   *grants(syncId: string, options: ListOptions = {}): Generator<Grant> {
     const expansion = this.hasExpansion ? "expansion" : "null as expansion";
-    const sql = options.resourceTypeId
-      ? `select data, ${expansion} from v1_grants where sync_id = ? and resource_type_id = ? order by id`
-      : `select data, ${expansion} from v1_grants where sync_id = ? order by id`;
-    const params = options.resourceTypeId ? [syncId, options.resourceTypeId] : [syncId];
-    const rows = this.guard(() => this.db.prepare(sql).iterate(...params)) as IterableIterator<{ data: Buffer; expansion: Buffer | null }>;
-    for (const row of rows) {
-      const grant = this.decode(GrantSchema, row.data);
-      if (row.expansion && row.expansion.length > 0) {
-        grant.annotations.push(anyPack(GrantExpandableSchema, this.decode(GrantExpandableSchema, row.expansion)));
-      }
-      yield grant;
+    const { where, params } = conditions("grants", options);
+    const sql = `select data, ${expansion} from v1_grants where ${where} order by id`;
+    for (const row of this.rows<{ data: Buffer; expansion: Buffer | null }>(sql, [syncId, ...params])) yield this.grantOf(row);
+  }
+
+  /**
+   * Grants as rows — ids from the table's columns, only the sources decoded — for listings that
+   * show who holds what: many times cheaper than decoding every grant.
+   */
+  *grantRows(syncId: string, options: ListOptions = {}): Generator<GrantRow> {
+    const { where, params } = conditions("grants", options);
+    const sql = `select external_id, entitlement_id, principal_resource_type_id, principal_resource_id, data from v1_grants where ${where} order by id`;
+    type Row = { external_id: string; entitlement_id: string; principal_resource_type_id: string; principal_resource_id: string; data: Buffer };
+    for (const row of this.rows<Row>(sql, [syncId, ...params])) {
+      const bytes = lengthDelimitedField(row.data, 5);
+      yield {
+        id: row.external_id,
+        entitlementId: row.entitlement_id,
+        principal: { resourceTypeId: row.principal_resource_type_id, resourceId: row.principal_resource_id },
+        sourceEntitlementIds: bytes ? Object.keys(this.decode(GrantSourcesSchema, bytes).sources) : [],
+      };
     }
+  }
+
+  /** One resource by type and id (indexed), if the sync has it. */
+  resource(syncId: string, resourceTypeId: string, resourceId: string): Resource | undefined {
+    const row = this.guard(() => this.db.prepare(`select data from v1_resources where external_id = ? and sync_id = ?`).get(resourceExternalId(resourceTypeId, resourceId), syncId)) as
+      | { data: Buffer }
+      | undefined;
+    return row ? this.decode(ResourceSchema, row.data) : undefined;
+  }
+
+  /** One entitlement by id (indexed), if the sync has it. */
+  entitlement(syncId: string, entitlementId: string): Entitlement | undefined {
+    const row = this.guard(() => this.db.prepare(`select data from v1_entitlements where external_id = ? and sync_id = ?`).get(entitlementId, syncId)) as { data: Buffer } | undefined;
+    return row ? this.decode(EntitlementSchema, row.data) : undefined;
+  }
+
+  /** One grant by id (indexed), if the sync has it. */
+  grant(syncId: string, grantId: string): Grant | undefined {
+    const expansion = this.hasExpansion ? "expansion" : "null as expansion";
+    const row = this.guard(() => this.db.prepare(`select data, ${expansion} from v1_grants where external_id = ? and sync_id = ?`).get(grantId, syncId)) as
+      | { data: Buffer; expansion: Buffer | null }
+      | undefined;
+    return row ? this.grantOf(row) : undefined;
+  }
+
+  private grantOf(row: { data: Buffer; expansion: Buffer | null }): Grant {
+    const grant = this.decode(GrantSchema, row.data);
+    if (row.expansion && row.expansion.length > 0) {
+      grant.annotations.push(anyPack(GrantExpandableSchema, this.decode(GrantExpandableSchema, row.expansion)));
+    }
+    return grant;
   }
 
   /**
    * Grant ids with their expansion sources, without decoding whole grants (cheap on large files).
    */
   *grantSources(syncId: string): Generator<{ id: string; sources?: GrantSources }> {
-    const rows = this.guard(() => this.db.prepare(`select external_id, data from v1_grants where sync_id = ? order by id`).iterate(syncId)) as IterableIterator<{
-      external_id: string;
-      data: Buffer;
-    }>;
-    for (const row of rows) {
+    for (const row of this.rows<{ external_id: string; data: Buffer }>(`select external_id, data from v1_grants where sync_id = ? order by id`, [syncId])) {
       const bytes = lengthDelimitedField(row.data, 5);
       yield { id: row.external_id, sources: bytes ? this.decode(GrantSourcesSchema, bytes) : undefined };
     }
@@ -147,8 +227,21 @@ export class C1zReader {
   }
 
   private decodeAll<Desc extends DescMessage>(schema: Desc, sql: string, params: unknown[]): MessageShape<Desc>[] {
-    const rows = this.guard(() => this.db.prepare(sql).all(...params)) as Array<{ data: Buffer }>;
-    return rows.map((r) => this.decode(schema, r.data));
+    return [...this.decodeEach(schema, sql, params)];
+  }
+
+  private *decodeEach<Desc extends DescMessage>(schema: Desc, sql: string, params: unknown[]): Generator<MessageShape<Desc>> {
+    for (const row of this.rows<{ data: Buffer }>(sql, params)) yield this.decode(schema, row.data);
+  }
+
+  /** Rows one at a time; a damaged page met halfway is a C1zFormatError like one met at the start. */
+  private *rows<Row>(sql: string, params: unknown[]): Generator<Row> {
+    const rows = this.guard(() => this.db.prepare(sql).iterate(...params)) as IterableIterator<Row>;
+    for (;;) {
+      const next = this.guard(() => rows.next());
+      if (next.done) return;
+      yield next.value;
+    }
   }
 
   private decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {

@@ -3,6 +3,7 @@ import type { ConnectorConfig } from "../config/config.js";
 import { loadSettings, type LoadedSettings } from "../config/load-config.js";
 import { CONNECTOR_OPTIONS, envName, type OptionGroup, type OptionSpec } from "../config/options.js";
 import { createLogger, type Logger } from "../log.js";
+import { checkStateDir } from "./files.js";
 
 /**
  * The connector's options, shared by every subcommand that builds a connector (serve, validate,
@@ -46,7 +47,9 @@ export function addConnectorOptions(command: Command, selection: ConnectorOption
 
 /** Config and log settings from a command's parsed options plus the environment. */
 export function loadConnectorSettings(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): LoadedSettings {
-  return loadSettings({ flags: opts, env });
+  const settings = loadSettings({ flags: opts, env });
+  checkStateDir(settings.config.stateDir);
+  return settings;
 }
 
 /** Just the ConnectorConfig (see loadConnectorSettings). */

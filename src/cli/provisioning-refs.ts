@@ -11,6 +11,7 @@ import {
   parseMemberGrantId,
 } from "../resources/ids.js";
 import { UserError } from "./fatal.js";
+import { readableFile } from "./files.js";
 
 /**
  * What `connector grant` / `connector revoke` send, built from ids on the command line — or, like
@@ -79,7 +80,7 @@ export function grantFromId(id: string): Grant {
 /** Entitlement (with its resource) and principal as stored in the c1z's latest sync. */
 export async function grantInputFromC1z(file: string, entitlementId: string, principal: Resource): Promise<{ entitlement: Entitlement; principal: Resource }> {
   return withReader(file, (reader, syncId) => {
-    const entitlement = reader.entitlements(syncId).find((e) => e.id === entitlementId);
+    const entitlement = reader.entitlement(syncId, entitlementId);
     if (!entitlement) throw new UserError(`entitlement "${entitlementId}" is not in ${file}`);
     const stored = findResource(reader, syncId, principal.id!.resourceType, principal.id!.resource);
     if (!stored) throw new UserError(`principal ${principal.id!.resourceType}:${principal.id!.resource} is not in ${file}`);
@@ -90,16 +91,15 @@ export async function grantInputFromC1z(file: string, entitlementId: string, pri
 /** The grant as stored in the c1z's latest sync, its entitlement's resource filled in. */
 export async function grantFromC1z(file: string, grantId: string): Promise<Grant> {
   return withReader(file, (reader, syncId) => {
-    for (const grant of reader.grants(syncId)) {
-      if (grant.id !== grantId) continue;
-      if (grant.entitlement) grant.entitlement = hydrate(reader, syncId, grant.entitlement);
-      return grant;
-    }
-    throw new UserError(`grant "${grantId}" is not in ${file}`);
+    const grant = reader.grant(syncId, grantId);
+    if (!grant) throw new UserError(`grant "${grantId}" is not in ${file}`);
+    if (grant.entitlement) grant.entitlement = hydrate(reader, syncId, grant.entitlement);
+    return grant;
   });
 }
 
 async function withReader<T>(file: string, use: (reader: C1zReader, syncId: string) => T): Promise<T> {
+  readableFile(file);
   let reader: C1zReader;
   try {
     reader = await C1zReader.open(file);
@@ -114,7 +114,7 @@ async function withReader<T>(file: string, use: (reader: C1zReader, syncId: stri
 }
 
 function findResource(reader: C1zReader, syncId: string, type: string, id: string): Resource | undefined {
-  return reader.resources(syncId, { resourceTypeId: type }).find((r) => r.id?.resource === id);
+  return reader.resource(syncId, type, id);
 }
 
 /** Stored entitlements may carry only their resource's id; the Grant request wants the resource. */

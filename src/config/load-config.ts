@@ -5,14 +5,7 @@ import type { LogOptions } from "../log.js";
 import { registerSecret } from "../secret-values.js";
 import { AWS_SERVICES, defaultConfig, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
 import { findConfigFile, readConfigFile, type ConfigFile } from "./config-file.js";
-import {
-  attributeName,
-  CONNECTOR_OPTIONS,
-  envName,
-  FOREIGN_CONFIG_KEYS,
-  SERVICE_ENDPOINT_ENV,
-  type OptionSpec,
-} from "./options.js";
+import { attributeName, batonSettings, CONNECTOR_OPTIONS, envName, SERVICE_ENDPOINT_ENV, type OptionSpec } from "./options.js";
 import { settingsSchema, type Settings } from "./settings-schema.js";
 
 export interface SettingsSources {
@@ -41,6 +34,7 @@ export function loadSettings(sources: SettingsSources): LoadedSettings {
   const filePath = findConfigFile(stringFlag(sources.flags.config), env, cwd);
   const file = filePath ? readConfigFile(filePath) : undefined;
   if (file) checkFileKeys(file);
+  refuseUnsupportedSettings(env, file);
 
   const raw: Record<string, unknown> = {};
   const origin = new Map<string, string>();
@@ -99,13 +93,29 @@ function lookup(
   return undefined;
 }
 
-/** A typo in the config file must not be silently ignored; baton's own keys are tolerated. */
+/** A typo in the config file must not be silently ignored; baton's own keys are dealt with by refuseUnsupportedSettings. */
 function checkFileKeys(file: ConfigFile): void {
-  const known = new Set(CONNECTOR_OPTIONS.map((o) => o.key));
+  const known = new Set([...CONNECTOR_OPTIONS.map((o) => o.key), ...batonSettings().map((s) => s.key), "config"]);
   for (const key of Object.keys(file.values)) {
-    if (!known.has(key) && !FOREIGN_CONFIG_KEYS.has(key) && key !== "config") {
+    if (!known.has(key)) {
       const hint = key.includes("_") || /[A-Z]/.test(key) ? ` (keys are written like the flags, e.g. "global-region")` : "";
       throw new UserError(`unknown key "${key}" in config file ${file.path}${hint}`);
+    }
+  }
+}
+
+/**
+ * A baton setting this connector does not support (options.ts BATON_SETTINGS), set in the
+ * environment or the config file, stops the command with its name and the reason — it is never
+ * silently ignored.
+ */
+export function refuseUnsupportedSettings(env: NodeJS.ProcessEnv, file: ConfigFile | undefined): void {
+  for (const setting of batonSettings()) {
+    if (!setting.unsupported) continue;
+    const name = envName(setting.key);
+    if (env[name] !== undefined && env[name] !== "") throw new UserError(`${name} is not supported by this connector: ${setting.unsupported} (unset it)`);
+    if (file && file.values[setting.key] !== undefined && file.values[setting.key] !== null) {
+      throw new UserError(`key "${setting.key}" in config file ${file.path} is not supported by this connector: ${setting.unsupported} (remove it)`);
     }
   }
 }
@@ -122,11 +132,13 @@ function checkCombinations(s: Settings, origin: Map<string, string>): void {
   if (s["external-id"] && !s["role-arn"]) fail("external-id", "requires role-arn");
   if (s["global-access-key-id"] && !s["global-secret-access-key"]) fail("global-access-key-id", "requires global-secret-access-key");
   if (s["global-secret-access-key"] && !s["global-access-key-id"]) fail("global-secret-access-key", "requires global-access-key-id");
+  // Identity Center works without Organizations (docs/resources.md "Feature switches"): the
+  // accounts are then those a permission set is provisioned to. Member-account IAM needs one of them.
   const orgs = s["global-aws-orgs-enabled"] ?? true;
-  if ((s["global-aws-sso-enabled"] ?? true) && !orgs) {
-    fail("global-aws-orgs-enabled", "Identity Center (global-aws-sso-enabled, on by default) needs the account list from Organizations; enable both or set global-aws-sso-enabled=false");
+  const identityCenter = s["global-aws-sso-enabled"] ?? true;
+  if (s["global-aws-cross-account-iam-enabled"] && !orgs && !identityCenter) {
+    fail("global-aws-cross-account-iam-enabled", "needs global-aws-orgs-enabled or global-aws-sso-enabled to find the member accounts");
   }
-  if (s["global-aws-cross-account-iam-enabled"] && !orgs) fail("global-aws-cross-account-iam-enabled", "requires global-aws-orgs-enabled");
   if (s["sync-org-tree"] && !orgs) fail("sync-org-tree", "requires global-aws-orgs-enabled");
   const unattached = s["sync-unattached-policies"];
   const onlyAttached = s["sync-only-attached-policies"];

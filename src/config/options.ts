@@ -50,8 +50,8 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
 
   // --- What to sync ---
   { key: "global-aws-orgs-enabled", kind: "boolean", group: "features", defaultText: "true", description: "Read accounts from AWS Organizations" },
-  { key: "global-aws-sso-enabled", kind: "boolean", group: "features", defaultText: "true", description: "Read IAM Identity Center (requires global-aws-orgs-enabled)" },
-  { key: "global-aws-cross-account-iam-enabled", kind: "boolean", group: "features", defaultText: "false", description: "Also sync the IAM of every member account (requires global-aws-orgs-enabled)" },
+  { key: "global-aws-sso-enabled", kind: "boolean", group: "features", defaultText: "true", description: "Read IAM Identity Center (without Organizations: the accounts some permission set is provisioned to)" },
+  { key: "global-aws-cross-account-iam-enabled", kind: "boolean", group: "features", defaultText: "false", description: "Also sync the IAM of every member account (found through Organizations, or Identity Center)" },
   { key: "iam-assume-role-name", kind: "string", group: "features", argName: "name", defaultText: "OrganizationAccountAccessRole", description: "Role assumed in each member account" },
   { key: "member-external-id", kind: "string", group: "features", argName: "id", secret: true, description: "External ID sent when assuming the member-account role" },
   { key: "identity-center-instance-arn", kind: "string", group: "features", argName: "arn", description: "Identity Center instance to use when the organisation has several" },
@@ -117,12 +117,72 @@ export function optionSpec(key: string): OptionSpec {
 }
 
 /**
- * Keys baton or baton-aws define that may appear in a shared .baton.yaml but mean nothing to this
- * connector (or belong to a subcommand's own options); the config file may contain them.
+ * Settings that baton (baton-sdk's default fields) or baton-aws define, as they may appear in a
+ * shared .baton.yaml or as BATON_* environment variables. Each one is either honoured or refused
+ * by name — never silently ignored:
+ *  - `sets`: honoured through a subcommand's own option of the same meaning (e.g. BATON_FILE or
+ *    `file:` sets `--file` of sync, inspect, grant and revoke, unless the flag is given);
+ *  - `unsupported`: refused wherever it appears, with the reason and what to use instead.
+ *
+ * Adding a real option: declare it in CONNECTOR_OPTIONS above; an entry here with the same key is
+ * then ignored (the option wins), so remove it. Settings of CONNECTOR_OPTIONS (provisioning,
+ * log-level, log-format, …) are baton's too and need no entry.
  */
-export const FOREIGN_CONFIG_KEYS: ReadonlySet<string> = new Set([
-  "file", "client-id", "client-secret", "ticketing", "log-path", "skip-full-sync", "sync-resources",
-  "sync-resource-types", "skip-entitlements-and-grants", "skip-grants", "workers", "parallel-sync",
-  "task-concurrency", "storage-engine", "otel-collector-endpoint", "health-check", "health-check-port",
-  "sync-sso-user-last-login", "create-account-resource-type",
-]);
+export interface BatonSetting {
+  key: string;
+  sets?: {
+    /** Command paths below `connector` ("sync", "inspect" covers every inspect view). */
+    commands: readonly string[];
+    /** The commands' option, without dashes. */
+    option: string;
+    /** baton's value → ours (e.g. baton's workers 0/−1). */
+    translate?: (value: string) => string;
+  };
+  unsupported?: string;
+}
+
+const NO_SERVICE_MODE = "ConductorOne's service (daemon) mode is not part of this connector: run `connector serve` and point the platform at it";
+
+export const BATON_SETTINGS: readonly BatonSetting[] = [
+  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke"], option: "file" } },
+  // baton: 0 = one at a time, −1 = automatic; ours: the number of concurrent listings.
+  { key: "workers", sets: { commands: ["sync"], option: "workers", translate: (v) => (v.trim() === "0" ? "1" : v.trim() === "-1" ? "16" : v) } },
+  { key: "client-id", unsupported: NO_SERVICE_MODE },
+  { key: "client-secret", unsupported: NO_SERVICE_MODE },
+  { key: "auth-method", unsupported: NO_SERVICE_MODE },
+  { key: "ticketing", unsupported: "this connector has no ticketing" },
+  { key: "log-path", unsupported: "the log goes to stderr; redirect it to a file" },
+  { key: "log-level-debug-expires-at", unsupported: "set log-level instead" },
+  { key: "skip-full-sync", unsupported: "`connector sync` always runs a full sync" },
+  { key: "sync-resources", unsupported: "targeted syncs are not supported; `connector sync` syncs everything" },
+  { key: "sync-resource-types", unsupported: "syncing only some resource types is not supported; use the global-aws-*-enabled switches" },
+  { key: "skip-entitlements-and-grants", unsupported: "a sync always lists entitlements and grants" },
+  { key: "skip-grants", unsupported: "a sync always lists grants" },
+  { key: "parallel-sync", unsupported: "`connector sync` always works in parallel; set its concurrency with --workers" },
+  { key: "task-concurrency", unsupported: "set `connector sync --workers` instead" },
+  { key: "storage-engine", unsupported: "this connector reads and writes c1z v1 (SQLite) files only" },
+  { key: "keep-previous-sync-c1z", unsupported: "`connector sync --keep-syncs` keeps earlier syncs inside the file" },
+  { key: "external-resource-c1z", unsupported: "external resources are not supported" },
+  { key: "external-resource-entitlement-id-filter", unsupported: "external resources are not supported" },
+  { key: "external-resource-traits", unsupported: "external resources are not supported" },
+  { key: "http-timeout-seconds", unsupported: "AWS calls are bounded by aws-max-attempts and the connect timeout" },
+  { key: "health-check", unsupported: "`connector serve` answers the gRPC health service (grpc.health.v1) on its own port" },
+  { key: "health-check-port", unsupported: "`connector serve` answers the gRPC health service (grpc.health.v1) on its own port" },
+  { key: "health-check-bind-address", unsupported: "`connector serve` answers the gRPC health service (grpc.health.v1) on its own port" },
+  { key: "otel-collector-endpoint", unsupported: "OpenTelemetry export is not supported" },
+  { key: "c1z-temp-dir", unsupported: "the working database is kept beside --file (<file>.working.db)" },
+  { key: "session-store-maximum-size", unsupported: "there is no session store to size" },
+  { key: "grant-entitlement", unsupported: "use `connector grant --entitlement … --principal …`" },
+  { key: "grant-principal", unsupported: "use `connector grant --entitlement … --principal …`" },
+  { key: "grant-principal-type", unsupported: "use `connector grant --entitlement … --principal …`" },
+  { key: "revoke-grant", unsupported: "use `connector revoke --grant …`" },
+  // baton-aws's own settings this connector does not implement.
+  { key: "sync-sso-user-last-login", unsupported: "Identity Center last sign-in (CloudTrail) is not synced" },
+  { key: "create-account-resource-type", unsupported: "account provisioning is not supported" },
+];
+
+/** The baton settings table without keys that have since become real options (CONNECTOR_OPTIONS wins). */
+export function batonSettings(): BatonSetting[] {
+  const options = new Set(CONNECTOR_OPTIONS.map((o) => o.key));
+  return BATON_SETTINGS.filter((s) => !options.has(s.key));
+}

@@ -4,7 +4,7 @@ import {
   RateLimitDescription_Status,
   RateLimitDescriptionSchema,
 } from "../gen/c1/connector/v2/annotation_ratelimit_pb.js";
-import { awsAction, awsErrorKind, awsRequestId, retryAfterSeconds, type AwsErrorFields } from "../aws/errors.js";
+import { awsAction, awsErrorKind, awsRequestId, retryAfterSeconds, unreachableReason, type AwsErrorFields } from "../aws/errors.js";
 import { scrubSecrets } from "../secret-values.js";
 import { InvalidPageTokenError } from "./page-token.js";
 
@@ -58,6 +58,9 @@ export function toConnectError(error: unknown): ConnectError {
       return new ConnectError(message, Code.Aborted, undefined, undefined, error);
     case "quota-exceeded":
       return new ConnectError(message, Code.ResourceExhausted, undefined, undefined, error);
+    // Retrying for minutes (a baton host retries Unavailable) does not fix a wrong endpoint or a
+    // missing network; the AWS client has already retried once (src/aws/retry-strategy.ts).
+    case "unreachable":
     case "credentials":
     case "not-in-organization":
       return new ConnectError(message, Code.FailedPrecondition, undefined, undefined, error);
@@ -73,6 +76,11 @@ export function toConnectError(error: unknown): ConnectError {
 export function describeAwsError(error: unknown): string {
   const e = error as AwsErrorFields;
   const action = awsAction(error);
+  const unreachable = unreachableReason(error);
+  if (unreachable) {
+    // "cannot reach AWS for iam:ListUsers: connection refused (connect ECONNREFUSED 127.0.0.1:9)"
+    return scrubSecrets(`cannot reach AWS${action ? ` for ${action}` : ""}: ${unreachable} (${e.message ?? e.code ?? "no connection"}); check the endpoint and the network`);
+  }
   const name = e.name ?? e.code ?? "Error";
   const requestId = awsRequestId(error);
   const verb = awsErrorKind(error) === "access-denied" ? "AWS denied" : "AWS call failed:";

@@ -56,7 +56,8 @@ export async function validateConnector(config: ConnectorConfig, aws: AwsClients
       "organizations:DescribeOrganization",
       `add it to the connector's policy ${off}`,
       () => orgs.send(new DescribeOrganizationCommand({}), opts),
-      `the account is not a member of an AWS Organization — set ${envName("global-aws-orgs-enabled")}=false`,
+      // Both switches: with Organizations off, Identity Center needs an instance in this account.
+      `the account is not a member of an AWS Organization — set ${envName("global-aws-orgs-enabled")}=false, and ${envName("global-aws-sso-enabled")}=false unless this account has its own IAM Identity Center instance`,
     );
     await check("organizations:ListAccounts", `add it to the connector's policy (it must run in the management or a delegated administrator account) ${off}`, () =>
       orgs.send(new ListAccountsCommand({ MaxResults: 1 }), opts),

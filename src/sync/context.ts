@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { withRetry, type RetryEvent, type RetryPolicy } from "./retry.js";
@@ -17,6 +18,16 @@ export class SyncError extends Error {
 
 export type RecordKind = "resources" | "entitlements" | "grants" | "expanded";
 
+/** What a resumed sync had already stored when it was interrupted. */
+export interface ResumeInfo {
+  phase: SyncPhase;
+  /** Rows of this sync in the working database (expanded grants included in the grant counts). */
+  stats: SyncStats;
+  expandedGrants: number;
+  warnings: number;
+  retries: number;
+}
+
 /** What a sync reports while it runs (progress display, logs, tests). All optional. */
 export interface SyncObserver {
   phase?(phase: SyncPhase, info: { jobs?: number }): void;
@@ -27,6 +38,8 @@ export interface SyncObserver {
   warning?(message: string): void;
   retry?(event: RetryEvent & { rpc: string }): void;
   checkpoint?(count: number): void;
+  /** Told once, before anything else, when this run resumes an interrupted sync (progress counts start there). */
+  resumed?(info: ResumeInfo): void;
 }
 
 /** Everything a phase needs. One per sync run. */
@@ -95,11 +108,12 @@ export function isWarningError(error: unknown): boolean {
 
 /**
  * Records a skipped action. Like baton, too many warnings abort the sync: more than 10, and more
- * than 10 % of the actions completed so far.
+ * than 10 % of the actions completed so far (`limit: false` for a warning that is not a skipped action).
  */
-export function warn(ctx: SyncContext, message: string): void {
+export function warn(ctx: SyncContext, message: string, options: { limit?: boolean } = {}): void {
   addWarning(ctx.token, message);
   ctx.observer.warning?.(message);
+  if (options.limit === false) return;
   const { warning_count: count, completed_actions: done } = ctx.token;
   if (count > 10 && done > 0 && count / done > 0.1) {
     throw new SyncError(`too many warnings (${count} in ${done} completed listings); last: ${message}`);

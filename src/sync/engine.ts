@@ -16,7 +16,7 @@ import {
   type SyncToken,
 } from "./checkpoint.js";
 import type { ChangeTracking } from "./changes.js";
-import { describeError, SyncError, timed, type SyncContext, type SyncObserver } from "./context.js";
+import { describeError, SyncError, timed, warn, type SyncContext, type SyncObserver } from "./context.js";
 import { ReadRecorder } from "./read-log.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
@@ -140,6 +140,10 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     const token = parseToken(run.syncToken)!;
     store.send("useSync", run.syncId);
     if (resumed) log.info({ syncId: run.syncId, phase: token.phase }, "resuming interrupted sync");
+    if (resumed && observer.resumed) {
+      const stats = await store.call("countRows");
+      observer.resumed({ phase: token.phase, stats, expandedGrants: token.expanded_grants, warnings: token.warning_count, retries: token.retries });
+    }
     // Into an empty file, build secondary indexes once at the end instead of row by row (baton's
     // bulk-load mode); they are back before grant expansion needs them.
     else store.send("deferIndexes");
@@ -272,7 +276,8 @@ async function expand(ctx: SyncContext, enabled: boolean, policy: CheckpointPoli
   const plan = enabled ? await store.call("startExpansion", token.expansion) : undefined;
   if (plan?.needed) {
     if (!token.expansion) {
-      if (plan.missingSources > 0) ctx.observer.warning?.(`grant expansion: ${plan.missingSources} edge(s) name a source entitlement this sync does not have (skipped)`);
+      // In the token (the summary's warnings, resumes) as well as on the display.
+      if (plan.missingSources > 0) warn(ctx, `grant expansion: ${plan.missingSources} edge(s) name a source entitlement this sync does not have (skipped)`, { limit: false });
       // Counted once: a resumed expansion's token already holds them.
       token.expanded_grants += plan.createdEarly;
       ctx.observer.records?.("expanded", "", plan.createdEarly);

@@ -139,6 +139,11 @@ export class StoreCore {
     return deferIndexesOnEmptyTables(this.db);
   }
 
+  /** Rows of the selected sync by kind and resource type (a resumed sync's starting counts). */
+  countRows(): SyncStats {
+    return computeSyncStats(this.db, this.#syncId);
+  }
+
   begin(): void {
     if (!this.db.inTransaction) this.db.exec("begin immediate");
   }

@@ -213,3 +213,37 @@ describe("a real SDK client under sustained throttling", () => {
     iam.destroy();
   });
 });
+
+describe("AWS that cannot be reached at all", () => {
+  const network = (code: string, message = `${code} 127.0.0.1:9`): RetryErrorInfo => ({
+    errorType: "TRANSIENT",
+    error: Object.assign(new Error(message), { code, $metadata: {} }) as never,
+  });
+  const connectTimeout = (): RetryErrorInfo => ({
+    errorType: "TRANSIENT",
+    error: Object.assign(new Error("@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 5000 ms."), {
+      name: "TimeoutError",
+      $metadata: {},
+    }) as never,
+  });
+
+  it.each([
+    ["connection refused", network("ECONNREFUSED")],
+    ["DNS: unknown host", network("ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid")],
+    ["DNS: lookup failed", network("EAI_AGAIN", "getaddrinfo EAI_AGAIN nowhere.invalid")],
+    ["no route", network("EHOSTUNREACH")],
+    ["TLS: self-signed", network("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")],
+    ["TLS: plain HTTP behind https://", network("ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number")],
+    ["no connection within the connect timeout", connectTimeout()],
+  ])("%s: one quick retry, then the call fails (however many attempts are allowed)", async (_name, failure) => {
+    const { s, delays } = strategy({ maxAttempts: 8 });
+    expect(await runCall(s, Array(7).fill(failure))).toEqual({ ok: false, attempts: 2 });
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeLessThan(1000);
+  });
+
+  it("a connection dropped after it was made is still transient (retried up to maxAttempts)", async () => {
+    const { s } = strategy({ maxAttempts: 4 });
+    expect(await runCall(s, Array(3).fill(network("ECONNRESET")))).toEqual({ ok: true, attempts: 4 });
+  });
+});

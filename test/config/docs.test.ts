@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
-import { CONNECTOR_OPTIONS, envName, SERVICE_ENDPOINT_ENV } from "../../src/config/options.js";
+import { batonSettings, CONNECTOR_OPTIONS, envName, SERVICE_ENDPOINT_ENV } from "../../src/config/options.js";
 
 const doc = readFileSync(fileURLToPath(new URL("../../docs/configuration.md", import.meta.url)), "utf8");
 
@@ -17,6 +17,15 @@ describe("docs/configuration.md", () => {
       for (const aws of option.awsEnv ?? []) expect(doc, option.key).toContain(`\`${aws}\``);
     }
     for (const name of Object.values(SERVICE_ENDPOINT_ENV)) expect(doc).toContain(name);
+  });
+
+  it("names every baton setting, honoured or refused", () => {
+    const section = doc.slice(doc.indexOf("## baton's own settings"));
+    const named = [...section.matchAll(/`([a-z0-9*-]+|BATON_[A-Z_]+)`/g)].map((m) => m[1]!);
+    for (const setting of batonSettings()) {
+      const found = named.some((n) => n === setting.key || n === envName(setting.key) || (n.endsWith("*") && setting.key.startsWith(n.replace(/-?\*$/, ""))));
+      expect(found, setting.key).toBe(true);
+    }
   });
 
   it("its example config file loads", () => {

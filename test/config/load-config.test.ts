@@ -7,6 +7,7 @@ import { addConnectorOptions, loadConnectorConfig } from "../../src/cli/connecto
 import { UserError } from "../../src/cli/fatal.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { loadConfig, loadSettings } from "../../src/config/load-config.js";
+import { BATON_SETTINGS, batonSettings, CONNECTOR_OPTIONS, envName } from "../../src/config/options.js";
 
 const noFile = mkdtempSync(join(tmpdir(), "cfg-empty-"));
 const load = (flags: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, cwd = noFile) => loadConfig({ flags, env, cwd });
@@ -151,7 +152,12 @@ describe("invalid configuration: one line naming the key and where it came from,
     [{ BATON_ROLE_ARN: "arn:aws:iam::222222222222:role/x" }, /^invalid role-arn .*: is only used with use-assume=true/],
     [{ BATON_EXTERNAL_ID: "x" }, /^invalid external-id .*: expected 2 to 1224 characters/],
     [{ BATON_GLOBAL_ACCESS_KEY_ID: "AKIAEXAMPLE000000001" }, /^invalid global-access-key-id .*: requires global-secret-access-key$/],
-    [{ BATON_GLOBAL_AWS_ORGS_ENABLED: "false" }, /^invalid global-aws-orgs-enabled .*Identity Center/],
+    [{ BATON_GLOBAL_AWS_ORGS_ENABLED: "false" }, null],
+    [{ BATON_GLOBAL_AWS_ORGS_ENABLED: "false", BATON_GLOBAL_AWS_CROSS_ACCOUNT_IAM_ENABLED: "true" }, null],
+    [
+      { BATON_GLOBAL_AWS_ORGS_ENABLED: "false", BATON_GLOBAL_AWS_SSO_ENABLED: "false", BATON_GLOBAL_AWS_CROSS_ACCOUNT_IAM_ENABLED: "true" },
+      /^invalid global-aws-cross-account-iam-enabled .*: needs global-aws-orgs-enabled or global-aws-sso-enabled/,
+    ],
     [{ BATON_TLS_KEY: "k.pem" }, /^invalid tls-key .*: requires tls-cert$/],
     [{ BATON_TLS_CERT: "c.pem", BATON_TLS_KEY: "k.pem", BATON_TLS_CLIENT_CA: "" }, null],
     [{ BATON_AWS_ENDPOINT: "ftp://x" }, /^invalid aws-endpoint .*: expected an http\(s\) URL$/],
@@ -177,8 +183,8 @@ describe("invalid configuration: one line naming the key and where it came from,
   it("config-file problems: unknown key, baton's own keys tolerated, bad YAML, missing file, not a mapping", () => {
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-regoin: us-east-1\n")))).toMatch(/^unknown key "global-regoin" in config file .*\.baton\.yaml$/);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "GLOBAL_REGION: us-east-1\n")))).toMatch(/keys are written like the flags/);
-    expect(load({}, {}, dirWith(".baton.yaml", "file: sync.c1z\nlog-level: debug\n")).aws.region).toBe("us-east-1");
-    // baton-aws's sync-secrets is a setting of ours now, not a tolerated foreign key.
+    expect(load({}, {}, dirWith(".baton.yaml", "file: sync.c1z\nworkers: 4\nlog-level: debug\n")).aws.region).toBe("us-east-1");
+    // baton-aws's sync-secrets is a setting of ours now, not a refused foreign key.
     expect(load({}, {}, dirWith(".baton.yaml", "sync-secrets: true\n")).features.syncSecrets).toBe(true);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-region: [unclosed\n")))).toMatch(/is not valid YAML/);
     expect(failure(() => load({ config: "/nonexistent/connector.yaml" }))).toBe("cannot read config file /nonexistent/connector.yaml: no such file");
@@ -197,5 +203,31 @@ describe("invalid configuration: one line naming the key and where it came from,
 
   it("log settings come out alongside the config", () => {
     expect(loadSettings({ flags: { logLevel: "debug", logFormat: "console" }, env: {}, cwd: noFile }).log).toEqual({ level: "debug", format: "pretty" });
+  });
+});
+
+describe("baton settings (options.ts BATON_SETTINGS): honoured or refused, never ignored", () => {
+  const unsupported = batonSettings().filter((s) => s.unsupported);
+
+  it("each unsupported one is refused by name, from the environment and from the config file", () => {
+    expect(unsupported.map((s) => s.key)).toEqual(expect.arrayContaining(["client-id", "client-secret", "sync-secrets", "skip-full-sync"]));
+    for (const setting of unsupported) {
+      expect(failure(() => load({}, { [envName(setting.key)]: "x" }))).toBe(`${envName(setting.key)} is not supported by this connector: ${setting.unsupported} (unset it)`);
+      expect(failure(() => load({}, {}, dirWith(".baton.yaml", `${setting.key}: x\n`)))).toMatch(
+        new RegExp(`^key "${setting.key}" in config file .*\\.baton\\.yaml is not supported by this connector: `),
+      );
+    }
+  });
+
+  it("each one this connector honours sets a command option, and no key is both an option and a baton setting", () => {
+    for (const setting of batonSettings()) expect(!!setting.sets !== !!setting.unsupported, setting.key).toBe(true);
+    const options = new Set(CONNECTOR_OPTIONS.map((o) => o.key));
+    // A key that became a real option is the option's (the table entry is then ignored).
+    expect(batonSettings().filter((s) => options.has(s.key))).toEqual([]);
+    expect(BATON_SETTINGS.length).toBeGreaterThanOrEqual(batonSettings().length);
+  });
+
+  it("an empty environment variable counts as unset", () => {
+    expect(() => load({}, { BATON_CLIENT_ID: "" })).not.toThrow();
   });
 });

@@ -1,10 +1,10 @@
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { readAuditLog, type AuditRecord } from "../../provisioning/audit-log.js";
 import { parseDuration } from "../../provisioning/lifetime.js";
 import { openStateDbReadOnly } from "../../provisioning/state-db.js";
 import { addConnectorOptions, loadConnectorConfig } from "../connector-options.js";
 import { UserError } from "../fatal.js";
-import { OUTPUT_FORMATS, printRows, type OutputFormat } from "../provisioning-cli.js";
+import { outputOption, printRows, writeOut, type OutputFormat } from "../output.js";
 
 /** `connector audit`: every grant and revoke attempt, oldest first. No AWS call. */
 export function auditCommand(): Command {
@@ -12,25 +12,26 @@ export function auditCommand(): Command {
     .description("Show the provisioning audit log from the state directory: who asked what, the outcome, AWS request ids (no AWS calls)")
     .option("--since <when>", "only attempts started since then: a duration back from now (24h, 7d) or an ISO time")
     .option("--limit <n>", "at most the last n attempts", (v) => positiveInteger(v))
-    .addOption(new Option("--output <format>", "table or json").choices(OUTPUT_FORMATS).default("table"));
-  return addConnectorOptions(command).action((opts: { since?: string; limit?: number; output: OutputFormat } & Record<string, unknown>) => {
+    .addOption(outputOption());
+  return addConnectorOptions(command).action(async (opts: { since?: string; limit?: number; output: OutputFormat } & Record<string, unknown>) => {
     const config = loadConnectorConfig(opts);
+    // Checked before the log is opened: a bad --since is an error even when nothing is recorded yet.
+    const since = opts.since === undefined ? undefined : sinceMs(opts.since);
     const db = openStateDbReadOnly(config.stateDir);
     let records: AuditRecord[] = [];
     try {
-      if (db) records = readAuditLog(db, { ...(opts.limit ? { limit: opts.limit } : {}), ...(opts.since ? { since: sinceMs(opts.since) } : {}) });
+      if (db) records = readAuditLog(db, { ...(opts.limit ? { limit: opts.limit } : {}), ...(since === undefined ? {} : { since }) });
     } finally {
       db?.close();
     }
     if (opts.output === "json") {
-      printRows(records.map(toJsonRow), [], "json");
-      return;
+      return printRows(records.map(toJsonRow), [], "json");
     }
     if (records.length === 0) {
-      process.stdout.write("no provisioning attempts recorded\n");
+      return writeOut("no provisioning attempts recorded\n");
       return;
     }
-    printRows(
+    return printRows(
       records,
       [
         ["Started", (r) => new Date(r.startedAt).toISOString()],

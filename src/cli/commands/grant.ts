@@ -1,4 +1,5 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
 import { Command, Option } from "commander";
 import { findAnnotation, hasAnnotation } from "../../connector/annotations.js";
 import { createConnector } from "../../connector/build.js";
@@ -8,7 +9,8 @@ import { RequestIdSchema } from "../../gen/c1/connector/v2/annotation_request_pb
 import { grantLifetimeAnnotation, parseDuration } from "../../provisioning/lifetime.js";
 import { addConnectorOptions, createCommandLogger, loadConnectorSettings } from "../connector-options.js";
 import { UserError } from "../fatal.js";
-import { asUserError, cliContextValues, OUTPUT_FORMATS, printRecord, whenText, withProvisioning, type OutputFormat } from "../provisioning-cli.js";
+import { outputOption, printRecord, type OutputFormat } from "../output.js";
+import { cliContextValues, whenText, withProvisioning } from "../provisioning-cli.js";
 import { entitlementFromId, grantInputFromC1z, principalFromRef } from "../provisioning-refs.js";
 import type { Any } from "@bufbuild/protobuf/wkt";
 
@@ -31,7 +33,7 @@ export function grantCommand(): Command {
     .option("--principal <type:id>", "principal, e.g. iam_user:<arn>, sso_user:<arn>, sso_group:<arn>")
     .option("--duration <duration>", "time-bound grant, revoked after e.g. 30m, 2h, 1h30m, 7d (by `connector serve --provisioning`)")
     .option("-f, --file <c1z>", "look the entitlement and principal up in this c1z (its latest sync), as baton does")
-    .addOption(new Option("--output <format>", "table or json").choices(OUTPUT_FORMATS).default("table"))
+    .addOption(outputOption())
     .addOption(new Option("--grant-entitlement <id>", "baton's name for --entitlement").hideHelp())
     .addOption(new Option("--grant-principal <id>", "baton's principal resource id (with --grant-principal-type)").hideHelp())
     .addOption(new Option("--grant-principal-type <type>", "baton's principal resource type").hideHelp());
@@ -43,7 +45,7 @@ export function grantCommand(): Command {
     try {
       if (opts.duration !== undefined) annotations = [grantLifetimeAnnotation(parseDuration(opts.duration))];
     } catch (error) {
-      throw new UserError(`--duration: ${(asUserError(error) as Error).message.replace(/^InvalidArgument: /, "")}`);
+      throw new UserError(`--duration: ${ConnectError.from(error).rawMessage}`);
     }
     const principal = principalFromRef(principalRef);
     const input = opts.file ? await grantInputFromC1z(opts.file, entitlementId, principal) : { entitlement: entitlementFromId(entitlementId), principal };
@@ -55,7 +57,7 @@ export function grantCommand(): Command {
       const response = await connector.api.grantManager.grant({ ...input, annotations }, { contextValues: cliContextValues() });
       const expiry = findAnnotation(response.annotations, GrantExpirySchema)?.expiresAt;
       const alreadyExists = hasAnnotation(response.annotations, GrantAlreadyExistsSchema);
-      printRecord(
+      await printRecord(
         {
           outcome: alreadyExists ? "already-exists" : "granted",
           entitlement: entitlementId,
@@ -72,8 +74,6 @@ export function grantCommand(): Command {
         },
         opts.output,
       );
-    } catch (error) {
-      throw asUserError(error);
     } finally {
       await connector.close();
     }

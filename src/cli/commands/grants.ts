@@ -1,16 +1,17 @@
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { readAllLedgerEntries, readPendingGrants, type LedgerEntry } from "../../provisioning/ledger.js";
 import { openStateDbReadOnly } from "../../provisioning/state-db.js";
 import { addConnectorOptions, loadConnectorConfig } from "../connector-options.js";
-import { OUTPUT_FORMATS, printRows, whenText, type OutputFormat } from "../provisioning-cli.js";
+import { outputOption, printRows, writeOut, type OutputFormat } from "../output.js";
+import { whenText } from "../provisioning-cli.js";
 
 /** `connector grants`: the time-bound grants of the JIT ledger and when each is (or was) revoked. No AWS call. */
 export function grantsCommand(): Command {
   const command = new Command("grants")
     .description("List time-bound grants from the JIT ledger in the state directory (no AWS calls)")
     .option("--pending", "only grants not revoked yet: what will expire when")
-    .addOption(new Option("--output <format>", "table or json").choices(OUTPUT_FORMATS).default("table"));
-  return addConnectorOptions(command).action((opts: { pending?: boolean; output: OutputFormat } & Record<string, unknown>) => {
+    .addOption(outputOption());
+  return addConnectorOptions(command).action(async (opts: { pending?: boolean; output: OutputFormat } & Record<string, unknown>) => {
     const config = loadConnectorConfig(opts);
     const db = openStateDbReadOnly(config.stateDir);
     let entries: LedgerEntry[] = [];
@@ -20,14 +21,13 @@ export function grantsCommand(): Command {
       db?.close();
     }
     if (opts.output === "json") {
-      printRows(entries.map(toJsonRow), [], "json");
-      return;
+      return printRows(entries.map(toJsonRow), [], "json");
     }
     if (entries.length === 0) {
-      process.stdout.write(opts.pending ? "no time-bound grants pending\n" : "no time-bound grants recorded\n");
+      return writeOut(opts.pending ? "no time-bound grants pending\n" : "no time-bound grants recorded\n");
       return;
     }
-    printRows(
+    return printRows(
       entries,
       [
         ["Expires", (e) => whenText(e.expiresAt)],

@@ -7,7 +7,8 @@ import { RequestIdSchema } from "../../gen/c1/connector/v2/annotation_request_pb
 import { GrantSchema, type Grant } from "../../gen/c1/connector/v2/grant_pb.js";
 import { addConnectorOptions, createCommandLogger, loadConnectorSettings } from "../connector-options.js";
 import { UserError } from "../fatal.js";
-import { asUserError, cliContextValues, OUTPUT_FORMATS, printRecord, withProvisioning, type OutputFormat } from "../provisioning-cli.js";
+import { outputOption, printRecord, type OutputFormat } from "../output.js";
+import { cliContextValues, withProvisioning } from "../provisioning-cli.js";
 import { entitlementFromId, grantFromC1z, grantFromId, grantInputFromC1z, principalFromRef } from "../provisioning-refs.js";
 
 interface RevokeOptions {
@@ -27,7 +28,7 @@ export function revokeCommand(): Command {
     .option("--entitlement <id>", "instead of --grant: the entitlement id …")
     .option("--principal <type:id>", "… and the principal holding it")
     .option("-f, --file <c1z>", "look the grant up in this c1z (its latest sync), as baton does")
-    .addOption(new Option("--output <format>", "table or json").choices(OUTPUT_FORMATS).default("table"))
+    .addOption(outputOption())
     .addOption(new Option("--revoke-grant <id>", "baton's name for --grant").hideHelp());
   return addConnectorOptions(command).action(async (opts: RevokeOptions & Record<string, unknown>) => {
     const grant = await grantToRevoke(opts);
@@ -35,7 +36,7 @@ export function revokeCommand(): Command {
     const connector = createConnector(withProvisioning(settings.config), { log: createCommandLogger(settings.log) });
     try {
       const response = await connector.api.grantManager.revoke({ grant }, { contextValues: cliContextValues() });
-      printRecord(
+      await printRecord(
         {
           outcome: hasAnnotation(response.annotations, GrantAlreadyRevokedSchema) ? "already-revoked" : "revoked",
           grant: grant.id || undefined,
@@ -45,8 +46,6 @@ export function revokeCommand(): Command {
         },
         opts.output,
       );
-    } catch (error) {
-      throw asUserError(error);
     } finally {
       await connector.close();
     }

@@ -4,8 +4,9 @@ import { loadAuthToken } from "../../connector/auth.js";
 import { startConnectorServer } from "../../connector/server.js";
 import { loadTlsMaterial } from "../../connector/tls.js";
 import { addConnectorOptions, createCommandLogger, loadConnectorSettings } from "../connector-options.js";
+import { interruptSignal } from "../runner.js";
 
-/** `connector serve`: the baton connector API over gRPC until SIGINT/SIGTERM. */
+/** `connector serve`: the baton connector API over gRPC until SIGINT/SIGTERM (then exit 0: a requested stop). */
 export function serveCommand(): Command {
   const command = new Command("serve").description(
     "Serve the baton connector API (c1.connector.v2) over gRPC on HTTP/2, loopback only unless --listen says otherwise",
@@ -36,23 +37,12 @@ export function serveCommand(): Command {
       "connector listening",
     );
 
-    const signal = await nextSignal();
-    log.info({ signal }, "shutting down");
-    // A second signal while draining means "now".
-    const force = () => process.exit(130);
-    process.once("SIGINT", force).once("SIGTERM", force);
+    // Ctrl-C / SIGTERM drains the server; a second one ends the process at once (the CLI runner).
+    const interrupted = interruptSignal();
+    await new Promise((resolve) => interrupted.addEventListener("abort", resolve, { once: true }));
+    log.info({ reason: (interrupted.reason as Error).message }, "shutting down");
     await server.close();
     await connector.close();
     log.info("stopped");
-  });
-}
-
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", on).off("SIGTERM", on);
-      resolve(signal);
-    };
-    process.on("SIGINT", on).on("SIGTERM", on);
   });
 }

@@ -8,6 +8,7 @@ import { createLogger } from "../../log.js";
 import { OrgSpecError, PRESETS, SIM_CREDENTIALS, parseChangeScript, parseKnobPatch, startSimulator, type PresetName, type Simulator } from "../../simulator/index.js";
 import { knobPatchFromFlags, type KnobFlags } from "../../simulator/knob-flags.js";
 import { UserError } from "../fatal.js";
+import { interruptSignal } from "../runner.js";
 
 interface SimOptions extends KnobFlags {
   listen: string;
@@ -84,14 +85,10 @@ async function runSimulator(options: SimOptions): Promise<void> {
   }
   process.stdout.write(banner(sim, options));
   logger.info({ endpoint: sim.endpoint }, "simulator ready");
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info({ signal, calls: sim.counters.snapshot().totals.calls }, "simulator stopping");
-      sim.stop().then(resolve, resolve);
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
-  });
+  const interrupted = interruptSignal();
+  await new Promise((resolve) => interrupted.addEventListener("abort", resolve, { once: true }));
+  logger.info({ reason: (interrupted.reason as Error).message, calls: sim.counters.snapshot().totals.calls }, "simulator stopping");
+  await sim.stop();
 }
 
 function banner(sim: Simulator, options: SimOptions): string {

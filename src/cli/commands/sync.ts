@@ -1,20 +1,23 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Command, Option } from "commander";
-import { resolve } from "node:path";
-import { C1zFormatError } from "../../c1z/container.js";
+import { existsSync } from "node:fs";
 import { createConnector, type Connector } from "../../connector/build.js";
 import { createRemoteConnectorApi, type ConnectorApi } from "../../connector/direct-client.js";
-import type { Logger } from "../../log.js";
-import { SyncError } from "../../sync/context.js";
+import { processLogOutput, type Logger } from "../../log.js";
+import { PROFILES } from "../../simulator/index.js";
 import { startDemoConnector } from "../../sync/demo.js";
 import { DEFAULT_WORKERS, runSync, type SyncResult } from "../../sync/engine.js";
-import { limitHeapGrowth } from "../heap.js";
-import { MaxDepthExceededError } from "../../sync/expansion-graph.js";
 import { createProgress } from "../../sync/progress.js";
 import { buildSummary, renderSummary } from "../../sync/summary.js";
+import { workingPath } from "../../sync/working-db.js";
 import { addConnectorOptions, createCommandLogger, loadConnectorSettings } from "../connector-options.js";
-import { UserError } from "../fatal.js";
+import { describeFailure } from "../failure.js";
+import { EXIT, InterruptedError, UserError } from "../fatal.js";
+import { syncTarget } from "../files.js";
+import { limitHeapGrowth } from "../heap.js";
+import { outputOption, writeOut, type OutputFormat } from "../output.js";
+import { interruptSignal, onInterrupt } from "../runner.js";
 
 /** Test hook: SIGKILL this process right after checkpoint N is committed (crash-resume tests). */
 export const CRASH_HOOK_ENV = "CONNECTOR_SYNC_CRASH_AFTER_CHECKPOINT";
@@ -27,7 +30,7 @@ interface SyncFlags {
   workers: string;
   keepSyncs: string;
   expandGrants: boolean;
-  output: "table" | "json";
+  output: OutputFormat;
   progress: boolean;
 }
 
@@ -35,33 +38,34 @@ interface SyncFlags {
 export function syncCommand(): Command {
   const command = new Command("sync")
     .description("Sync AWS (or --demo: the built-in simulator) into a baton .c1z file; an interrupted sync resumes where it stopped")
-    .option("-f, --file <path>", "the .c1z file to write (replaced atomically when the sync completes)", "sync.c1z")
+    .option("-f, --file <path>", "the .c1z file to write (replaced atomically when the sync completes; a symbolic link is followed)", "sync.c1z")
     .option("--demo", "sync the in-process simulator's demo organisation instead of AWS (no account, no network)")
-    .addOption(new Option("--demo-profile <name>", "simulator organisation for --demo: demo, small, medium, large").default("demo"))
+    .addOption(new Option("--demo-profile <name>", "simulator organisation for --demo").choices(Object.keys(PROFILES)).default("demo"))
     .option("--connector-address <host:port>", "sync a baton connector served over plaintext gRPC (h2c) at this address instead")
     .option("--workers <n>", "concurrent listings (entitlements, grants, child resources), a quarter of them per resource type", String(DEFAULT_WORKERS))
     .option("--keep-syncs <n>", "finished full syncs kept in the file, this one included", "2")
     .option("--no-expand-grants", "skip grant expansion (store only what the connector returned)")
-    .addOption(new Option("-o, --output <format>", "summary format").choices(["table", "json"]).default("table"))
-    .option("--no-progress", "no live progress display");
+    .addOption(outputOption("summary format"))
+    .option("--no-progress", "no progress display and no progress log lines");
   return addConnectorOptions(command).action(async (flags: SyncFlags & Record<string, unknown>) => {
     const settings = loadConnectorSettings(flags);
     const log = createCommandLogger(settings.log);
     const workers = positiveInt(flags.workers, "--workers");
     const keepSyncs = positiveInt(flags.keepSyncs, "--keep-syncs");
-    const target = resolve(flags.file);
+    const target = syncTarget(flags.file);
+    // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume — in
+    // one line: the calls cancelled on the way out are expected, so the log goes quiet first.
+    const interrupt = interruptSignal();
+    onInterrupt(() => (log.level = "silent"));
 
     const source = await openSource(flags, settings.config, log);
     const progress = createProgress({
-      tty: flags.progress && !!process.stderr.isTTY,
+      mode: !flags.progress ? "off" : process.stderr.isTTY ? "bar" : "log",
       log,
+      logOutput: processLogOutput,
       aws: source.connector ? () => source.connector!.aws.stats.totals() : undefined,
     });
     const crashAt = Number(process.env[CRASH_HOOK_ENV] ?? 0);
-    // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume.
-    const interrupt = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new UserError(`interrupted by ${signal}; run the same command again to resume`, 130));
-    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
     let result: SyncResult;
     limitHeapGrowth();
     try {
@@ -73,13 +77,12 @@ export function syncCommand(): Command {
         expandGrants: flags.expandGrants,
         observer: progress.observer,
         log,
-        signal: interrupt.signal,
+        signal: interrupt,
         onCheckpoint: crashAt > 0 ? (n) => n === crashAt && process.kill(process.pid, "SIGKILL") : undefined,
       });
     } catch (error) {
-      throw interrupt.signal.aborted ? interrupt.signal.reason : asUserError(error);
+      throw failedSync(interrupt.aborted ? interrupt.reason : error, target);
     } finally {
-      process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
       progress.stop();
       await source.close();
     }
@@ -87,7 +90,7 @@ export function syncCommand(): Command {
       awsCalls: source.connector?.aws.stats.byService(),
       problems: source.connector?.problems.list(result.syncId),
     });
-    process.stdout.write(flags.output === "json" ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
+    await writeOut(flags.output === "json" ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
   });
 }
 
@@ -118,14 +121,24 @@ function positiveInt(value: string, flag: string): number {
   return n;
 }
 
-/** Known failure kinds carry a message fit for a user; the rest stay bugs (printed with a stack). */
-export function asUserError(error: unknown): unknown {
-  if (error instanceof C1zFormatError || error instanceof SyncError || error instanceof MaxDepthExceededError) {
-    return new UserError(error.message, 1);
+/**
+ * One line for a sync that did not finish. When its working database is left (everything
+ * checkpointed so far), the line says so: the same command resumes, deleting the file starts over.
+ */
+export function failedSync(error: unknown, target: string): unknown {
+  const working = workingPath(target);
+  const kept = existsSync(working) ? ` (${working} keeps the progress: run the same command again to resume, or delete it to start over)` : "";
+  if (error instanceof InterruptedError) {
+    return new InterruptedError(`sync ${error.message}; run the same command again to resume${kept ? ` — ${working} keeps the progress (delete it to start over)` : ""}`);
   }
-  if (error instanceof ConnectError) {
-    // The connector refused (AWS access denied, validation, …): its message says what to fix.
-    return new UserError(`sync stopped: ${Code[error.code]}: ${error.rawMessage} (run the same command again to resume)`, 1);
+  const failure = describeFailure(error);
+  if (failure.bug) return error;
+  const code = failure.exitCode === EXIT.usage ? EXIT.usage : EXIT.failed;
+  // The working database itself is damaged: resuming from it cannot work.
+  if (failure.line.includes(working)) {
+    return new UserError(failure.line.includes("delete") ? failure.line : `${failure.line} — delete ${working} to start over`, code);
   }
-  return error;
+  // The connector refused (AWS access denied, validation, …): its message says what to fix.
+  const line = error instanceof ConnectError ? `sync stopped: ${Code[error.code]}: ${error.rawMessage}` : failure.line;
+  return new UserError(`${line}${kept}`, code);
 }

@@ -210,7 +210,7 @@ describe("baton settings (options.ts BATON_SETTINGS): honoured or refused, never
   const unsupported = batonSettings().filter((s) => s.unsupported);
 
   it("each unsupported one is refused by name, from the environment and from the config file", () => {
-    expect(unsupported.map((s) => s.key)).toEqual(expect.arrayContaining(["client-id", "client-secret", "sync-secrets", "skip-full-sync"]));
+    expect(unsupported.map((s) => s.key)).toEqual(expect.arrayContaining(["client-id", "client-secret", "skip-full-sync"]));
     for (const setting of unsupported) {
       expect(failure(() => load({}, { [envName(setting.key)]: "x" }))).toBe(`${envName(setting.key)} is not supported by this connector: ${setting.unsupported} (unset it)`);
       expect(failure(() => load({}, {}, dirWith(".baton.yaml", `${setting.key}: x\n`)))).toMatch(

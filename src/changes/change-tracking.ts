@@ -59,7 +59,7 @@ export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, o
       const self = await aws.callerIdentity();
       const notCovered = await whyNotCovered(config, aws, self.accountId, signal);
       if (notCovered) return { ...empty, fallback: notCovered };
-      const sources = await trailSources(config, self.accountId, baseline);
+      const sources = trailSources(config, self.accountId, baseline);
       const outcomes = await lookupEvents(aws, sources, { start: cursor.windowStart, end, attribute: { AttributeKey: "ReadOnly", AttributeValue: "false" } }, signal);
       const calls = outcomes.reduce((n, o) => n + o.pages, 0);
       const failed = outcomes.find((o) => !o.ok);
@@ -98,17 +98,16 @@ export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, o
 
 /**
  * Where relevant events are recorded: the connector's account (global Region: IAM, Organizations;
- * Identity Center Region: SSO Admin, Identity Store) and, with cross-account IAM, each member
- * account whose IAM the last sync read (its global Region).
+ * Identity Center Region: SSO Admin, Identity Store) and each member account whose IAM the last
+ * sync read (its global Region). A member account it could not read has nothing to update: its
+ * IAM is read when a full sync reaches it.
  */
-async function trailSources(config: ConnectorConfig, selfAccountId: string, baseline: Baseline): Promise<TrailSource[]> {
+function trailSources(config: ConnectorConfig, selfAccountId: string, baseline: Baseline): TrailSource[] {
   const global = globalEventsRegion(config.aws.region);
   const sources: TrailSource[] = [{ region: global }];
   if (config.features.identityCenter && config.aws.ssoRegion !== global) sources.push({ region: config.aws.ssoRegion });
-  if (config.features.crossAccountIam) {
-    for (const accountId of await baseline.resourceIds("account_iam")) {
-      if (accountId !== selfAccountId) sources.push({ accountId, region: global });
-    }
+  for (const scope of baseline.readScopes()) {
+    if (scope !== "self" && scope !== selfAccountId && /^\d{12}$/.test(scope)) sources.push({ accountId: scope, region: global });
   }
   return sources;
 }

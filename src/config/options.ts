@@ -154,7 +154,7 @@ export const BATON_SETTINGS: readonly BatonSetting[] = [
   { key: "log-path", unsupported: "the log goes to stderr; redirect it to a file" },
   { key: "log-level-debug-expires-at", unsupported: "set log-level instead" },
   { key: "skip-full-sync", unsupported: "`connector sync` always runs a full sync" },
-  { key: "sync-resources", unsupported: "targeted syncs are not supported; `connector sync` syncs everything" },
+  { key: "sync-resources", sets: { commands: ["sync"], option: "sync-resources" } },
   { key: "sync-resource-types", unsupported: "syncing only some resource types is not supported; use the global-aws-*-enabled switches" },
   { key: "skip-entitlements-and-grants", unsupported: "a sync always lists entitlements and grants" },
   { key: "skip-grants", unsupported: "a sync always lists grants" },

@@ -32,8 +32,8 @@ export interface ResourceRef {
 export interface Baseline {
   /** Grants the resource holds as principal: their entitlement, its resource, the grant id, and whether expansion derived it. */
   grantsOfPrincipal(type: string, id: string): Promise<Array<{ id: string; entitlementId: string; resourceType: string; resourceId: string; derived: boolean }>>;
-  /** Ids of the resources of a type. */
-  resourceIds(type: string): Promise<string[]>;
+  /** The scopes (read-key field: "self", member account ids) of the reads the previous sync made. */
+  readScopes(): ReadonlySet<string>;
   /** A grant by id. */
   grant(id: string): Promise<{ entitlementId: string; resourceType: string; resourceId: string; principalType: string; principalId: string } | undefined>;
 }

@@ -205,13 +205,6 @@ export class IncrementalSession {
     }));
   }
 
-  resourceIds(type: string): string[] {
-    const prefix = `${type}:`;
-    return (this.#prepare(`select external_id from v1_resources where resource_type_id = ? and sync_id = ?`).all(type, this.syncId) as Array<{ external_id: string }>).map((r) =>
-      r.external_id.slice(prefix.length),
-    );
-  }
-
   grant(id: string): { entitlementId: string; resourceType: string; resourceId: string; principalType: string; principalId: string } | undefined {
     const row = this.#prepare(
       `select entitlement_id, resource_type_id, resource_id, principal_resource_type_id, principal_resource_id from v1_grants where external_id = ? and sync_id = ?`,

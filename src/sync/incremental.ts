@@ -157,7 +157,7 @@ async function incremental(options: IncrementalSyncOptions, store: WorkingStore,
   const baseline: Baseline = {
     grantsOfPrincipal: (type, id) => store.call("incGrantsOfPrincipal", type, id),
     grant: (id) => store.call("incGrant", id),
-    resourceIds: (type) => store.call("incResourceIds", type),
+    readScopes: () => new Set([...baseLog.keys()].map((key) => key.split(" ", 2)[1]!)),
   };
   const batch = await changes.read(baseToken.changes!.cursor, baseline, options.signal);
   if (batch.fallback) throw new FallBack(batch.fallback);

@@ -113,8 +113,8 @@ export class StoreCore {
     return { created, runs: listSyncRuns(db) };
   }
 
-  startRun(run: { syncId: string; startedAtMs: number; syncToken: string }): SyncRun[] {
-    this.db.transaction(() => insertSyncRun(this.db, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken }))();
+  startRun(run: { syncId: string; startedAtMs: number; syncToken: string; syncType?: string; parentSyncId?: string }): SyncRun[] {
+    this.db.transaction(() => insertSyncRun(this.db, { ...run, startedAt: new Date(run.startedAtMs) }))();
     return listSyncRuns(this.db);
   }
 
@@ -325,12 +325,16 @@ export class StoreCore {
     return this.#inc.grantsOfPrincipal(type, id);
   }
 
-  incResourceIds(type: string): string[] {
-    return this.#inc.resourceIds(type);
-  }
-
   incGrant(id: string) {
     return this.#inc.grant(id);
+  }
+
+  /** Where a sync keeps a resource: its parent (a targeted sync's target named without one). */
+  storedParent(syncId: string, externalId: string): { parentType?: string; parentId?: string } | undefined {
+    const row = this.#prepare(`select parent_resource_type_id as t, parent_resource_id as r from v1_resources where external_id = ? and sync_id = ?`).get(externalId, syncId) as
+      | { t: string | null; r: string | null }
+      | undefined;
+    return row ? { parentType: row.t ?? undefined, parentId: row.r ?? undefined } : undefined;
   }
 
   /** Closes the working database and deletes it (an interrupted incremental sync starts over from the .c1z). */

@@ -12,7 +12,9 @@
  * - more than `maxOutstanding` IN_PROGRESS operations (creates and deletes together) per
  *   instance → ThrottlingException;
  * - a second create/delete for the same (account, permission set, principal) while one is
- *   IN_PROGRESS → ConflictException.
+ *   IN_PROGRESS → ConflictException;
+ * - provisioning into an account that lacks a customer-managed policy the permission set
+ *   references → accepted, later FAILED naming the policy.
  */
 import type { Counters } from "./counters.js";
 import { SimError } from "./errors.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { ListAccountAssignmentsCommand, ListInstancesCommand } from "@aws-sdk/client-sso-admin";
 import { describe, expect, it } from "vitest";
-import { OrgSpecError, buildModel, loadOrgFile, parseOrgSpec, startSimulator } from "../../src/simulator/index.js";
+import { OrgSpecError, buildModel, loadOrgFile, modelQueries, parseOrgSpec, startSimulator } from "../../src/simulator/index.js";
 import { clientsFor } from "./helpers.js";
 
 const EXAMPLE = new URL("../../docs/examples/org.example.json", import.meta.url).pathname;
@@ -51,6 +51,11 @@ describe("the documented example organisation", () => {
     expect(model.accounts.get("444455556666")!.parentId).toBe("ou-ex12-prodprod");
     expect(model.accounts.get("111122223333")!.parentId).toBe("r-ex12");
     expect(model.accounts.get("123412341234")!.parentId).toBeUndefined();
+    expect(modelQueries.organizationalUnitPath(model, "444455556666")).toEqual(["Workloads", "Prod"]);
+    expect(modelQueries.organizationalUnitPath(model, "111122223333")).toEqual([]);
+    expect(modelQueries.managedPolicy(model, "111122223333", "arn:aws:iam::aws:policy/IAMFullAccess")!.defaultVersionId).toBe("v2");
+    expect(modelQueries.managedPolicy(model, "444455556666", "arn:aws:iam::111122223333:policy/DeployerPolicy")).toBeUndefined();
+    expect(modelQueries.managedPolicyUsage(model, "111122223333").get("arn:aws:iam::111122223333:policy/boundaries/DeveloperBoundary")).toEqual({ attachments: 0, boundaries: 1 });
 
     const iam = model.accounts.get("111122223333")!.iam;
     const deployer = iam.policies.get("arn:aws:iam::111122223333:policy/DeployerPolicy")!;

@@ -12,7 +12,7 @@ import { createIamAccount, customerPolicyArn, newGroupList, newMemberList } from
 import { addUserToGroup } from "./iam-writes.js";
 import * as ids from "./ids.js";
 import type { KeyedList } from "./keyed-list.js";
-import type { IamSpec, IamUserSpec } from "./spec.js";
+import type { IamGroupSpec, IamSpec, IamUserSpec } from "./spec.js";
 import type { IamAccount, IamUser, InlinePolicy, ManagedPolicy, MfaDevice } from "./types.js";
 
 /** AWS lets a user have at most two access keys, whatever the quota settings. */
@@ -33,6 +33,8 @@ export interface IamBuildContext {
 }
 
 type Inline = Array<{ name: string; document: Record<string, unknown> }> | undefined;
+/** The fields users, groups and roles share in the spec. */
+type IamEntityFields = IamGroupSpec;
 
 export function buildIam(spec: IamSpec, ctx: IamBuildContext): IamAccount {
   const { accountId, path } = ctx;
@@ -85,39 +87,36 @@ export function buildIam(spec: IamSpec, ctx: IamBuildContext): IamAccount {
   };
   const boundary = (arn: string | undefined, at: string) => (arn === undefined ? undefined : policyRef(arn, `${at}.permissionsBoundary`));
 
+  /** What every user, group and role has: name, id, ARN, path, creation time and policies. */
+  const entity = (e: IamEntityFields, kind: "user" | "group" | "role", prefix: "AIDA" | "AGPA" | "AROA", at: string) => {
+    const entityPath = e.path ?? "/";
+    return {
+      name: e.name,
+      id: e.id ?? ids.iamId(ctx.ids, prefix),
+      arn: ids.iamArn(accountId, kind, entityPath, e.name),
+      path: entityPath,
+      createdAt: time(e.createdAt, `${at}.createdAt`),
+      attachedPolicies: attachments(e.attachedPolicies, at),
+      inlinePolicies: inline(e.inlinePolicies, at),
+    };
+  };
+
   spec.groups?.forEach((g, i) => {
     const at = `${path}.groups[${i}]`;
-    const groupPath = g.path ?? "/";
-    const group = {
-      name: g.name,
-      id: g.id ?? ids.iamId(ctx.ids, "AGPA"),
-      arn: ids.iamArn(accountId, "group", groupPath, g.name),
-      path: groupPath,
-      createdAt: time(g.createdAt, `${at}.createdAt`),
-      attachedPolicies: attachments(g.attachedPolicies, at),
-      inlinePolicies: inline(g.inlinePolicies, at),
-      members: newMemberList(),
-    };
+    const group = { ...entity(g, "group", "AGPA", at), members: newMemberList() };
     if (!iam.groups.add(group)) throw new OrgSpecError(`${at}.name`, `duplicate IAM group ${g.name}`);
   });
   spec.users?.forEach((u, i) => {
     const at = `${path}.users[${i}]`;
-    const userPath = u.path ?? "/";
-    const createdAt = time(u.createdAt, `${at}.createdAt`);
+    const base = entity(u, "user", "AIDA", at);
     const user: IamUser = {
-      name: u.name,
-      id: u.id ?? ids.iamId(ctx.ids, "AIDA"),
-      arn: ids.iamArn(accountId, "user", userPath, u.name),
-      path: userPath,
-      createdAt,
+      ...base,
       passwordLastUsed: u.passwordLastUsed ? time(u.passwordLastUsed, `${at}.passwordLastUsed`) : undefined,
       permissionsBoundary: boundary(u.permissionsBoundary, at),
       tags: tags(u.tags),
-      attachedPolicies: attachments(u.attachedPolicies, at),
-      inlinePolicies: inline(u.inlinePolicies, at),
       groups: newGroupList(),
       loginProfile: u.loginProfile
-        ? { createdAt: time(u.loginProfile.createdAt, `${at}.loginProfile.createdAt`, createdAt), passwordResetRequired: u.loginProfile.passwordResetRequired ?? false }
+        ? { createdAt: time(u.loginProfile.createdAt, `${at}.loginProfile.createdAt`, base.createdAt), passwordResetRequired: u.loginProfile.passwordResetRequired ?? false }
         : undefined,
       accessKeys: [],
       mfaDevices: [],
@@ -135,19 +134,12 @@ export function buildIam(spec: IamSpec, ctx: IamBuildContext): IamAccount {
   });
   spec.roles?.forEach((r, i) => {
     const at = `${path}.roles[${i}]`;
-    const rolePath = r.path ?? "/";
     const role = {
-      name: r.name,
-      id: r.id ?? ids.iamId(ctx.ids, "AROA"),
-      arn: ids.iamArn(accountId, "role", rolePath, r.name),
-      path: rolePath,
-      createdAt: time(r.createdAt, `${at}.createdAt`),
+      ...entity(r, "role", "AROA", at),
       description: r.description,
       maxSessionDuration: r.maxSessionDuration ?? 3600,
       trustPolicy: JSON.stringify(r.trustPolicy),
       tags: tags(r.tags),
-      attachedPolicies: attachments(r.attachedPolicies, at),
-      inlinePolicies: inline(r.inlinePolicies, at),
       permissionsBoundary: boundary(r.permissionsBoundary, at),
       lastUsed: r.lastUsed ? { date: time(r.lastUsed.date, `${at}.lastUsed.date`), region: r.lastUsed.region } : undefined,
     };

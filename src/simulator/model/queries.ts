@@ -2,8 +2,10 @@
  * Read-only views of the model for tests and benchmarks that compute expected results
  * independently of the connector (e.g. "every assignment", "the members of this group").
  */
+import { findManagedPolicy as findPolicyIn, policyUsage } from "./iam.js";
 import { membershipsOfGroup, membershipsOfUser } from "./identity-store.js";
-import type { Account, AccountAssignment, IdentityStoreUser, PermissionSet, SimModel } from "./types.js";
+import { unitPath } from "./organization.js";
+import type { Account, AccountAssignment, IdentityStoreUser, ManagedPolicy, PermissionSet, SimModel } from "./types.js";
 
 export const organizationAccounts = (model: SimModel): Account[] => [...model.accounts].filter((a) => a.inOrganization);
 
@@ -51,4 +53,22 @@ export function requiredExternalId(model: SimModel, accountId: string, roleName:
     if (typeof value === "string") return value;
   }
   return undefined;
+}
+
+/** The OU names from the root down to the account, e.g. ["Workloads", "Prod"] ([] under the root or outside). */
+export function organizationalUnitPath(model: SimModel, accountId: string): string[] {
+  const account = model.accounts.get(accountId);
+  return model.organization && account ? unitPath(model.organization, account.parentId) : [];
+}
+
+/** A managed policy usable in the account (AWS-managed, or the account's own), by ARN. */
+export function managedPolicy(model: SimModel, accountId: string, arn: string): ManagedPolicy | undefined {
+  const account = model.accounts.get(accountId);
+  return account ? findPolicyIn(model, account.iam, arn) : undefined;
+}
+
+/** AttachmentCount and PermissionsBoundaryUsageCount of every managed policy in use in the account. */
+export function managedPolicyUsage(model: SimModel, accountId: string) {
+  const account = model.accounts.get(accountId);
+  return account ? policyUsage(account.iam) : new Map<string, { attachments: number; boundaries: number }>();
 }

@@ -13,17 +13,13 @@ import {
   encodePolicy,
   ENTITY_PATH,
   EXISTING_USER_NAME,
-  findGroup,
   findPolicy,
-  findRole,
-  findUser,
-  GROUP_NAME,
   iamOf,
+  policyHolder,
   policyNameOf,
   policyShape,
   POLICY_NAME,
   POLICY_PATH,
-  ROLE_NAME,
   tagList,
   truncation,
   USER_NAME,
@@ -108,9 +104,9 @@ function listEntitiesForPolicy(ctx: RequestContext, input: Input) {
   };
 }
 
-const userOf = (ctx: RequestContext, input: Input, rule = EXISTING_USER_NAME) => findUser(iamOf(ctx), requiredString(input, "UserName", rule));
-const groupOf = (ctx: RequestContext, input: Input) => findGroup(iamOf(ctx), requiredString(input, "GroupName", GROUP_NAME));
-const roleOf = (ctx: RequestContext, input: Input) => findRole(iamOf(ctx), requiredString(input, "RoleName", ROLE_NAME));
+const userOf = (ctx: RequestContext, input: Input, rule = EXISTING_USER_NAME) => policyHolder(ctx, input, "User", rule);
+const groupOf = (ctx: RequestContext, input: Input) => policyHolder(ctx, input, "Group");
+const roleOf = (ctx: RequestContext, input: Input) => policyHolder(ctx, input, "Role");
 
 export const policyOperations: Record<string, Handler> = {
   ListPolicies: listPolicies,

@@ -138,7 +138,11 @@ export function targetUser(ctx: RequestContext, input: Input, rule: StringRule =
   throw SimError.of("validation", "Must specify userName when calling with non-User credentials");
 }
 
-/** The user, group or role an operation names (`UserName`, `GroupName` or `RoleName`). */
-export function requiredUser(ctx: RequestContext, input: Input, rule: StringRule = EXISTING_USER_NAME): IamUser {
-  return findUser(iamOf(ctx), requiredString(input, "UserName", rule));
+export type HolderKind = "User" | "Group" | "Role";
+
+/** The user, group or role an operation names in `UserName`, `GroupName` or `RoleName`. */
+export function policyHolder(ctx: RequestContext, input: Input, kind: HolderKind, nameRule?: StringRule): IamUser | IamGroup | IamRole {
+  const iam = iamOf(ctx);
+  const name = requiredString(input, `${kind}Name`, nameRule ?? (kind === "User" ? USER_NAME : kind === "Group" ? GROUP_NAME : ROLE_NAME));
+  return kind === "User" ? findUser(iam, name) : kind === "Group" ? findGroup(iam, name) : findRole(iam, name);
 }

@@ -41,13 +41,13 @@ import {
   EXISTING_USER_NAME,
   findGroup,
   findPolicy,
-  findRole,
   findUser,
   GROUP_NAME,
   iamOf,
+  policyHolder,
   POLICY_NAME,
-  ROLE_NAME,
   STATUS,
+  type HolderKind,
   tagList,
   targetUser,
   USER_NAME,
@@ -93,16 +93,8 @@ function assertModifiable(holder: PolicyHolder): void {
   }
 }
 
-type HolderKind = "User" | "Group" | "Role";
-
-function holderOf(ctx: RequestContext, input: Input, kind: HolderKind, nameRule = kind === "User" ? USER_NAME : kind === "Group" ? GROUP_NAME : ROLE_NAME): PolicyHolder {
-  const iam = iamOf(ctx);
-  const name = requiredString(input, `${kind}Name`, nameRule);
-  return kind === "User" ? findUser(iam, name) : kind === "Group" ? findGroup(iam, name) : findRole(iam, name);
-}
-
 function attach(ctx: RequestContext, input: Input, kind: HolderKind): undefined {
-  const holder = holderOf(ctx, input, kind);
+  const holder = policyHolder(ctx, input, kind);
   const policy = findPolicy(ctx, input, "attach");
   assertModifiable(holder);
   if (holder.attachedPolicies.includes(policy.arn)) return undefined; // already attached: success, no change
@@ -114,7 +106,7 @@ function attach(ctx: RequestContext, input: Input, kind: HolderKind): undefined 
 }
 
 function detach(ctx: RequestContext, input: Input, kind: HolderKind): undefined {
-  const holder = holderOf(ctx, input, kind);
+  const holder = policyHolder(ctx, input, kind);
   const arn = requiredString(input, "PolicyArn", { min: 20, max: 2048 });
   if (!/^arn:aws:iam::(aws|\d{12}):policy\/./.test(arn)) throw SimError.coded("InvalidInput", `ARN ${arn} is not valid.`);
   assertModifiable(holder);
@@ -123,7 +115,7 @@ function detach(ctx: RequestContext, input: Input, kind: HolderKind): undefined 
 }
 
 function putPolicy(ctx: RequestContext, input: Input, kind: HolderKind): undefined {
-  const holder = holderOf(ctx, input, kind, kind === "User" ? EXISTING_USER_NAME : undefined);
+  const holder = policyHolder(ctx, input, kind, kind === "User" ? EXISTING_USER_NAME : undefined);
   const name = requiredString(input, "PolicyName", POLICY_NAME);
   const document = requiredString(input, "PolicyDocument", POLICY_DOCUMENT);
   let parsed: unknown;
@@ -145,7 +137,7 @@ function putPolicy(ctx: RequestContext, input: Input, kind: HolderKind): undefin
 }
 
 function deletePolicy(ctx: RequestContext, input: Input, kind: HolderKind): undefined {
-  const holder = holderOf(ctx, input, kind, kind === "User" ? EXISTING_USER_NAME : undefined);
+  const holder = policyHolder(ctx, input, kind, kind === "User" ? EXISTING_USER_NAME : undefined);
   const name = requiredString(input, "PolicyName", POLICY_NAME);
   assertModifiable(holder);
   if (!deleteInlinePolicy(holder, name)) throw noSuchEntity(`The ${kind.toLowerCase()} policy with name ${name} cannot be found.`);

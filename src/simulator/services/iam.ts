@@ -27,7 +27,6 @@ import {
   roleShape,
   tagList,
   truncation,
-  USER_NAME,
   userShape,
   versionShape,
 } from "./iam-support.js";

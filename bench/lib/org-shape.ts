@@ -10,8 +10,11 @@ import { shapeOf } from "../../test/resources/support/shape.js";
 
 export type Features = OrgShape["features"];
 
-/** Every feature on: IAM of every member account through OrganizationAccountAccessRole, Identity Center, Organizations. */
-export const ALL_FEATURES: Features = { organizations: true, identityCenter: true, crossAccountIam: true };
+/**
+ * Every feature on: IAM of every member account through OrganizationAccountAccessRole, Identity
+ * Center, Organizations with its OU tree, access keys; managed policies in the default scope.
+ */
+export const ALL_FEATURES: Features = { organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true };
 
 /**
  * The shape of the simulator's organisation as the connector sees it with the management key (the

@@ -6,6 +6,7 @@ import { GrantAlreadyExistsSchema, GrantAlreadyRevokedSchema } from "../gen/c1/c
 import { RequestIdSchema } from "../gen/c1/connector/v2/annotation_request_pb.js";
 import {
   Capability,
+  CapabilityPermissionsSchema,
   ConnectorCapabilitiesSchema,
   ConnectorMetadataSchema,
   ConnectorServiceCleanupResponseSchema,
@@ -15,6 +16,7 @@ import {
   type ConnectorServiceCleanupRequest,
   type ConnectorServiceGetMetadataRequest,
   type ConnectorServiceValidateRequest,
+  OptInRequiredSchema,
 } from "../gen/c1/connector/v2/connector_pb.js";
 import {
   EntitlementsServiceListEntitlementsResponseSchema,
@@ -47,7 +49,7 @@ import {
   type ReportRequest,
 } from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
 import { silentLogger, type Logger } from "../log.js";
-import { annotation } from "./annotations.js";
+import { annotation, findAnnotation, hasAnnotation } from "./annotations.js";
 import { CANCELLED, toConnectError } from "./errors.js";
 import type { PageState, PageTokenCodec, PageTokenScope } from "./page-token.js";
 import type { CallContext, Page, Provisioner, Requester, ResourceSyncer } from "./resource-syncer.js";
@@ -327,6 +329,9 @@ export function buildCapabilities(
       capabilities: provisioners.has(s.resourceType.id)
         ? [Capability.SYNC, Capability.PROVISION]
         : [Capability.SYNC],
+      // As baton-sdk's builder does: from the type's annotations.
+      permissions: findAnnotation(s.resourceType.annotations, CapabilityPermissionsSchema),
+      optInRequired: hasAnnotation(s.resourceType.annotations, OptInRequiredSchema),
     })),
     connectorCapabilities:
       provisioners.size > 0 ? [Capability.SYNC, Capability.PROVISION] : [Capability.SYNC],

@@ -6,6 +6,8 @@ import { awsErrorKind, isNotFound, retryAfterSeconds } from "../aws/errors.js";
 import type { ConnectorConfig } from "../config/config.js";
 import { toConnectError } from "../connector/errors.js";
 import type { Provisioner } from "../connector/resource-syncer.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import type { Logger } from "../log.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { createAccountStatusCheck } from "./account-status.js";
@@ -16,7 +18,7 @@ import { assignmentGrant } from "./grants.js";
 import { identityCenterInstanceResolver, type IdentityCenterInstance } from "./identity-center.js";
 import { CompletionEstimator } from "./poll-schedule.js";
 import { requestIds } from "./request-ids.js";
-import { assignmentTarget, invalidArgument, type AssignmentTarget } from "./targets.js";
+import { assignmentTarget, bindingAssignmentTarget, invalidArgument, type AssignmentTarget } from "./targets.js";
 import { OperationUnconfirmedError, systemClock, waitForAssignment, type Clock } from "./wait-for-assignment.js";
 
 interface OperationResult {
@@ -38,7 +40,9 @@ export interface AccountAssignmentDeps {
 }
 
 /**
- * Permission-set assignments (`<accountId>|<permissionSetArn>` on `account` → `sso_user`/`sso_group`).
+ * Permission-set assignments (`<accountId>|<permissionSetArn>` on `account`, or `assigned` on a
+ * `permission_set_assignment` binding → `sso_user`/`sso_group`; one queue and one AWS operation
+ * whichever model asks).
  *
  * Each request reads the pair's assignments first (so "already there" / "already gone" are answers,
  * not guesses), refuses inactive accounts, then writes through the per-instance queue and answers
@@ -46,7 +50,9 @@ export interface AccountAssignmentDeps {
  * assignment still propagating) and throttling are retried with backoff until the deadline,
  * re-reading the assignments before each retry.
  */
-export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps): Provisioner & { readonly queue: AssignmentQueue } {
+export function createAccountAssignmentProvisioner(
+  deps: AccountAssignmentDeps,
+): Provisioner & { readonly queue: AssignmentQueue; readonly bindings: Provisioner } {
   const { aws, config, log, shutdown } = deps;
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
@@ -176,25 +182,32 @@ export function createAccountAssignmentProvisioner(deps: AccountAssignmentDeps):
     }
   }
 
+  /** The same assignments through either model: the account's flat entitlements or a binding's `assigned`. */
+  function provisioner(resourceTypeId: string, targetOf: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
+    return {
+      resourceTypeId,
+      async grant(principal, entitlement, ctx) {
+        const target = targetOf(entitlement, principal);
+        const result = await request("create", target, ctx.signal);
+        return {
+          alreadyExists: !result.changed,
+          grants: [assignmentGrant(entitlement, principal, target)],
+          awsRequestIds: result.awsRequestIds,
+        };
+      },
+      async revoke(grant, ctx) {
+        const target = targetOf(grant.entitlement!, grant.principal!);
+        const result = await request("delete", target, ctx.signal);
+        return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
+      },
+    };
+  }
+
   return {
-    resourceTypeId: ResourceTypeIds.account,
+    ...provisioner(ResourceTypeIds.account, assignmentTarget),
     queue,
-
-    async grant(principal, entitlement, ctx) {
-      const target = assignmentTarget(entitlement, principal);
-      const result = await request("create", target, ctx.signal);
-      return {
-        alreadyExists: !result.changed,
-        grants: [assignmentGrant(entitlement, principal, target)],
-        awsRequestIds: result.awsRequestIds,
-      };
-    },
-
-    async revoke(grant, ctx) {
-      const target = assignmentTarget(grant.entitlement!, grant.principal!);
-      const result = await request("delete", target, ctx.signal);
-      return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
-    },
+    // ConductorOne's just-in-time flow for Identity Center grants `assigned` on permission_set_assignment.
+    bindings: provisioner(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget),
   };
 }
 

@@ -26,7 +26,7 @@ export interface ProvisioningContext {
 }
 
 export interface Provisioning {
-  /** One per provisionable resource type (group, sso_group, account), audited and JIT-recorded. */
+  /** One per provisionable resource type (group, sso_group, account, permission_set_assignment), audited and JIT-recorded. */
   provisioners: Provisioner[];
   /**
    * Revokes time-bound grants at expiry, overdue ones first (run by `connector serve --provisioning`).
@@ -67,6 +67,7 @@ export function createProvisioning(ctx: ProvisioningContext): Provisioning {
     createIamGroupMembershipProvisioner({ aws, log }),
     createSsoGroupMembershipProvisioner({ aws, log }),
     assignments,
+    assignments.bindings,
   ].map((p) => withRecording(p, record));
 
   return {

@@ -1,7 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { findAnnotation } from "../connector/annotations.js";
+import { ScopeBindingTraitSchema } from "../gen/c1/connector/v2/annotation_trait_pb.js";
 import {
+  ASSIGNED_SLUG,
   MEMBER_SLUG,
   ResourceTypeIds,
   accountIdFromArn,
@@ -9,6 +12,8 @@ import {
   iamNameFromArn,
   parseAccountEntitlementId,
   parseIdentityStoreArn,
+  parsePermissionSetAssignmentId,
+  permissionSetAssignmentId,
 } from "../resources/ids.js";
 
 /**
@@ -35,7 +40,10 @@ export interface SsoMembershipTarget {
   userId: string;
 }
 
-/** Permission-set assignment: `<accountId>|<permissionSetArn>` on `account`, to an `sso_user` or `sso_group`. */
+/**
+ * Permission-set assignment: `<accountId>|<permissionSetArn>` on `account`, or `assigned` on a
+ * `permission_set_assignment`, to an `sso_user` or `sso_group`.
+ */
 export interface AssignmentTarget {
   accountId: string;
   permissionSetArn: string;
@@ -91,13 +99,39 @@ export function assignmentTarget(entitlement: Entitlement, principal: Resource):
   if (resource && (resource.resourceType !== ResourceTypeIds.account || resource.resource !== parsed.accountId)) {
     throw invalidArgument(`entitlement ${entitlement.id} does not belong to resource ${resource.resourceType}:${resource.resource}`);
   }
+  return { ...parsed, ...assignedPrincipal(entitlement, principal) };
+}
+
+/**
+ * `permission_set_assignment:<permissionSetArn>-<accountId>:assigned`: the pair from the binding's
+ * ScopeBindingTrait when the request carries the resource (as baton-aws reads it), else from the id;
+ * the two must agree.
+ */
+export function bindingAssignmentTarget(entitlement: Entitlement, principal: Resource): AssignmentTarget {
+  const prefix = `${ResourceTypeIds.permissionSetAssignment}:`;
+  const suffix = `:${ASSIGNED_SLUG}`;
+  const id = entitlement.id;
+  const parsed = id.startsWith(prefix) && id.endsWith(suffix) ? parsePermissionSetAssignmentId(id.slice(prefix.length, -suffix.length)) : undefined;
+  if (!parsed) throw invalidArgument(`entitlement ${id} is not a "${prefix}<permissionSetArn>-<accountId>${suffix}" entitlement`);
+  const resource = entitlement.resource;
+  if (resource?.id && (resource.id.resourceType !== ResourceTypeIds.permissionSetAssignment || resource.id.resource !== permissionSetAssignmentId(parsed.permissionSetArn, parsed.accountId))) {
+    throw invalidArgument(`entitlement ${id} does not belong to resource ${resource.id.resourceType}:${resource.id.resource}`);
+  }
+  const scope = findAnnotation(resource?.annotations, ScopeBindingTraitSchema);
+  if (scope && (scope.roleId?.resource !== parsed.permissionSetArn || scope.scopeResourceId?.resource !== parsed.accountId)) {
+    throw invalidArgument(`entitlement ${id} names a different permission set or account than its resource's scope binding`);
+  }
+  return { ...parsed, ...assignedPrincipal(entitlement, principal) };
+}
+
+/** The Identity Store user or group an assignment is for. */
+function assignedPrincipal(entitlement: Entitlement, principal: Resource): Omit<AssignmentTarget, "accountId" | "permissionSetArn"> {
   const principalArn = principalOfType(principal, [ResourceTypeIds.ssoUser, ResourceTypeIds.ssoGroup], entitlement.id);
   const identity = parseIdentityStoreArn(principalArn);
   const principalTypeId = principal.id!.resourceType;
   const expectedKind = principalTypeId === ResourceTypeIds.ssoUser ? "user" : "group";
   if (identity?.kind !== expectedKind) throw invalidArgument(`principal ${principalArn} is not an Identity Store ${expectedKind}`);
   return {
-    ...parsed,
     principalType: expectedKind === "user" ? "USER" : "GROUP",
     principalId: identity.id,
     principalArn,

@@ -64,22 +64,24 @@ export class AccessKeys {
       if (isNotFound(error)) return [];
       throw error;
     }
-    const keys: AccessKeyEntry[] = [];
-    for (const key of listed) {
-      if (!key.AccessKeyId) continue;
-      const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId }), { abortSignal: call.signal });
-      const lastUsed = used.AccessKeyLastUsed;
-      keys.push({
-        id: key.AccessKeyId,
-        user: { name: user.name, arn: user.arn, id: user.id },
-        status: key.Status,
-        createdAt: epochMs(key.CreateDate),
-        lastUsedAt: epochMs(lastUsed?.LastUsedDate),
-        // AWS answers "N/A" for a key never used.
-        lastUsedService: lastUsed?.ServiceName && lastUsed.ServiceName !== "N/A" ? lastUsed.ServiceName : undefined,
-        lastUsedRegion: lastUsed?.Region && lastUsed.Region !== "N/A" ? lastUsed.Region : undefined,
-      });
-    }
-    return keys;
+    // A user has at most two keys: both asked at once.
+    return Promise.all(
+      listed
+        .filter((key) => key.AccessKeyId)
+        .map(async (key): Promise<AccessKeyEntry> => {
+          const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId }), { abortSignal: call.signal });
+          const lastUsed = used.AccessKeyLastUsed;
+          return {
+            id: key.AccessKeyId!,
+            user: { name: user.name, arn: user.arn, id: user.id },
+            status: key.Status,
+            createdAt: epochMs(key.CreateDate),
+            lastUsedAt: epochMs(lastUsed?.LastUsedDate),
+            // AWS answers "N/A" for a key never used.
+            lastUsedService: lastUsed?.ServiceName && lastUsed.ServiceName !== "N/A" ? lastUsed.ServiceName : undefined,
+            lastUsedRegion: lastUsed?.Region && lastUsed.Region !== "N/A" ? lastUsed.Region : undefined,
+          };
+        }),
+    );
   }
 }

@@ -27,6 +27,7 @@ import {
   v1GrantId,
 } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
+import type { OrganizationTree } from "./organization-tree.js";
 import { isRetryable } from "./member-accounts.js";
 import { MEMORY_PAGE_SIZE, badState, offsetPage, stateOffset } from "./paging.js";
 import type { ResourceTypes } from "./resource-types.js";
@@ -53,8 +54,9 @@ export function createAccountSyncer({ types, identityCenter, accounts, assignmen
   return {
     resourceType: types.account,
     async listResources(_parent, state, call) {
-      const [list, parents] = await Promise.all([accounts.list(call), tree?.accountParents(call)]);
-      return offsetPage(list, state, MEMORY_PAGE_SIZE, (account) => accountResource(types, account, parents?.get(account.id)));
+      const list = await accounts.list(call);
+      if (!tree) return offsetPage(list, state, MEMORY_PAGE_SIZE, (account) => accountResource(types, account));
+      return treePage(tree, list, state, call);
     },
     async listEntitlements(resource, state, call) {
       await requireKnown(resource.id!.resource, call);
@@ -122,6 +124,43 @@ export function createAccountSyncer({ types, identityCenter, accounts, assignmen
       return accountResource(types, account, (await tree?.accountParents(call))?.get(account.id));
     },
   };
+
+  /**
+   * With the organization tree: the accounts node by node (breadth-first, `n`), each under its
+   * node, so the first accounts — and their grants — need not wait for the whole tree to be read;
+   * then (`r`: nodes placed) the accounts no node placed, without a parent: none normally, all the
+   * rest when the tree could not be read further.
+   */
+  async function treePage(tree: OrganizationTree, list: AccountInfo[], state: PageState | undefined, call: CallContext): Promise<Page<Resource>> {
+    const byId = new Map(list.map((a) => [a.id, a]));
+    if (state?.r === undefined) {
+      const index = stateOffset(state, "n");
+      const node = await tree.nodeAt(index, call);
+      const ids = node === undefined || node === "denied" ? undefined : await tree.accountsIn(node.resource, call);
+      if (node !== undefined && node !== "denied" && ids !== undefined) {
+        const here = ids.flatMap((id) => byId.get(id) ?? []);
+        const page = offsetPage(here, state, MEMORY_PAGE_SIZE, (account) => accountResource(types, account, node));
+        page.next = page.next ? { n: index, o: stateOffset(page.next) } : { n: index + 1 };
+        return page;
+      }
+      state = { r: index };
+    }
+    const placedNodes = stateOffset(state, "r");
+    const placed = new Set<string>();
+    for (let i = 0; i < placedNodes; i++) {
+      const node = await tree.nodeAt(i, call);
+      if (node === undefined || node === "denied") throw badState("node index past the tree");
+      for (const id of (await tree.accountsIn(node.resource, call)) ?? []) placed.add(id);
+    }
+    const page = offsetPage(
+      list.filter((a) => !placed.has(a.id)),
+      state,
+      MEMORY_PAGE_SIZE,
+      (account) => accountResource(types, account),
+    );
+    if (page.next) page.next = { r: placedNodes, o: stateOffset(page.next) };
+    return page;
+  }
 
   /** Made-up account ids get NotFound, not invented entitlements (and no AWS call beyond the cached account list). */
   async function requireKnown(accountId: string, call: CallContext): Promise<void> {

@@ -95,13 +95,9 @@ export function createResourceSyncers(ctx: ResourceContext): ResourceSyncer[] {
     accessKeys: features.syncSecrets ? new AccessKeys(ctx, snapshots, members) : undefined,
   };
 
-  const syncers = [
-    createIamUserSyncer(deps),
-    createIamGroupSyncer(deps),
-    createIamRoleSyncer(deps),
-    createIamPolicySyncer(deps),
-    createInlinePolicySyncer(deps),
-  ];
+  // Identity Center first: hosts list types in this order and commit pages in job order, and its
+  // account assignments are the longest stretch of calls, so they should not wait behind IAM.
+  const syncers: ResourceSyncer[] = [];
   if (features.identityCenter) {
     syncers.push(
       createSsoUserSyncer(deps),
@@ -111,6 +107,7 @@ export function createResourceSyncers(ctx: ResourceContext): ResourceSyncer[] {
       createPermissionSetAssignmentSyncer(deps),
     );
   }
+  syncers.push(createIamUserSyncer(deps), createIamGroupSyncer(deps), createIamRoleSyncer(deps), createIamPolicySyncer(deps), createInlinePolicySyncer(deps));
   if (features.crossAccountIam) {
     if (features.organizations || features.identityCenter) {
       syncers.push(createAccountIamSyncer(deps));

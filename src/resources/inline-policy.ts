@@ -114,7 +114,8 @@ function ownerTypeOfArn(arn: string): ParentType | undefined {
   if (/^arn:aws[a-z-]*:iam::\d{12}:user\//.test(arn)) return ResourceTypeIds.iamUser;
   if (/^arn:aws[a-z-]*:iam::\d{12}:group\//.test(arn)) return ResourceTypeIds.iamGroup;
   if (/^arn:aws[a-z-]*:iam::\d{12}:role\//.test(arn)) return ResourceTypeIds.iamRole;
-  if (/^arn:aws[a-z-]*:sso:::permissionSet\//.test(arn)) return ResourceTypeIds.permissionSet;
+  // Of Identity Center's ARNs only permission sets have inline policies (moto writes theirs as ":instance/…/ps-…").
+  if (/^arn:aws[a-z-]*:sso:::/.test(arn)) return ResourceTypeIds.permissionSet;
   return undefined;
 }
 

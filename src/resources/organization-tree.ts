@@ -7,7 +7,6 @@ import {
   type OrganizationalUnit,
   type Root,
 } from "@aws-sdk/client-organizations";
-import pLimit from "p-limit";
 import { isAccessDenied, orNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { ORGANIZATIONS_PAGE_SIZE } from "./account-directory.js";
@@ -37,12 +36,7 @@ export class OrganizationTree {
 
   /** The roots; [] when ListRoots is denied. */
   async roots(call: CallContext): Promise<Root[]> {
-    return (await this.#orDenied(call, "organizations:ListRoots", () =>
-      cachedDrain(this.ctx.cache, call.syncId, "org:ListRoots", async (token) => {
-        const out = await this.ctx.aws.organizations().send(new ListRootsCommand({ NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), { abortSignal: call.signal });
-        return { items: (out.Roots ?? []).filter((r) => r.Id), next: nextToken(out.NextToken) };
-      }),
-    )) ?? [];
+    return (await this.#roots(call)) ?? [];
   }
 
   /** The organizational units directly under a root or unit; undefined when denied. */
@@ -59,27 +53,55 @@ export class OrganizationTree {
     );
   }
 
+  /** The ids of the accounts directly in a root or unit; undefined when denied. */
+  accountsIn(parentId: string, call: CallContext): Promise<string[] | undefined> {
+    return this.#orDenied(call, "organizations:ListChildren", () =>
+      cachedDrain(this.ctx.cache, call.syncId, `org:ListChildren:ACCOUNT:${parentId}`, async (token) => {
+        const out = await this.ctx.aws
+          .organizations()
+          .send(new ListChildrenCommand({ ParentId: parentId, ChildType: "ACCOUNT", NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), {
+            abortSignal: call.signal,
+          });
+        return { items: (out.Children ?? []).map((c) => c.Id ?? "").filter((id) => id !== ""), next: nextToken(out.NextToken) };
+      }),
+    );
+  }
+
+  /**
+   * The tree's nodes in breadth-first order (the roots first): the one at `index`, undefined past
+   * the last, "denied" when the tree cannot be read that far. Levels are read whole, each node's
+   * units and accounts at once, within this call (a read left running after it would be cut off
+   * with the call).
+   */
+  async nodeAt(index: number, call: CallContext): Promise<TreeNodeRef | undefined | "denied"> {
+    const roots = await this.#roots(call);
+    if (roots === undefined) return "denied";
+    let level: TreeNodeRef[] = roots.map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
+    const nodes = [...level];
+    while (nodes.length <= index) {
+      if (level.length === 0) return undefined;
+      const [units] = await Promise.all([
+        Promise.all(level.map((node) => this.units(node.resource, call))),
+        Promise.all(level.map((node) => this.accountsIn(node.resource, call))),
+      ]);
+      if (units.some((u) => u === undefined)) return "denied";
+      level = units.flatMap((u) => u!.map((unit): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: unit.Id! })));
+      nodes.push(...level);
+    }
+    return nodes[index];
+  }
+
   /** Account id → the root or unit it sits in; undefined when some part of the tree could not be read. */
   accountParents(call: CallContext): Promise<Map<string, TreeNodeRef> | undefined> {
     return this.ctx.cache.getOrLoad(call.syncId, "org:account-parents", async () => {
       const parents = new Map<string, TreeNodeRef>();
-      const limit = pLimit(Math.max(1, this.ctx.config.rateLimits.maxConcurrency));
-      let level: TreeNodeRef[] = (await this.roots(call)).map((r) => ({ resourceType: ResourceTypeIds.organization, resource: r.Id! }));
-      if (level.length === 0) return undefined;
-      while (level.length > 0) {
-        const read = await Promise.all(
-          level.map((node) =>
-            limit(async () => {
-              const [units, accounts] = await Promise.all([this.units(node.resource, call), this.#accountsIn(node.resource, call)]);
-              return { node, units, accounts };
-            }),
-          ),
-        );
-        if (read.some((r) => r.units === undefined || r.accounts === undefined)) return undefined;
-        for (const { node, accounts } of read) for (const id of accounts!) parents.set(id, node);
-        level = read.flatMap((r) => r.units!.map((u): TreeNodeRef => ({ resourceType: ResourceTypeIds.organizationalUnit, resource: u.Id! })));
+      for (let index = 0; ; index++) {
+        const node = await this.nodeAt(index, call);
+        if (node === undefined) return parents;
+        const accounts = node === "denied" ? undefined : await this.accountsIn(node.resource, call);
+        if (accounts === undefined) return undefined;
+        for (const id of accounts) parents.set(id, node as TreeNodeRef);
       }
-      return parents;
     });
   }
 
@@ -99,15 +121,11 @@ export class OrganizationTree {
     };
   }
 
-  #accountsIn(parentId: string, call: CallContext): Promise<string[] | undefined> {
-    return this.#orDenied(call, "organizations:ListChildren", () =>
-      cachedDrain(this.ctx.cache, call.syncId, `org:ListChildren:ACCOUNT:${parentId}`, async (token) => {
-        const out = await this.ctx.aws
-          .organizations()
-          .send(new ListChildrenCommand({ ParentId: parentId, ChildType: "ACCOUNT", NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), {
-            abortSignal: call.signal,
-          });
-        return { items: (out.Children ?? []).map((c) => c.Id ?? "").filter((id) => id !== ""), next: nextToken(out.NextToken) };
+  #roots(call: CallContext): Promise<Root[] | undefined> {
+    return this.#orDenied(call, "organizations:ListRoots", () =>
+      cachedDrain(this.ctx.cache, call.syncId, "org:ListRoots", async (token) => {
+        const out = await this.ctx.aws.organizations().send(new ListRootsCommand({ NextToken: token, MaxResults: ORGANIZATIONS_PAGE_SIZE }), { abortSignal: call.signal });
+        return { items: (out.Roots ?? []).filter((r) => r.Id), next: nextToken(out.NextToken) };
       }),
     );
   }

@@ -64,13 +64,16 @@ async function snapshot(file: string): Promise<Snapshot> {
   }
 }
 
+/** Every type: member accounts' IAM, the organization tree and access keys too. */
+const EVERY_FEATURE = { crossAccountIam: true, organizationTree: true, syncSecrets: true };
+
 describe.each(["demo", "medium"])("baton-sdk's syncer vs connector sync, %s organisation", (profile) => {
   let baton: Snapshot;
   let ours: Snapshot;
   beforeAll(async () => {
     if (isUnavailable(harness)) return;
     const dir = mkdtempSync(join(tmpdir(), `interop-syncer-${profile}-`));
-    const demo = await startDemoConnector(defaultConfig({ stateDir: dir }), { profile, log: silentLogger });
+    const demo = await startDemoConnector(defaultConfig({ stateDir: dir, features: EVERY_FEATURE }), { profile, log: silentLogger });
     const server = await startConnectorServer(demo.connector.services, { listen: "127.0.0.1:0", log: silentLogger });
     try {
       const address = `${server.address.host}:${server.address.port}`;

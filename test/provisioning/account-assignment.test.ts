@@ -9,8 +9,13 @@ import {
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ScopeBindingTraitSchema } from "../../src/gen/c1/connector/v2/annotation_trait_pb.js";
+import { EntitlementSchema } from "../../src/gen/c1/connector/v2/entitlement_pb.js";
+import { ResourceSchema } from "../../src/gen/c1/connector/v2/resource_pb.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { createAccountAssignmentProvisioner } from "../../src/provisioning/account-assignment.js";
 import { errorRequestIds } from "../../src/provisioning/errors.js";
@@ -401,5 +406,49 @@ describe("the per-instance queue", () => {
     expect((await runUntilSettled(first, advance)).ok).toBe(true);
     await advance(1_000);
     expect(sso.commandCalls(CreateAccountAssignmentCommand)).toHaveLength(1);
+  });
+});
+
+describe("the assigned entitlement of a permission_set_assignment (scope binding)", () => {
+  const binding = `${PERMISSION_SET}-${TARGET_ACCOUNT}`;
+  const scopeBinding = (permissionSet = PERMISSION_SET, account = TARGET_ACCOUNT) =>
+    create(ResourceSchema, {
+      id: { resourceType: "permission_set_assignment", resource: binding },
+      annotations: [
+        anyPack(ScopeBindingTraitSchema, create(ScopeBindingTraitSchema, {
+          roleId: { resourceType: "permission_set", resource: permissionSet },
+          scopeResourceId: { resourceType: "account", resource: account },
+        })),
+      ],
+    });
+  const assigned = (resource = scopeBinding()) => create(EntitlementSchema, { id: `permission_set_assignment:${binding}:assigned`, resource, slug: "assigned" });
+
+  it("grants through the same assignment write, answering the binding's grant id (ConductorOne's just-in-time flow)", async () => {
+    createAnswersInProgress();
+    creationStatusSequence("SUCCEEDED");
+    const p = provisioner();
+    expect(p.bindings.resourceTypeId).toBe("permission_set_assignment");
+    const result = await runUntilSettled(p.bindings.grant(ssoGroup("g-1"), assigned(), provisionContext()), advance);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.grants[0]!.id).toBe(`grant:sso_group:${ssoGroup("g-1").id!.resource}:permission_set_assignment:${binding}:assigned`);
+    expect(sso.commandCalls(CreateAccountAssignmentCommand)[0]!.args[0].input).toMatchObject({
+      TargetId: TARGET_ACCOUNT,
+      PermissionSetArn: PERMISSION_SET,
+      PrincipalType: "GROUP",
+      PrincipalId: "g-1",
+    });
+  });
+
+  it("revokes; an id and a scope binding that disagree, or another entitlement, are refused before any AWS call", async () => {
+    const p = provisioner();
+    const result = await runUntilSettled(p.bindings.revoke(grantOf(assigned(), ssoUser(USER)), provisionContext()), advance);
+    expect(result.ok && result.value.alreadyRevoked).toBe(true);
+    const calls = sso.calls().length;
+    for (const entitlement of [assigned(scopeBinding(PERMISSION_SET, "333333333333")), accountEntitlement()]) {
+      const error = await p.bindings.grant(ssoUser(USER), entitlement, provisionContext()).catch((e: unknown) => e);
+      expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+    }
+    expect(sso.calls().length).toBe(calls);
   });
 });

@@ -93,6 +93,22 @@ describe("permission-set assignments", () => {
     expect(sim.counters.assignments.started).toBe(started);
   });
 
+  it("the same assignment through a permission_set_assignment's `assigned` (ConductorOne's just-in-time flow): granted, then revoked, each confirmed", async () => {
+    const account = fx.active[1]!;
+    const ps = fx.permissionSets[1]!.arn;
+    const user = fx.unassignedUsers(account.id, ps)[0]!;
+    const entitlement = fx.bindingEntitlement(account.id, ps);
+    const granted = await service.client.grant(entitlement, fx.ssoUser(user.id));
+    expect(granted.details).toBeUndefined();
+    confirmedOperation("create", granted);
+    expect(fx.assigned(account.id, ps, "USER", user.id)).toBe(true);
+    expect(granted.reply!.grants.map((g) => g.id)).toEqual([`grant:sso_user:${fx.userArn(user.id)}:${entitlement.id}`]);
+    const revoked = await service.client.revoke({ id: granted.reply!.grants[0]!.id, entitlement, principal: fx.ssoUser(user.id) });
+    expect(revoked.details).toBeUndefined();
+    confirmedOperation("delete", revoked);
+    expect(fx.assigned(account.id, ps, "USER", user.id)).toBe(false);
+  });
+
   it("grants to a group and answers an expandable grant", async () => {
     const account = fx.active[2]!;
     const ps = fx.permissionSets[2]!.arn;

@@ -165,6 +165,11 @@ export function fixtures(model: SimModel) {
       id: `${accountId}|${ps}`,
       resource: { id: { resource_type: "account", resource: accountId } },
     }),
+    /** The `assigned` entitlement of the (permission set, account) binding, as a host sends it (resource id only). */
+    bindingEntitlement: (accountId: string, ps: string) => ({
+      id: `permission_set_assignment:${ps}-${accountId}:assigned`,
+      resource: { id: { resource_type: "permission_set_assignment", resource: `${ps}-${accountId}` } },
+    }),
     ssoUser: (id: string): WireResource => ({ id: { resource_type: "sso_user", resource: userArn(id) } }),
     ssoGroup: (id: string): WireResource => ({ id: { resource_type: "sso_group", resource: groupArn(id) } }),
   };

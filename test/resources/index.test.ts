@@ -9,18 +9,30 @@ const SSO = ["sso_user", "sso_group", "account", "permission_set", "permission_s
 
 describe("createResourceSyncers", () => {
   test.each([
-    [{ organizations: true, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
-    [{ organizations: true, identityCenter: true, crossAccountIam: false }, [...IAM, ...SSO]],
-    [{ organizations: false, identityCenter: true, crossAccountIam: true }, [...IAM, ...SSO, "account_iam"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true }, [...SSO, ...IAM, "account_iam"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: false }, [...SSO, ...IAM]],
+    [{ organizations: false, identityCenter: true, crossAccountIam: true }, [...SSO, ...IAM, "account_iam"]],
     [{ organizations: true, identityCenter: false, crossAccountIam: true }, [...IAM, "account_iam"]],
     [{ organizations: false, identityCenter: false, crossAccountIam: true }, IAM],
     [{ organizations: false, identityCenter: false, crossAccountIam: false }, IAM],
-    [{ organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true }, [...IAM, ...SSO, "account_iam", "organization", "organizational_unit", "access-key"]],
+    [{ organizations: true, identityCenter: true, crossAccountIam: true, organizationTree: true, syncSecrets: true }, [...SSO, ...IAM, "account_iam", "organization", "organizational_unit", "access-key"]],
     // The tree needs Organizations.
-    [{ organizations: false, identityCenter: true, crossAccountIam: false, organizationTree: true }, [...IAM, ...SSO]],
+    [{ organizations: false, identityCenter: true, crossAccountIam: false, organizationTree: true }, [...SSO, ...IAM]],
   ])("features %o → %o", (features, types) => {
     setup = unitSetup(features);
     expect(setup.syncerIds()).toEqual(types);
+  });
+});
+
+describe("capabilities", () => {
+  test("opt-in types say so (opt_in_required), and each type names the permissions it calls, as baton-sdk's builder derives them", async () => {
+    const { buildCapabilities } = await import("../../src/connector/connector.js");
+    setup = unitSetup({ organizationTree: true, syncSecrets: true, crossAccountIam: true });
+    const capabilities = buildCapabilities(setup.syncerIds().map((id) => setup.syncer(id)), new Map());
+    const optIn = capabilities.resourceTypeCapabilities.filter((c) => c.optInRequired).map((c) => c.resourceType!.id).sort();
+    expect(optIn).toEqual(["organization", "organizational_unit", "permission_set", "permission_set_assignment"]);
+    const account = capabilities.resourceTypeCapabilities.find((c) => c.resourceType!.id === "account")!;
+    expect(account.permissions?.permissions.map((p) => p.permission)).toContain("sso:ListAccountAssignments");
   });
 });
 

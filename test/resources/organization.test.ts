@@ -95,6 +95,8 @@ describe("organization and organizational_unit (sync-org-tree)", () => {
     expect(await list("organizational_unit", nested[0])).toEqual([]);
 
     const accounts = await list("account");
+    // Node by node, breadth first: the root's accounts, then the units'.
+    expect(accounts.slice(0, 3).map((a) => a.id!.resource)).toEqual([account(0), account(1), account(2)]);
     const parents = new Map(accounts.map((a) => [a.id!.resource, parentOf(a)]));
     expect(parents.get(account(0))).toBe(`organization:${ROOT}`);
     expect(parents.get(account(1))).toBe(`organizational_unit:${OU_A}`);
@@ -111,16 +113,17 @@ describe("organization and organizational_unit (sync-org-tree)", () => {
   });
 
   test.each([
-    ["ListRoots", ListRootsCommand],
-    ["ListChildren", ListChildrenCommand],
-    ["ListOrganizationalUnitsForParent", ListOrganizationalUnitsForParentCommand],
-  ] as const)("access denied on %s: accounts flat, a warning once (also in the sync's problems), the sync goes on", async (operation, command) => {
+    ["ListRoots", ListRootsCommand, []],
+    ["ListChildren", ListChildrenCommand, []],
+    // The root's accounts are read before the units under it are refused.
+    ["ListOrganizationalUnitsForParent", ListOrganizationalUnitsForParentCommand, [account(0)]],
+  ] as const)("access denied on %s: accounts flat (but those already placed), a warning once (also in the sync's problems), the sync goes on", async (operation, command, placed) => {
     setup = unitSetup({ organizationTree: true });
     tree();
     setup.mocks.organizations.on(command as typeof ListRootsCommand).rejects(denied());
     const accounts = await list("account");
-    expect(accounts).toHaveLength(28);
-    expect(accounts.every((a) => a.parentResourceId === undefined)).toBe(true);
+    expect(accounts.map((a) => a.id!.resource).sort()).toEqual([0, 1, 2, ...Array.from({ length: 25 }, (_, i) => 10 + i)].map(account).sort());
+    expect(accounts.filter((a) => a.parentResourceId !== undefined).map((a) => a.id!.resource)).toEqual(placed);
     await list("organization");
     expect(setup.ctx.problems!.list("sync-1")).toEqual([
       expect.objectContaining({ kind: "organization-tree-unreadable", message: expect.stringContaining(`organizations:${operation}`) }),

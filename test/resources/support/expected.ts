@@ -5,6 +5,7 @@
  * the policy shapes the generator writes and throws on anything else, so a richer organisation
  * makes the test fail loudly instead of agreeing with the connector by accident.
  */
+import type { OrgShape } from "../../../src/resources/call-plan.js";
 import { modelQueries, type Account, type SimModel } from "../../../src/simulator/index.js";
 
 export interface ExpectedResource {
@@ -42,15 +43,26 @@ export interface Expectation {
   unreachable: string[];
 }
 
+/** Every resource type a sync with every feature on produces. */
+export const EVERY_TYPE = [
+  "access-key",
+  "account",
+  "account_iam",
+  "group",
+  "iam_policy",
+  "iam_user",
+  "inline_policy",
+  "organization",
+  "organizational_unit",
+  "permission_set",
+  "permission_set_assignment",
+  "role",
+  "sso_group",
+  "sso_user",
+];
+
 export interface ExpectationOptions {
-  features: {
-    organizations: boolean;
-    identityCenter: boolean;
-    crossAccountIam: boolean;
-    syncSecrets?: boolean;
-    organizationTree?: boolean;
-    managedPolicies?: "customer-and-attached" | "attached" | "all";
-  };
+  features: OrgShape["features"];
   ownAccountId: string;
   callerArn: string;
   memberRoleName?: string;

@@ -54,23 +54,79 @@ export function encodeGrantParts(parts: GrantParts): Uint8Array {
  */
 export class GrantEncoder {
   readonly #bytes = new WeakMap<object, Uint8Array>();
+  // Scratch for encodeAll, kept between calls: per grant, its general encoding (rare shapes) or
+  // the parts of the fast path; `lengths` holds the fast path's UTF-8 lengths (type, resource, id).
+  #general: Array<Uint8Array | undefined> = [];
+  #entitlements: Uint8Array[] = [];
+  #annotations: Uint8Array[][] = [];
+  #lengths = new Uint32Array(3 * 256);
 
   encode(grant: Grant): Uint8Array {
-    // Rare shapes take the general path: a missing entitlement/principal, unknown fields.
+    return this.encodeAll([grant]).data;
+  }
+
+  /**
+   * Encodes `grants` back to back into one new buffer (grant i spans [ends[i - 1] ?? 0, ends[i])):
+   * sizes first, then every grant written in place — no buffer per grant, no copy into the batch.
+   */
+  encodeAll(grants: readonly Grant[]): { data: Uint8Array; ends: Uint32Array } {
+    const n = grants.length;
+    if (this.#lengths.length < 3 * n) this.#lengths = new Uint32Array(3 * n);
+    const lengths = this.#lengths;
+    const general = this.#general;
+    const entitlements = this.#entitlements;
+    const annotationsOf = this.#annotations;
+    const ends = new Uint32Array(n);
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const grant = grants[i]!;
+      const principal = grant.principal;
+      // Rare shapes take the general path: a missing entitlement/principal, unknown fields, sources, a full principal.
+      if (!grant.entitlement || !principal || grant.$unknown?.length || grant.sources || !isIdOnly(principal)) {
+        const bytes = this.#general1(grant);
+        general[i] = bytes;
+        ends[i] = size += bytes.length;
+        continue;
+      }
+      general[i] = undefined;
+      const entitlement = this.#bytes.get(grant.entitlement) ?? this.#keep(grant.entitlement, deterministicBinary(EntitlementSchema, grant.entitlement));
+      const annotations = grant.annotations.length === 0 ? NONE : grant.annotations.map((a) => this.#bytes.get(a) ?? this.#keep(a, toBinary(AnySchema, a)));
+      entitlements[i] = entitlement;
+      annotationsOf[i] = annotations;
+      const id = principal.id!;
+      const typeLen = (lengths[3 * i] = utf8Length(id.resourceType));
+      const resLen = (lengths[3 * i + 1] = utf8Length(id.resource));
+      const idLen = (lengths[3 * i + 2] = utf8Length(grant.id));
+      ends[i] = size += idOnlyPrincipalGrantSize(entitlement.length, typeLen, resLen, !!id.batonResource, idLen, annotations);
+    }
+    const out = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const bytes = general[i];
+      if (bytes) {
+        out.set(bytes, at);
+        general[i] = undefined;
+      } else {
+        const grant = grants[i]!;
+        writeIdOnlyPrincipalGrant(out, at, entitlements[i]!, grant.principal!.id!, grant.id, annotationsOf[i]!, lengths[3 * i]!, lengths[3 * i + 1]!, lengths[3 * i + 2]!);
+      }
+      at = ends[i]!;
+    }
+    entitlements.length = 0;
+    annotationsOf.length = 0;
+    return { data: out, ends };
+  }
+
+  #general1(grant: Grant): Uint8Array {
     if (!grant.entitlement || !grant.principal || grant.$unknown?.length) return deterministicBinary(GrantSchema, grant);
     const principal = grant.principal;
-    const entitlement = this.#bytes.get(grant.entitlement) ?? this.#keep(grant.entitlement, deterministicBinary(EntitlementSchema, grant.entitlement));
-    const annotations = grant.annotations.length === 0 ? NONE : grant.annotations.map((a) => this.#bytes.get(a) ?? this.#keep(a, toBinary(AnySchema, a)));
-    if (!isIdOnly(principal) || grant.sources) {
-      return encodeGrantParts({
-        entitlement,
-        principal: isIdOnly(principal) ? idOnlyResourceBytes(principal.id!) : (this.#bytes.get(principal) ?? this.#keep(principal, deterministicBinary(ResourceSchema, principal))),
-        id: grant.id,
-        annotations,
-        sources: grant.sources,
-      });
-    }
-    return encodeIdOnlyPrincipalGrant(entitlement, principal.id!, grant.id, annotations);
+    return encodeGrantParts({
+      entitlement: this.#bytes.get(grant.entitlement) ?? this.#keep(grant.entitlement, deterministicBinary(EntitlementSchema, grant.entitlement)),
+      principal: isIdOnly(principal) ? idOnlyResourceBytes(principal.id!) : (this.#bytes.get(principal) ?? this.#keep(principal, deterministicBinary(ResourceSchema, principal))),
+      id: grant.id,
+      annotations: grant.annotations.length === 0 ? NONE : grant.annotations.map((a) => this.#bytes.get(a) ?? this.#keep(a, toBinary(AnySchema, a))),
+      sources: grant.sources,
+    });
   }
 
   #keep(key: object, bytes: Uint8Array): Uint8Array {
@@ -81,21 +137,32 @@ export class GrantEncoder {
 
 const NONE: Uint8Array[] = [];
 
+/** The size of Grant{entitlement, principal: Resource{id}, id, annotations} (see writeIdOnlyPrincipalGrant). */
+function idOnlyPrincipalGrantSize(entitlementLen: number, typeLen: number, resLen: number, batonResource: boolean, idLen: number, annotations: Uint8Array[]): number {
+  const resourceIdLen = fieldSize(typeLen, typeLen > 0) + fieldSize(resLen, resLen > 0) + (batonResource ? 2 : 0);
+  let size = fieldSize(entitlementLen, true) + fieldSize(fieldSize(resourceIdLen, true), true) + fieldSize(idLen, idLen > 0);
+  for (const a of annotations) size += fieldSize(a.length, true);
+  return size;
+}
+
 /**
- * Grant{entitlement, principal: Resource{id}, id, annotations} written in one pass into one
- * buffer — the shape of nearly every grant a connector lists, so the one worth a fast path.
- * Byte-identical to deterministicBinary (tested against it).
+ * Grant{entitlement, principal: Resource{id}, id, annotations} written in one pass at `at` — the
+ * shape of nearly every grant a connector lists, so the one worth a fast path. Byte-identical to
+ * deterministicBinary (tested against it). The lengths are the strings' UTF-8 lengths (utf8Length).
  */
-function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Resource["id"]>, grantId: string, annotations: Uint8Array[]): Uint8Array {
-  const typeLen = utf8Length(id.resourceType);
-  const resLen = utf8Length(id.resource);
-  const idLen = utf8Length(grantId);
+function writeIdOnlyPrincipalGrant(
+  out: Buffer,
+  at: number,
+  entitlement: Uint8Array,
+  id: NonNullable<Resource["id"]>,
+  grantId: string,
+  annotations: Uint8Array[],
+  typeLen: number,
+  resLen: number,
+  idLen: number,
+): void {
   const resourceIdLen = fieldSize(typeLen, typeLen > 0) + fieldSize(resLen, resLen > 0) + (id.batonResource ? 2 : 0);
   const principalLen = fieldSize(resourceIdLen, true);
-  let size = fieldSize(entitlement.length, true) + fieldSize(principalLen, true) + fieldSize(idLen, idLen > 0);
-  for (const a of annotations) size += fieldSize(a.length, true);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
   out[at++] = 0x0a;
   at = writeVarint(out, at, entitlement.length);
   out.set(entitlement, at);
@@ -129,7 +196,6 @@ function encodeIdOnlyPrincipalGrant(entitlement: Uint8Array, id: NonNullable<Res
     out.set(a, at);
     at += a.length;
   }
-  return out;
 }
 
 /** UTF-8 length of `s`. Ids are nearly always ASCII, which a loop measures faster than a call into Buffer.byteLength. */

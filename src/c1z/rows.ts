@@ -33,17 +33,72 @@ export interface EntitlementRows extends Blobs {
   ids: string[];
 }
 
+/**
+ * A text column of a batch: one value per row, or — a plain string — the one value every row has
+ * (the grants of one listing nearly always share their entitlement and principal type), which
+ * crosses to the store's thread once and is bound to SQLite once per statement.
+ */
+export type TextColumn = string | string[];
+
+export function textAt(column: TextColumn, i: number): string {
+  return typeof column === "string" ? column : column[i]!;
+}
+
 /** Grants without their GrantExpandable annotations, which move to `expansions` (baton's columns). */
 export interface GrantRows extends Blobs {
   /** The entitlement's resource. */
-  resourceTypeIds: string[];
-  resourceIds: string[];
-  entitlementIds: string[];
-  principalTypeIds: string[];
+  resourceTypeIds: TextColumn;
+  resourceIds: TextColumn;
+  entitlementIds: TextColumn;
+  principalTypeIds: TextColumn;
   principalIds: string[];
-  ids: string[];
+  /** The grants' ids; absent when every one is baton's conventional id (conventionalGrantId). */
+  ids?: string[];
   /** The serialized GrantExpandable of each row (null: none); absent when no row has one. */
   expansions?: Array<Uint8Array | null>;
+}
+
+/** baton's convention for a grant's id: "<entitlement id>:<principal type>:<principal id>". */
+export function conventionalGrantId(entitlementId: string, principalTypeId: string, principalId: string): string {
+  return `${entitlementId}:${principalTypeId}:${principalId}`;
+}
+
+export function grantIdAt(rows: GrantRows, i: number): string {
+  return rows.ids ? rows.ids[i]! : conventionalGrantId(textAt(rows.entitlementIds, i), textAt(rows.principalTypeIds, i), rows.principalIds[i]!);
+}
+
+/** Whether `id` is conventionalGrantId(entitlementId, principalTypeId, principalId), without building that string. */
+function isConventionalGrantId(id: string, entitlementId: string, principalTypeId: string, principalId: string): boolean {
+  const typeAt = entitlementId.length + 1;
+  const principalAt = typeAt + principalTypeId.length + 1;
+  return (
+    id.length === principalAt + principalId.length &&
+    id.charCodeAt(typeAt - 1) === 58 &&
+    id.charCodeAt(principalAt - 1) === 58 &&
+    id.startsWith(entitlementId) &&
+    id.startsWith(principalTypeId, typeAt) &&
+    id.endsWith(principalId)
+  );
+}
+
+/** Builds a TextColumn: stays one shared value until a row differs. */
+class TextColumnBuilder {
+  #values: string[] | undefined;
+  #count = 0;
+  constructor(private readonly shared: string) {}
+
+  add(value: string): void {
+    if (this.#values) this.#values.push(value);
+    else if (value !== this.shared) {
+      this.#values = new Array<string>(this.#count).fill(this.shared);
+      this.#values.push(value);
+    }
+    this.#count++;
+  }
+
+  get column(): TextColumn {
+    return this.#values ?? this.shared;
+  }
 }
 
 export function rowCount(rows: Blobs): number {
@@ -106,34 +161,49 @@ export class RowEncoder {
   }
 
   grants(list: readonly Grant[]): GrantRows {
-    const expansions: Array<Uint8Array | null> = [];
-    let expandable = false;
-    const rows: GrantRows = {
-      resourceTypeIds: [],
-      resourceIds: [],
-      entitlementIds: [],
-      principalTypeIds: [],
-      principalIds: [],
-      ids: [],
-      ...pack(list, (grant) => {
-        // Most grants carry no annotation at all: nothing to split.
-        const split = grant.annotations.length > 0 ? splitExpansion(grant) : undefined;
-        expansions.push(split?.expansion ?? null);
-        if (split?.expansion) expandable = true;
-        return this.#grants.encode(split?.stored ?? grant);
-      }),
-    };
-    if (expandable) rows.expansions = expansions;
-    for (const grant of list) {
+    // Most grants carry no annotation at all: nothing to split.
+    let stored: readonly Grant[] = list;
+    let expansions: Array<Uint8Array | null> | undefined;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i]!.annotations.length === 0) continue;
+      const split = splitExpansion(list[i]!);
+      if (split.stored === list[i]) continue;
+      if (stored === list) stored = [...list];
+      (stored as Grant[])[i] = split.stored;
+      if (split.expansion) (expansions ??= new Array<Uint8Array | null>(list.length).fill(null))[i] = split.expansion;
+    }
+    const first = list[0];
+    const firstResource = first?.entitlement?.resource?.id;
+    const resourceTypeIds = new TextColumnBuilder(firstResource?.resourceType ?? "");
+    const resourceIds = new TextColumnBuilder(firstResource?.resource ?? "");
+    const entitlementIds = new TextColumnBuilder(first?.entitlement?.id ?? "");
+    const principalTypeIds = new TextColumnBuilder(first?.principal?.id?.resourceType ?? "");
+    const principalIds: string[] = [];
+    let ids: string[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const grant = list[i]!;
       const resource = grant.entitlement!.resource!.id!;
       const principal = grant.principal!.id!;
-      rows.resourceTypeIds.push(resource.resourceType);
-      rows.resourceIds.push(resource.resource);
-      rows.entitlementIds.push(grant.entitlement!.id);
-      rows.principalTypeIds.push(principal.resourceType);
-      rows.principalIds.push(principal.resource);
-      rows.ids.push(grant.id);
+      resourceTypeIds.add(resource.resourceType);
+      resourceIds.add(resource.resource);
+      entitlementIds.add(grant.entitlement!.id);
+      principalTypeIds.add(principal.resourceType);
+      principalIds.push(principal.resource);
+      if (ids) ids.push(grant.id);
+      else if (!isConventionalGrantId(grant.id, grant.entitlement!.id, principal.resourceType, principal.resource)) {
+        ids = list.slice(0, i + 1).map((g) => g.id);
+      }
     }
+    const rows: GrantRows = {
+      ...this.#grants.encodeAll(stored),
+      resourceTypeIds: resourceTypeIds.column,
+      resourceIds: resourceIds.column,
+      entitlementIds: entitlementIds.column,
+      principalTypeIds: principalTypeIds.column,
+      principalIds,
+    };
+    if (ids) rows.ids = ids;
+    if (expansions) rows.expansions = expansions;
     return rows;
   }
 }

@@ -164,18 +164,23 @@ const MIGRATED_COLUMNS: Array<{ table: string; column: string; ddl: string }> = 
 ];
 
 /**
- * Non-unique secondary indexes that may be built after a bulk load instead of maintained row by
- * row (baton's bulk-load mode does the same). Unique indexes always stay: upserts need them.
+ * Non-unique secondary indexes a sync may build once at the end instead of maintaining row by row
+ * (baton's bulk-load mode does the same). Unique indexes always stay: upserts need them.
+ *
+ * Which ones pays depends on where a sync's inserts land in the index. Grants are written listing
+ * by listing, each listing's grants sharing an entitlement (and its resource), so inserts into the
+ * indexes that start with those columns stay on a page or two per listing: maintained live they
+ * cost less than a rebuild, in a new file or one that holds earlier syncs alike. A grant's
+ * principal has nothing to do with listing order, so every insert into the principal index lands
+ * somewhere else in it: that one is rebuilt. The small resource and entitlement indexes are
+ * deferred only while their tables are empty.
  */
-export const DEFERRABLE_INDEXES: Record<string, string[]> = {
+export const REBUILT_INDEXES: Record<string, string[]> = {
+  [TABLES.grants]: ["idx_grants_principal_id_v1"],
+};
+const BULK_LOAD_INDEXES: Record<string, string[]> = {
   [TABLES.resources]: ["idx_resources_resource_type_id_v1", "idx_resources_external_sync_v1"],
   [TABLES.entitlements]: ["idx_entitlements_resource_id_v1"],
-  [TABLES.grants]: [
-    "idx_grants_resource_type_id_resource_id_v1",
-    "idx_grants_principal_id_v1",
-    "idx_grants_entitlement_id_principal_id_v1",
-    "idx_grants_entitlement_sync_grant_v1",
-  ],
 };
 
 export function columnNames(db: Database, table: string): Set<string> {
@@ -211,14 +216,19 @@ export function createIndexes(db: Database, only?: readonly string[]): void {
 
 const indexName = (ddl: string) => /index if not exists (\w+)/.exec(ddl)![1]!;
 
-/** Drops the deferrable indexes of tables that hold no rows yet; returns whether any were dropped. */
-export function deferIndexesOnEmptyTables(db: Database): boolean {
+/**
+ * Drops the indexes a sync builds at the end (REBUILT_INDEXES, and BULK_LOAD_INDEXES of tables
+ * that hold no rows yet); createIndexes puts them back. Returns whether any were dropped.
+ */
+export function deferIndexes(db: Database): boolean {
   let dropped = false;
-  for (const [table, names] of Object.entries(DEFERRABLE_INDEXES)) {
-    const hasRows = db.prepare(`select 1 from ${table} limit 1`).get() !== undefined;
-    if (hasRows) continue;
+  const drop = (names: string[]) => {
     for (const name of names) db.exec(`drop index if exists ${name}`);
     dropped = true;
+  };
+  for (const names of Object.values(REBUILT_INDEXES)) drop(names);
+  for (const [table, names] of Object.entries(BULK_LOAD_INDEXES)) {
+    if (db.prepare(`select 1 from ${table} limit 1`).get() === undefined) drop(names);
   }
   return dropped;
 }

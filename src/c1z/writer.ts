@@ -2,25 +2,26 @@ import type { Database, Statement } from "better-sqlite3";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
+import { BatchInsert, type ColumnSource } from "./batch-insert.js";
 import { deterministicBinary } from "./proto-bytes.js";
-import { blobAt, rowCount, RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "./rows.js";
+import { blobAt, rowCount, RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows, type TextColumn } from "./rows.js";
 import { formatC1zTime } from "./timestamps.js";
 
 /**
  * Writes one sync's records into an open c1z v1 database with baton's column rules:
  * external_id per table, parent columns of resources, GrantExpandable moved out of the grant into
  * `expansion`/`needs_expansion`, deterministic `data` bytes, and baton's upsert semantics on
- * (external_id, sync_id). Statements are prepared once; callers batch writes in transactions.
+ * (external_id, sync_id). Records go in by the batch (batch-insert.ts); callers batch writes in
+ * transactions.
  *
  * Records are written from rows (rows.ts), which may have been encoded on another thread; the
  * put* methods taking messages encode them here first.
  */
 export class C1zWriter {
   readonly #putResourceType: Statement;
-  readonly #putResource: Statement;
-  readonly #placeResource: Statement;
-  readonly #putEntitlement: Statement;
-  readonly #putGrant: Statement;
+  readonly #resources: BatchInsert;
+  readonly #entitlements: BatchInsert;
+  readonly #grants: BatchInsert;
   readonly #putExpandedGrant: Statement;
   readonly #addExpandedGrant: Statement;
   readonly #encoder = new RowEncoder();
@@ -34,37 +35,31 @@ export class C1zWriter {
       `insert into v1_resource_types (external_id, data, sync_id, discovered_at) values (?, ?, ?, ?)
        on conflict (external_id, sync_id) do update set data = excluded.data`,
     );
-    this.#putResource = db.prepare(
-      `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set data = excluded.data`,
-    );
-    this.#placeResource = db.prepare(
-      `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set data = excluded.data
-       returning id`,
-    );
-    this.#putEntitlement = db.prepare(
-      `insert into v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, discovered_at) values (?, ?, ?, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set data = excluded.data`,
-    );
+    this.#resources = new BatchInsert(db, {
+      table: "v1_resources",
+      columns: ["resource_type_id", "external_id", "parent_resource_type_id", "parent_resource_id", "data", "sync_id", "discovered_at"],
+      conflict: "on conflict (external_id, sync_id) do update set data = excluded.data",
+    });
+    this.#entitlements = new BatchInsert(db, {
+      table: "v1_entitlements",
+      columns: ["resource_type_id", "resource_id", "external_id", "data", "sync_id", "discovered_at"],
+      conflict: "on conflict (external_id, sync_id) do update set data = excluded.data",
+    });
     // Same conflict rule as baton's PutGrants: the new expansion wins, and needs_expansion is
     // raised only when the expansion appeared or changed.
-    this.#putGrant = db.prepare(
-      `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
-         external_id, expansion, needs_expansion, data, sync_id, discovered_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (external_id, sync_id) do update set
-         data = excluded.data,
-         expansion = excluded.expansion,
-         needs_expansion = case
-           when excluded.expansion is null or excluded.expansion = x'' then 0
-           when v1_grants.expansion is null and excluded.expansion is not null then 1
-           when v1_grants.expansion is not null and excluded.expansion is not null and v1_grants.expansion != excluded.expansion then 1
-           else v1_grants.needs_expansion
-         end`,
-    );
+    this.#grants = new BatchInsert(db, {
+      table: "v1_grants",
+      columns: GRANT_COLUMNS,
+      conflict: `on conflict (external_id, sync_id) do update set
+        data = excluded.data,
+        expansion = excluded.expansion,
+        needs_expansion = case
+          when excluded.expansion is null or excluded.expansion = x'' then 0
+          when v1_grants.expansion is null and excluded.expansion is not null then 1
+          when v1_grants.expansion is not null and excluded.expansion is not null and v1_grants.expansion != excluded.expansion then 1
+          else v1_grants.needs_expansion
+        end`,
+    });
     // Grants derived by expansion keep whatever expansion their row already has.
     const insertExpanded = `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
          external_id, expansion, needs_expansion, data, sync_id, discovered_at)
@@ -97,50 +92,58 @@ export class C1zWriter {
   }
 
   writeResources(rows: ResourceRows): void {
-    const at = formatC1zTime(this.now());
-    for (let i = 0; i < rowCount(rows); i++) this.#putResource.run(...this.#resourceRow(rows, i, at));
+    this.#resources.run(rowCount(rows), this.#resourceSources(rows));
   }
 
   writeResourcesReturningIds(rows: ResourceRows): number[] {
-    const at = formatC1zTime(this.now());
-    const ids: number[] = [];
-    for (let i = 0; i < rowCount(rows); i++) ids.push((this.#placeResource.get(...this.#resourceRow(rows, i, at)) as { id: number }).id);
-    return ids;
+    const written = this.#resources.returning<{ id: number; external_id: string }>(rowCount(rows), this.#resourceSources(rows), "id, external_id");
+    // RETURNING comes in no defined order; a resource listed twice in the batch is one row.
+    const ids = new Map(written.map((r) => [r.external_id, r.id]));
+    return rows.externalIds.map((externalId) => ids.get(externalId)!);
   }
 
-  #resourceRow(rows: ResourceRows, i: number, at: string): unknown[] {
-    return [rows.resourceTypeIds[i], rows.externalIds[i], rows.parentTypeIds[i], rows.parentIds[i], blobAt(rows, i), this.syncId, at];
+  #resourceSources(rows: ResourceRows): Record<string, ColumnSource> {
+    return {
+      resource_type_id: column(rows.resourceTypeIds),
+      external_id: { values: rows.externalIds },
+      parent_resource_type_id: column(rows.parentTypeIds),
+      parent_resource_id: column(rows.parentIds),
+      data: { each: (i) => blobAt(rows, i) },
+      ...this.#syncColumns(),
+    };
   }
 
   writeEntitlements(rows: EntitlementRows): void {
-    const at = formatC1zTime(this.now());
-    for (let i = 0; i < rowCount(rows); i++) {
-      this.#putEntitlement.run(rows.resourceTypeIds[i], rows.resourceIds[i], rows.ids[i], blobAt(rows, i), this.syncId, at);
-    }
+    this.#entitlements.run(rowCount(rows), {
+      resource_type_id: column(rows.resourceTypeIds),
+      resource_id: column(rows.resourceIds),
+      external_id: { values: rows.ids },
+      data: { each: (i) => blobAt(rows, i) },
+      ...this.#syncColumns(),
+    });
   }
 
   /** Returns how many rows carry an expansion (they need expansion). */
   writeGrants(rows: GrantRows): number {
-    const at = formatC1zTime(this.now());
-    let expandable = 0;
-    for (let i = 0; i < rowCount(rows); i++) {
-      const expansion = rows.expansions?.[i] ?? null;
-      if (expansion) expandable++;
-      this.#putGrant.run(
-        rows.resourceTypeIds[i],
-        rows.resourceIds[i],
-        rows.entitlementIds[i],
-        rows.principalTypeIds[i],
-        rows.principalIds[i],
-        rows.ids[i],
-        expansion,
-        expansion ? 1 : 0,
-        blobAt(rows, i),
-        this.syncId,
-        at,
-      );
-    }
-    return expandable;
+    const { expansions } = rows;
+    this.#grants.run(rowCount(rows), {
+      resource_type_id: textColumn(rows.resourceTypeIds),
+      resource_id: textColumn(rows.resourceIds),
+      entitlement_id: textColumn(rows.entitlementIds),
+      principal_resource_type_id: textColumn(rows.principalTypeIds),
+      principal_resource_id: { values: rows.principalIds },
+      // Nearly always baton's conventional id: SQLite builds it from the columns instead of binding it.
+      external_id: rows.ids ? { values: rows.ids } : { sql: "{entitlement_id} || ':' || {principal_resource_type_id} || ':' || {principal_resource_id}" },
+      expansion: expansions ? { each: (i) => expansions[i] ?? null } : { value: null },
+      needs_expansion: expansions ? { sql: "{expansion} is not null" } : { value: 0 },
+      data: { each: (i) => blobAt(rows, i) },
+      ...this.#syncColumns(),
+    });
+    return expansions ? expansions.filter((e) => e).length : 0;
+  }
+
+  #syncColumns(): Record<string, ColumnSource> {
+    return { sync_id: { value: this.syncId }, discovered_at: { value: formatC1zTime(this.now()) } };
   }
 
   /** Writes each grant only if no row has its external id; returns each new row's id, or undefined where one existed. */
@@ -171,4 +174,29 @@ export interface ExpandedGrantRow {
   principalId: string;
   id: string;
   data: Uint8Array;
+}
+
+const GRANT_COLUMNS = [
+  "resource_type_id",
+  "resource_id",
+  "entitlement_id",
+  "principal_resource_type_id",
+  "principal_resource_id",
+  "external_id",
+  "expansion",
+  "needs_expansion",
+  "data",
+  "sync_id",
+  "discovered_at",
+];
+
+function textColumn(column: TextColumn): ColumnSource {
+  return typeof column === "string" ? { value: column } : { values: column };
+}
+
+/** A column whose values are all the same is bound once. */
+function column(values: ReadonlyArray<string | null>): ColumnSource {
+  const first = values[0];
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return { values };
+  return { value: first ?? null };
 }

@@ -58,6 +58,9 @@ interface GrantBatch extends Batch<GrantRows> {
   insertResources?: Array<Resource & { id: NonNullable<Resource["id"]> }>;
 }
 
+/** Most listings (a user's grants, say) answer one empty page: one shared object stands for all of them. */
+const LAST_EMPTY_PAGE: Page<Batch<never>> = Object.freeze({ content: Object.freeze({ rows: undefined, dropped: 0 }), count: 0, next: "" });
+
 export class AccessListings {
   readonly entitlements: Stream<AccessJob, Batch<EntitlementRows>> | undefined;
   readonly grants: Stream<AccessJob, GrantBatch>;
@@ -87,13 +90,13 @@ export class AccessListings {
       this.entitlements = this.#stream("entitlements", async (request, signal) => {
         const ref = accessListing("entitlements", request.resource.id!.resourceType, request.resource.id!.resource);
         const res = await recorded(ctx, ref, () => callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal));
-        return { ...this.#entitlementBatch(res.list), next: res.nextPageToken };
+        return this.#entitlementPage(res.list, res.nextPageToken);
       });
     }
     this.grants = this.#stream("grants", async (request, signal) => {
       const ref = accessListing("grants", request.resource.id!.resourceType, request.resource.id!.resource);
       const res = await recorded(ctx, ref, () => callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s }), signal));
-      return { ...this.#grantBatch(res.list, res.annotations), next: res.nextPageToken };
+      return this.#grantPage(res.list, res.annotations, res.nextPageToken);
     });
   }
 
@@ -108,8 +111,10 @@ export class AccessListings {
       lane: (job) => job.typeId,
       skip: (job) => !wanted(job),
       startToken: (job) => (job.rowId === cursor.headRowId ? (cursor.headToken ?? "") : ""),
-      fetchPage: async (job, pageToken, signal) =>
-        fetch({ resource: job.resource ?? (await this.#hydrate(job)), pageToken, activeSyncId: ctx.activeSyncId }, signal),
+      fetchPage: (job, pageToken, signal) =>
+        job.resource
+          ? fetch({ resource: job.resource, pageToken, activeSyncId: ctx.activeSyncId }, signal)
+          : this.#hydrate(job).then((resource) => fetch({ resource, pageToken, activeSyncId: ctx.activeSyncId }, signal)),
       onDone: (job) => this.#fetched(job),
       isWarning: isWarningError,
       maxBufferedItems: kind === "grants" ? 50_000 : 20_000,
@@ -117,10 +122,11 @@ export class AccessListings {
   }
 
   /** baton drops entitlements without identity, and those of resource types this sync does not have. */
-  #entitlementBatch(items: Entitlement[]): Omit<Page<Batch<EntitlementRows>>, "next"> {
+  #entitlementPage(items: Entitlement[], next: string): Page<Batch<EntitlementRows>> {
+    if (items.length === 0 && next === "") return LAST_EMPTY_PAGE;
     const valid = keptEntitlements(this.#ctx.types, items);
     const rows = valid.length > 0 ? this.#rows.entitlements(valid) : undefined;
-    return { content: { rows, dropped: items.length - valid.length }, count: valid.length };
+    return { content: { rows, dropped: items.length - valid.length }, count: valid.length, next };
   }
 
   /**
@@ -128,7 +134,8 @@ export class AccessListings {
    * sync has (baton's fresh-ingest filter). InsertResourceGrants on the response upserts each
    * grant's entitlement resource first.
    */
-  #grantBatch(items: Grant[], annotations: Any[]): Omit<Page<GrantBatch>, "next"> {
+  #grantPage(items: Grant[], annotations: Any[], next: string): Page<GrantBatch> {
+    if (items.length === 0 && next === "" && annotations.length === 0) return LAST_EMPTY_PAGE;
     const valid = keptGrants(this.#ctx.types, items);
     const batch: GrantBatch = { rows: valid.length > 0 ? this.#rows.grants(valid) : undefined, dropped: items.length - valid.length };
     // Not in our generated protos (we never emit it); recognised by its type URL.
@@ -140,7 +147,7 @@ export class AccessListings {
       }
       batch.insertResources = [...byKey.values()];
     }
-    return { content: batch, count: valid.length };
+    return { content: batch, count: valid.length, next };
   }
 
   #fetched(job: AccessJob): void {
@@ -288,48 +295,56 @@ export class AccessListings {
       ctx.token.completed_actions++;
       ctx.observer.jobDone?.(kind);
     };
+    // Synchronous unless something must be waited for (see Stream.commit).
+    const committed = (job: AccessJob, page: Page<B>, written: number): Promise<void> | undefined => {
+      ctx.observer.records?.(kind, job.typeId, written);
+      // The last page completes the job in the same commit: "" must never be read back as "start over".
+      if (page.next === "") done(job);
+      else {
+        cursor.headRowId = job.rowId;
+        cursor.headToken = page.next;
+      }
+      ctx.checkpoint.rows(written);
+      return ctx.checkpoint.maybe();
+    };
     return {
-      commitPage: async (job: AccessJob, page: Page<B>) => {
-        const written = await write(job, page);
-        ctx.observer.records?.(kind, job.typeId, written);
-        // The last page completes the job in the same commit: "" must never be read back as "start over".
-        if (page.next === "") done(job);
-        else {
-          cursor.headRowId = job.rowId;
-          cursor.headToken = page.next;
-        }
-        ctx.checkpoint.rows(written);
-        await ctx.checkpoint.maybe();
+      commitPage: (job: AccessJob, page: Page<B>): Promise<void> | undefined => {
+        const written = write(job, page);
+        return typeof written === "number" ? committed(job, page, written) : written.then((n) => committed(job, page, n));
       },
-      finishJob: async (job: AccessJob, warning?: unknown) => {
+      finishJob: (job: AccessJob, warning?: unknown): Promise<void> | undefined => {
         if (!wanted(job)) {
           finished(job);
           cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
           ctx.observer.jobDone?.(kind);
-          return;
+          return undefined;
         }
-        if (!warning) return;
+        if (!warning) return undefined;
         done(job);
         const op = kind === "entitlements" ? "ListEntitlements" : "ListGrants";
         warn(ctx, `${op} for ${resourceExternalId(job.typeId, job.resourceId)} skipped: ${describeError(warning)}`);
-        await ctx.checkpoint.maybe();
+        return ctx.checkpoint.maybe();
       },
     };
   }
 
   /** A resource that InsertResourceGrants made new to this sync gets its grants listed too (it is the newest row). */
-  async #commitGrants(job: AccessJob, batch: GrantBatch): Promise<number> {
+  #commitGrants(job: AccessJob, batch: GrantBatch): number | Promise<number> {
     const ctx = this.#ctx;
     ctx.token.dropped.grants += batch.dropped;
-    if (batch.insertResources) {
-      const resources = batch.insertResources;
-      const placed = await ctx.store.call("placeResources", resources);
+    if (!batch.insertResources) return this.#writeGrants(job, batch);
+    const resources = batch.insertResources;
+    return ctx.store.call("placeResources", resources).then((placed) => {
       resources.forEach((r, i) => {
         if (!placed.updated[i]) this.grants.add(this.#job(placed.rowIds[i]!, r));
       });
-    }
+      return this.#writeGrants(job, batch);
+    });
+  }
+
+  #writeGrants(job: AccessJob, batch: GrantBatch): number {
     if (!batch.rows) return 0;
-    ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
+    this.#ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
     return rowCount(batch.rows);
   }
 }

@@ -139,11 +139,15 @@ export class Checkpointer {
     this.#rows += n;
   }
 
-  /** Checkpoints when due; also makes the engine wait when the store falls behind. */
-  async maybe(): Promise<void> {
+  /**
+   * Checkpoints when due; also makes the engine wait when the store falls behind. Returns a promise
+   * only when there is something to wait for (commit loops run hundreds of thousands of times).
+   */
+  maybe(): Promise<void> | undefined {
     this.store.throwIfFailed();
-    if (this.#rows >= this.policy.maxRows || Date.now() - this.#last >= this.policy.intervalMs) await this.flush();
-    else if (this.store.pending > MAX_PENDING_WRITES) await this.store.drain(MAX_PENDING_WRITES / 2);
+    if (this.#rows >= this.policy.maxRows || Date.now() - this.#last >= this.policy.intervalMs) return this.flush();
+    if (this.store.pending > MAX_PENDING_WRITES) return this.store.drain(MAX_PENDING_WRITES / 2);
+    return undefined;
   }
 
   /** Stores the token with everything written so far. */

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
-import { withRetry, type RetryEvent, type RetryPolicy } from "./retry.js";
+import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
 import type { TypeFlags } from "./rules.js";
 import type { ListingRef, ReadRecorder } from "./read-log.js";
 import type { ListingScheduler } from "./scheduler.js";
@@ -71,34 +71,47 @@ export function recorded<T>(ctx: SyncContext, ref: ListingRef, call: () => Promi
 
 /**
  * Calls the connector with baton's retry rules and records per-RPC call stats in the token
- * (they end up in the sync's stats as connector_call_stats).
+ * (they end up in the sync's stats as connector_call_stats). The first attempt runs inline: the
+ * retry machinery is built only when it is needed.
  */
 export async function callConnector<T>(ctx: SyncContext, rpc: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const stats = (ctx.token.connector_call_stats[rpc] ??= { count: 0, total_ms: 0, max_ms: 0, errors: 0 });
-  return withRetry(
-    async () => {
-      const started = performance.now();
+  const callSignal = signal ?? ctx.signal;
+  let started = performance.now();
+  try {
+    const value = await call(callSignal);
+    countCall(stats, started, false);
+    return value;
+  } catch (error) {
+    countCall(stats, started, true);
+    const attempt = async () => {
+      started = performance.now();
       try {
-        return await call(signal ?? ctx.signal);
-      } catch (error) {
-        stats.errors++;
-        throw error;
-      } finally {
-        const ms = Math.round(performance.now() - started);
-        stats.count++;
-        stats.total_ms += ms;
-        stats.max_ms = Math.max(stats.max_ms, ms);
+        const value = await call(callSignal);
+        countCall(stats, started, false);
+        return value;
+      } catch (failure) {
+        countCall(stats, started, true);
+        throw failure;
       }
-    },
-    {
+    };
+    return retryAfterFailure(error, attempt, {
       policy: ctx.retry,
-      signal: signal ?? ctx.signal,
+      signal: callSignal,
       onRetry: (event) => {
         ctx.token.retries++;
         ctx.observer.retry?.({ ...event, rpc });
       },
-    },
-  );
+    });
+  }
+}
+
+function countCall(stats: { count: number; total_ms: number; max_ms: number; errors: number }, started: number, failed: boolean): void {
+  const ms = Math.round(performance.now() - started);
+  stats.count++;
+  stats.total_ms += ms;
+  if (ms > stats.max_ms) stats.max_ms = ms;
+  if (failed) stats.errors++;
 }
 
 /** NotFound on a listing is a warning (the action is skipped), as in baton's syncer. */

@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import type { Database, Statement } from "better-sqlite3";
 import { compareGoStrings } from "../c1z/proto-bytes.js";
 import { createIndexes, EXPANSION_INDEXES } from "../c1z/schema.js";
-import { rowCount, type GrantRows } from "../c1z/rows.js";
+import { grantIdAt, rowCount, textAt, type GrantRows } from "../c1z/rows.js";
 import type { ExpandedGrantRow } from "../c1z/writer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { mergeSpec, type EdgeSpec, type ExpansionStep } from "./expansion-graph.js";
@@ -144,19 +144,25 @@ export class EarlyExpansion {
   /** Before a page of `job`'s grants is written: checks the convention, and notes the expandable grants. */
   observe(job: GrantsJob, grants: GrantRows): void {
     if (!this.#active && !this.#hasApplied) return;
+    const { resourceTypeIds: types, resourceIds: resources } = grants;
+    // Shared columns (rows.ts) are checked once.
     for (let i = 0; i < rowCount(grants); i++) {
-      if (grants.resourceTypeIds[i] !== job.typeId || grants.resourceIds[i] !== job.resourceId) {
+      if (textAt(types, i) !== job.typeId || textAt(resources, i) !== job.resourceId) {
         this.#abandon();
         return;
       }
+      if (typeof types === "string" && typeof resources === "string") break;
     }
     if (!this.#active) return;
+    // Nothing remembered and nothing expandable here: no edge to note or replace.
+    if (this.#edges.size === 0 && !grants.expansions) return;
     const own = resourceKey(job.typeId, job.resourceId);
     for (let i = 0; i < rowCount(grants); i++) {
-      this.#forget(grants.ids[i]!);
+      const id = grantIdAt(grants, i);
+      this.#forget(id);
       const expansion = grants.expansions?.[i];
       if (!expansion) continue;
-      this.#remember(grants.ids[i]!, edgesOf(expansion, grants.entitlementIds[i]!, own, resourceKey(grants.principalTypeIds[i]!, grants.principalIds[i]!)));
+      this.#remember(id, edgesOf(expansion, textAt(grants.entitlementIds, i), own, resourceKey(textAt(grants.principalTypeIds, i), grants.principalIds[i]!)));
     }
   }
 

@@ -144,9 +144,8 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       const stats = await store.call("countRows");
       observer.resumed({ phase: token.phase, stats, expandedGrants: token.expanded_grants, warnings: token.warning_count, retries: token.retries });
     }
-    // Into an empty file, build secondary indexes once at the end instead of row by row (baton's
-    // bulk-load mode); they are back before grant expansion needs them.
-    else store.send("deferIndexes");
+    // Indexes cheaper to build once than to maintain row by row wait for finalize (schema.ts).
+    if (!resumed) store.send("deferIndexes");
     // Past the grants phase there is nothing left to start early; the final pass checks what was.
     const listingGrants = PHASES.indexOf(token.phase) <= PHASES.indexOf("grants");
     if ((options.expandGrants ?? true) && (options.expandEarly ?? true) && listingGrants) store.send("expandEarly", token.access?.grants.afterRowId ?? 0);

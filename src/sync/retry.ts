@@ -57,30 +57,35 @@ export function retryDelay(error: ConnectError, attempt: number, policy: RetryPo
   return { waitMs: Math.min(waitMs, policy.maxDelayMs), rateLimited };
 }
 
+export interface RetryOptions {
+  policy: RetryPolicy;
+  signal?: AbortSignal;
+  onRetry?: (event: RetryEvent) => void;
+}
+
 /** Runs one connector call, retrying Unavailable/DeadlineExceeded with baton's waits (via p-retry). */
-export async function withRetry<T>(
-  call: () => Promise<T>,
-  options: { policy: RetryPolicy; signal?: AbortSignal; onRetry?: (event: RetryEvent) => void },
-): Promise<T> {
+export async function withRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
   // The first attempt runs bare: at hundreds of thousands of calls a sync, retry machinery that is
   // almost never needed must cost nothing.
   try {
     return await call();
   } catch (error) {
-    if (!isRetryable(error) || options.policy.maxRetries < 1) throw error;
-    const first = ConnectError.from(error);
-    const { waitMs, rateLimited } = retryDelay(first, 1, options.policy);
-    options.onRetry?.({ code: first.code, attempt: 1, waitMs, rateLimited, message: first.rawMessage });
-    await sleep(waitMs, undefined, { signal: options.signal });
+    return retryAfterFailure(error, call, options);
   }
+}
+
+/** After a first attempt failed with `error`: rethrows it unless it is retryable, else waits and retries. */
+export async function retryAfterFailure<T>(error: unknown, call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  if (!isRetryable(error) || options.policy.maxRetries < 1) throw error;
+  const first = ConnectError.from(error);
+  const { waitMs, rateLimited } = retryDelay(first, 1, options.policy);
+  options.onRetry?.({ code: first.code, attempt: 1, waitMs, rateLimited, message: first.rawMessage });
+  await sleep(waitMs, undefined, { signal: options.signal });
   return retryAfterFirst(call, { ...options, policy: { ...options.policy, maxRetries: options.policy.maxRetries - 1 } });
 }
 
 /** Attempts 2… (p-retry numbers them from 1: shift by one for baton's linear backoff). */
-function retryAfterFirst<T>(
-  call: () => Promise<T>,
-  options: { policy: RetryPolicy; signal?: AbortSignal; onRetry?: (event: RetryEvent) => void },
-): Promise<T> {
+function retryAfterFirst<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
   return pRetry(
     async () => {
       try {

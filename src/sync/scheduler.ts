@@ -62,6 +62,13 @@ export interface SchedulerOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Commit handlers that had nothing to wait for return nothing, and the commit loop goes straight
+ * on; after this many such commits in a row it lets the event loop run (aborts, timers, fetches).
+ */
+const INLINE_COMMITS = 1024;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 class Slot<J, T> {
   pages: Array<Page<T>> = [];
   items = 0;
@@ -147,7 +154,7 @@ export class ListingScheduler {
     while (this.#inflight < this.#concurrency && !this.#abort.signal.aborted) {
       const slot = this.#pick();
       if (!slot) return;
-      this.#fetch(slot as Slot<unknown, unknown>);
+      void this.#fetch(slot as Slot<unknown, unknown>);
     }
   }
 
@@ -198,7 +205,7 @@ export class ListingScheduler {
     return undefined;
   }
 
-  #fetch(slot: Slot<unknown, unknown>): void {
+  async #fetch(slot: Slot<unknown, unknown>): Promise<void> {
     const stream = slot.stream;
     if (!slot.started) {
       slot.started = true;
@@ -210,45 +217,49 @@ export class ListingScheduler {
     slot.inflight = true;
     slot.lane.inflight++;
     this.#inflight++;
-    stream.spec
-      .fetchPage(slot.job, token, this.#abort.signal)
-      .then(
-        (page) => {
-          if (slot.generation !== generation) return;
-          if (page.next !== "" && page.next === token) {
-            throw new Error("the connector returned the same page token again (it would loop forever)");
-          }
-          slot.pages.push(page);
-          slot.items += page.count;
-          stream.buffered += page.count;
-          slot.token = page.next;
-          if (page.next === "") {
-            slot.done = true;
-            stream.spec.onDone?.(slot.job);
-          }
-        },
-        (error: unknown) => {
-          if (slot.generation !== generation || this.#abort.signal.aborted) return;
-          throw error;
-        },
-      )
-      .catch((error: unknown) => {
-        if (stream.spec.isWarning(error)) slot.warning = error;
-        else {
-          slot.error = error;
-          stream.failing = true;
-        }
+    try {
+      let page: Page<unknown>;
+      try {
+        page = await stream.spec.fetchPage(slot.job, token, this.#abort.signal);
+      } catch (error) {
+        if (slot.generation === generation && !this.#abort.signal.aborted) failed(slot, error);
+        return;
+      }
+      if (slot.generation !== generation) return;
+      if (page.next !== "" && page.next === token) {
+        failed(slot, new Error("the connector returned the same page token again (it would loop forever)"));
+        return;
+      }
+      // Most jobs hold one page: an array of exactly one, not the spare capacity push would reserve.
+      if (slot.pages.length === 0) slot.pages = [page];
+      else slot.pages.push(page);
+      slot.items += page.count;
+      stream.buffered += page.count;
+      slot.token = page.next;
+      if (page.next === "") {
         slot.done = true;
         stream.spec.onDone?.(slot.job);
-      })
-      .finally(() => {
-        slot.inflight = false;
-        slot.lane.inflight--;
-        this.#inflight--;
-        stream.wake();
-        this.dispatch();
-      });
+      }
+    } finally {
+      slot.inflight = false;
+      slot.lane.inflight--;
+      this.#inflight--;
+      stream.wake();
+      this.dispatch();
+    }
   }
+}
+
+/** A fetch failed: a warning ends the job at the pages it has, anything else fails the stream. */
+function failed(slot: Slot<unknown, unknown>, error: unknown): void {
+  const stream = slot.stream;
+  if (stream.spec.isWarning(error)) slot.warning = error;
+  else {
+    slot.error = error;
+    stream.failing = true;
+  }
+  slot.done = true;
+  stream.spec.onDone?.(slot.job);
 }
 
 export class Stream<J, T> {
@@ -262,6 +273,8 @@ export class Stream<J, T> {
   #ended = false;
   #committing = false;
   #wake: (() => void) | undefined;
+  /** Commits done without waiting, counted to yield now and then (see INLINE_COMMITS). */
+  #inline = 0;
   readonly #maxItems: number;
   readonly #maxPages: number;
 
@@ -366,7 +379,9 @@ export class Stream<J, T> {
         head.items -= page.count;
         this.buffered -= page.count;
         this.scheduler.dispatch();
-        await handlers.commitPage(head.job, page);
+        const committing = handlers.commitPage(head.job, page);
+        if (committing) await committing;
+        else if (++this.#inline % INLINE_COMMITS === 0) await yieldToEventLoop();
         continue;
       }
       if (!head.done || head.inflight) {
@@ -378,7 +393,9 @@ export class Stream<J, T> {
       this.#order[this.#head] = undefined as unknown as Slot<J, T>;
       this.#head++;
       this.#slots.delete(head.job);
-      await handlers.finishJob(head.job, head.warning);
+      const finishing = handlers.finishJob(head.job, head.warning);
+      if (finishing) await finishing;
+      else if (++this.#inline % INLINE_COMMITS === 0) await yieldToEventLoop();
       this.scheduler.dispatch();
     }
   }

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Database, Statement } from "better-sqlite3";
-import { createIndexes, deferIndexesOnEmptyTables, EXPANSION_INDEXES } from "../c1z/schema.js";
+import { createIndexes, deferIndexes, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
 import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
 import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
@@ -134,9 +134,9 @@ export class StoreCore {
     this.#early = new EarlyExpansion({ db: this.db, writer: this.#w, syncId: this.#syncId }, { active: true, grantsDoneThrough });
   }
 
-  /** Into an empty file, secondary indexes are built once at the end (baton's bulk-load mode). */
+  /** Indexes cheaper to build once at the end than row by row are dropped until finalize (schema.ts). */
   deferIndexes(): boolean {
-    return deferIndexesOnEmptyTables(this.db);
+    return deferIndexes(this.db);
   }
 
   /** Rows of the selected sync by kind and resource type (a resumed sync's starting counts). */
@@ -220,6 +220,11 @@ export class StoreCore {
   /** Every grant `job` lists is written. */
   grantsJobDone(job: GrantsJob): void {
     this.#early?.jobDone(job);
+  }
+
+  /** grantsJobDone for each job, in order (the thread store sends consecutive ones as one message). */
+  grantsJobsDone(jobs: GrantsJob[]): void {
+    for (const job of jobs) this.grantsJobDone(job);
   }
 
   // --- the resources phase's queue (kept for resume; the engine works from its own copy) ---
@@ -390,15 +395,11 @@ export class StoreCore {
 
   // --- sealing and publishing ---
 
-  /** Seals the sync in one transaction: indexes, stats, ended_at, retention, scratch tables dropped. */
+  /** Seals the sync in one transaction: stats, ended_at, retention, indexes, scratch tables dropped. */
   finalize(input: FinalizeInput): SyncStats {
     const db = this.db;
     const { token } = input;
     this.begin();
-    // Nothing else runs while the sync is sealed: SQLite's sorter may build the indexes on every core.
-    db.pragma(`threads = ${Math.min(availableParallelism(), 4)}`);
-    createIndexes(db);
-    db.pragma("threads = 0");
     dropScratch(db);
     const stats: SyncStats = {
       ...(input.counts ?? computeSyncStats(db, this.#syncId)),
@@ -408,11 +409,16 @@ export class StoreCore {
       ),
     };
     endSyncRun(db, this.#syncId, new Date(input.endedAtMs), JSON.stringify(token), syncStatsJson(stats));
+    // Syncs past retention go before the indexes are built: their rows need no entries.
     let deleted = 0;
     for (const id of syncsToDelete(listSyncRuns(db), input.keep)) {
       deleteSyncRun(db, id);
       deleted++;
     }
+    // Nothing else runs while the sync is sealed: SQLite's sorter may build the indexes on every core.
+    db.pragma(`threads = ${Math.min(availableParallelism(), 4)}`);
+    createIndexes(db);
+    db.pragma("threads = 0");
     db.exec("commit");
     if (deleted > 0) db.exec("vacuum");
     return stats;

@@ -31,8 +31,8 @@ export interface OpMessage {
 export type WorkerMessage =
   | { kind: "reply"; seq: number; ok: true; value: unknown }
   | { kind: "reply"; seq: number; ok: false; error: SerializedError }
-  /** Every operation up to `seq` has been applied (for flow control). */
-  | { kind: "processed"; seq: number }
+  /** The operations the engine waits for (Progress.WAITING_FOR) are applied (flow control). */
+  | { kind: "processed" }
   /** An operation that nobody waits for failed: the store refuses everything but rollback and close from now on. */
   | { kind: "failed"; error: SerializedError }
   | { kind: "event"; event: StoreEvent };
@@ -62,6 +62,21 @@ export function wireOp(encoder: RowEncoder, op: StoreOp, args: unknown[]): { op:
       return { op, args, transfer: [] };
   }
 }
+
+/**
+ * Sends of one operation in a row that the thread store may carry as one message: the operation
+ * with each send's arguments, in order. A grants job done is one per resource, most of them for
+ * resources without grants: hundreds of thousands of tiny messages otherwise.
+ */
+export const COALESCED: Partial<Record<StoreOp, StoreOp>> = { grantsJobDone: "grantsJobsDone" };
+
+/**
+ * How far the store's thread has got, in memory both threads share (an Int32Array on a
+ * SharedArrayBuffer), so that flow control costs no message per operation: the thread stores the
+ * last applied sequence number after each operation, and posts "processed" only when the engine
+ * has said it waits for a number (and the thread has reached it).
+ */
+export const Progress = { APPLIED: 0, WAITING_FOR: 1, SLOTS: 2 } as const;
 
 /** Operations a failed store still performs: the way out. */
 export const AFTER_FAILURE: ReadonlySet<StoreOp> = new Set<StoreOp>(["rollback", "close"]);

@@ -3,11 +3,11 @@
  * operations in order — inserts, checkpoints, grant expansion, sealing, compression — while the
  * main thread keeps talking to the connector. That puts SQLite and zstd on the second core.
  */
-import { parentPort, type MessagePort } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { StoreCore } from "./store-core.js";
-import { AFTER_FAILURE, serializeError, type OpMessage, type WorkerMessage } from "./store-protocol.js";
+import { AFTER_FAILURE, Progress, serializeError, type OpMessage, type WorkerMessage } from "./store-protocol.js";
 
-function serveStore(port: MessagePort): void {
+function serveStore(port: MessagePort, progress: Int32Array): void {
   const post = (message: WorkerMessage) => port.postMessage(message);
   const core = new StoreCore((event) => post({ kind: "event", event }));
   const inbox: OpMessage[] = [];
@@ -30,15 +30,21 @@ function serveStore(port: MessagePort): void {
     }
   }
 
+  /** Publishes `seq` as applied; wakes the engine if it waits for it. */
+  function applied(seq: number): void {
+    Atomics.store(progress, Progress.APPLIED, seq);
+    const waitingFor = Atomics.load(progress, Progress.WAITING_FOR);
+    if (waitingFor > 0 && seq >= waitingFor && Atomics.compareExchange(progress, Progress.WAITING_FOR, waitingFor, 0) === waitingFor) {
+      post({ kind: "processed" });
+    }
+  }
+
   async function drain(): Promise<void> {
     running = true;
-    let last = 0;
     while (inbox.length > 0) {
       const message = inbox.shift()!;
       await apply(message);
-      last = message.seq;
-      // Tell the engine how far we are whenever we have caught up with what was delivered.
-      if (inbox.length === 0) post({ kind: "processed", seq: last });
+      applied(message.seq);
     }
     running = false;
   }
@@ -49,4 +55,4 @@ function serveStore(port: MessagePort): void {
   });
 }
 
-if (parentPort) serveStore(parentPort);
+if (parentPort) serveStore(parentPort, new Int32Array((workerData as { progress: SharedArrayBuffer }).progress));

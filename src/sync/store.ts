@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { RowEncoder } from "../c1z/rows.js";
 import { StoreCore, type StoreEvent } from "./store-core.js";
-import { AFTER_FAILURE, reviveError, serializeError, wireOp, type OpMessage, type StoreOp, type StoreOps, type WorkerMessage } from "./store-protocol.js";
+import { AFTER_FAILURE, COALESCED, Progress, reviveError, serializeError, wireOp, type OpMessage, type StoreOp, type StoreOps, type WorkerMessage } from "./store-protocol.js";
 
 /**
  * The sync engine's handle on its working database. Operations (StoreCore's methods) are applied
@@ -108,20 +108,24 @@ class InlineStore extends WorkingStore {
 /** The operations shipped, in order, to the thread that owns the database. */
 class ThreadStore extends WorkingStore {
   readonly #worker: Worker;
+  readonly #progress: Int32Array;
   readonly #rows = new RowEncoder();
   readonly #replies = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #seq = 0;
-  #processed = 0;
+  /** Consecutive sends of a COALESCED operation, not posted yet: any other operation posts them first. */
+  #held: { op: StoreOp; args: unknown[] } | undefined;
   #drained: Drainer[] = [];
   #stopped = false;
 
   static async spawn(options: StoreOptions): Promise<ThreadStore> {
-    return new ThreadStore(startWorker(), options);
+    const progress = new SharedArrayBuffer(Progress.SLOTS * Int32Array.BYTES_PER_ELEMENT);
+    return new ThreadStore(startWorker(progress), new Int32Array(progress), options);
   }
 
-  private constructor(worker: Worker, options: StoreOptions) {
+  private constructor(worker: Worker, progress: Int32Array, options: StoreOptions) {
     super();
     this.#worker = worker;
+    this.#progress = progress;
     worker.on("message", (message: WorkerMessage) => {
       switch (message.kind) {
         case "reply": {
@@ -136,7 +140,6 @@ class ThreadStore extends WorkingStore {
           break;
         }
         case "processed":
-          this.#processed = message.seq;
           this.#wakeDrainers();
           break;
         case "failed":
@@ -162,6 +165,7 @@ class ThreadStore extends WorkingStore {
 
   /** Encoding errors poison the store, as they would have on its thread. */
   #post(op: StoreOp, args: unknown[], reply: boolean): number {
+    this.#postHeld();
     let wire: ReturnType<typeof wireOp>;
     try {
       wire = wireOp(this.#rows, op, args);
@@ -175,8 +179,25 @@ class ThreadStore extends WorkingStore {
     return seq;
   }
 
+  #postHeld(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = undefined;
+    const seq = ++this.#seq;
+    this.#worker.postMessage({ seq, op: held.op, args: [held.args], reply: false } satisfies OpMessage);
+  }
+
   send<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): void {
     if (this.failure && !AFTER_FAILURE.has(op)) return;
+    const coalesced = COALESCED[op];
+    if (coalesced) {
+      if (this.#held?.op !== coalesced) {
+        this.#postHeld();
+        this.#held = { op: coalesced, args: [] };
+      }
+      this.#held.args.push(args[0]);
+      return;
+    }
     try {
       this.#post(op, args, false);
     } catch {
@@ -193,22 +214,41 @@ class ThreadStore extends WorkingStore {
     });
   }
 
+  get #applied(): number {
+    return Atomics.load(this.#progress, Progress.APPLIED);
+  }
+
   get pending(): number {
-    return this.#seq - this.#processed;
+    return this.#seq - this.#applied;
   }
 
   drain(maxPending: number): Promise<void> {
+    this.#postHeld();
     if (this.pending <= maxPending || this.failure || this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => this.#drained.push({ upTo: this.#seq - maxPending, resolve }));
+    const drained = new Promise<void>((resolve) => this.#drained.push({ upTo: this.#seq - maxPending, resolve }));
+    this.#wakeDrainers();
+    return drained;
   }
 
+  /** Resolves the drainers the thread has caught up with; asks it to say when it reaches the next one. */
   #wakeDrainers(): void {
-    const stillWaiting: Drainer[] = [];
-    for (const d of this.#drained) {
-      if (this.#processed >= d.upTo || this.failure || this.#stopped) d.resolve();
-      else stillWaiting.push(d);
+    for (;;) {
+      const applied = this.#applied;
+      const stillWaiting: Drainer[] = [];
+      for (const d of this.#drained) {
+        if (applied >= d.upTo || this.failure || this.#stopped) d.resolve();
+        else stillWaiting.push(d);
+      }
+      this.#drained = stillWaiting;
+      if (stillWaiting.length === 0) {
+        Atomics.store(this.#progress, Progress.WAITING_FOR, 0);
+        return;
+      }
+      const next = Math.min(...stillWaiting.map((d) => d.upTo));
+      Atomics.store(this.#progress, Progress.WAITING_FOR, next);
+      // The thread may have got there before it could see the request: then nobody would post.
+      if (this.#applied < next) return;
     }
-    this.#drained = stillWaiting;
   }
 
   async shutdown(): Promise<void> {
@@ -232,7 +272,7 @@ function asError(error: unknown): Error {
  * (tests, benchmarks, `tsx`), the thread registers tsx's loader first — Node 20 does not pass a
  * parent's loader hooks on to worker threads.
  */
-function startWorker(): Worker {
+function startWorker(progress: SharedArrayBuffer): Worker {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith(".ts");
   const entry = join(dirname(here), fromSource ? "store-worker.ts" : "store-worker.js");
@@ -247,5 +287,5 @@ function startWorker(): Worker {
   `;
   // What the thread receives is garbage once written: a small young generation is enough (V8's
   // default reserves several times this much, for nothing).
-  return new Worker(boot, { eval: true, workerData: { entry, tsx }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  return new Worker(boot, { eval: true, workerData: { entry, tsx, progress }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { C1Z_V1_MAGIC, MAX_WINDOW_BYTES, parseFrameHeader, writeC1z } from "../../src/c1z/container.js";
 import { deterministicBinary } from "../../src/c1z/proto-bytes.js";
+import { splitExpansion } from "../../src/c1z/rows.js";
 import { ensureSchema } from "../../src/c1z/schema.js";
 import { computeSyncStats, syncStatsJson } from "../../src/c1z/stats.js";
 import { insertSyncRun } from "../../src/c1z/sync-runs.js";
@@ -149,6 +150,73 @@ describe("writer", () => {
     expect(fromBinary(GrantSchema, rows[0]!.data).annotations.map((a) => a.typeUrl)).toEqual(["type.googleapis.com/c1.connector.v2.GrantImmutable"]);
     expect(rows[1]).toMatchObject({ expansion: null, needs_expansion: 0 });
     expect(fromBinary(GrantSchema, rows[1]!.data).annotations).toEqual([]);
+  });
+
+  test("a page of grants written at once gives the rows of writing them one by one, whatever it shares", () => {
+    const entA = create(EntitlementSchema, { id: "group:g1:member", resource: res("group", "g1") });
+    const entB = create(EntitlementSchema, { id: "role:r1:assignment", resource: res("role", "r1") });
+    const expandable = annotation(GrantExpandableSchema, { entitlementIds: ["group:g2:member"] });
+    const grant = (ent: typeof entA, type: string, id: string, extra: { grantId?: string; annotations?: (typeof expandable)[] } = {}) =>
+      create(GrantSchema, { id: extra.grantId ?? `${ent.id}:${type}:${id}`, entitlement: ent, principal: res(type, id), annotations: extra.annotations ?? [] });
+    const pages = {
+      // One entitlement, principal type and conventional ids: every shared column bound once.
+      uniform: Array.from({ length: 70 }, (_, i) => grant(entA, "user", `u${i}`)),
+      // The same grant twice in one statement: the second is an upsert of the first.
+      duplicate: [grant(entA, "user", "u1"), grant(entA, "user", "u2"), grant(entA, "user", "u1", { annotations: [expandable] })],
+      mixed: [grant(entA, "user", "u1"), grant(entB, "group", "g2", { annotations: [expandable] }), grant(entA, "user", "u3", { grantId: "custom" })],
+    };
+    for (const [name, page] of Object.entries(pages)) {
+      const dump = (write: (w: C1zWriter) => void) => {
+        const db = newDb();
+        write(new C1zWriter(db, "S1", () => new Date(2025, 0, 1)));
+        return db.prepare(`select * from v1_grants order by id`).all();
+      };
+      // The reference: baton's PutGrants, one statement per grant.
+      const db = newDb();
+      const insert = db.prepare(
+        `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id,
+           external_id, expansion, needs_expansion, data, sync_id, discovered_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'S1', ?)
+         on conflict (external_id, sync_id) do update set data = excluded.data, expansion = excluded.expansion,
+           needs_expansion = case
+             when excluded.expansion is null or excluded.expansion = x'' then 0
+             when v1_grants.expansion is null and excluded.expansion is not null then 1
+             when v1_grants.expansion is not null and excluded.expansion is not null and v1_grants.expansion != excluded.expansion then 1
+             else v1_grants.needs_expansion end`,
+      );
+      for (const g of page) {
+        const { stored, expansion } = splitExpansion(g);
+        const r = g.entitlement!.resource!.id!;
+        const p = g.principal!.id!;
+        insert.run(r.resourceType, r.resource, g.entitlement!.id, p.resourceType, p.resource, g.id, expansion ?? null, expansion ? 1 : 0, deterministicBinary(GrantSchema, stored), formatC1zTime(new Date(2025, 0, 1)));
+      }
+      const reference = db.prepare(`select * from v1_grants order by id`).all();
+      expect(dump((w) => w.putGrants(page)), name).toEqual(reference);
+      expect(dump((w) => page.forEach((g) => w.putGrants([g]))), name).toEqual(reference);
+    }
+  });
+
+  test("a page of resources written at once: the rows and row ids of one statement per resource", () => {
+    const renamed = (type: string, id: string, parent?: [string, string]) => create(ResourceSchema, { ...res(type, id, parent), displayName: "renamed" });
+    const earlier = [res("account", "a1"), res("role", "r0", ["account", "a1"])];
+    // Shared and differing parents, a resource repeated within the page, one from an earlier page.
+    const page = [res("role", "r1", ["account", "a1"]), res("role", "r2", ["account", "a2"]), renamed("role", "r1", ["account", "a1"]), renamed("account", "a1"), res("user", "u1")];
+    const reference = () => {
+      const db = newDb();
+      const insert = db.prepare(
+        `insert into v1_resources (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
+         values (?, ?, ?, ?, ?, 'S1', ?) on conflict (external_id, sync_id) do update set data = excluded.data returning id`,
+      );
+      const ids = [...earlier, ...page].map((r) => {
+        const p = r.parentResourceId;
+        return (insert.get(r.id!.resourceType, `${r.id!.resourceType}:${r.id!.resource}`, p?.resourceType ?? null, p?.resource ?? null, deterministicBinary(ResourceSchema, r), formatC1zTime(new Date(2025, 0, 1))) as { id: number }).id;
+      });
+      return { ids: ids.slice(earlier.length), rows: db.prepare(`select * from v1_resources order by id`).all() };
+    };
+    const db = newDb();
+    const w = new C1zWriter(db, "S1", () => new Date(2025, 0, 1));
+    w.putResources(earlier);
+    const ids = w.putResourcesReturningIds(page);
+    expect({ ids, rows: db.prepare(`select * from v1_resources order by id`).all() }).toEqual(reference());
   });
 
   test("upserts keep the first row's id and parent columns and replace data, as baton does", () => {

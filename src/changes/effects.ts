@@ -95,7 +95,7 @@ export async function effectsOf(event: TrailRecord, ctx: EffectsContext): Promis
     case "organizations.amazonaws.com":
       return organizationsEffects(event);
     case "sso.amazonaws.com":
-      return ssoEffects(event);
+      return ssoEffects(event, ctx);
     case "identitystore.amazonaws.com":
       return identityStoreEffects(event, ctx);
     default:
@@ -128,7 +128,16 @@ function organizationsEffects(event: TrailRecord): EventEffects {
   return effects;
 }
 
-function ssoEffects(event: TrailRecord): EventEffects {
+/**
+ * Provisioning a permission set to an account creates or updates its AWSReservedSSO role in that
+ * account: the account's IAM changes too.
+ */
+function reservedRoles(effects: EventEffects, ctx: EffectsContext, accountId: string | undefined): void {
+  const scope = accountId === undefined ? undefined : accountId === ctx.selfAccountId ? "self" : accountId;
+  effects.invalidate.push({ service: "iam", ...(scope ? { scope } : {}), exceptOperations: PER_USER_IAM });
+}
+
+function ssoEffects(event: TrailRecord, ctx: EffectsContext): EventEffects {
   const effects = none();
   const ps = text(event.request.permissionSetArn) ?? text(nested(event.response, "permissionSet", "permissionSetArn"));
   const name = event.name;
@@ -143,6 +152,7 @@ function ssoEffects(event: TrailRecord): EventEffects {
     );
     const principal = text(event.request.principalId);
     if (principal) effects.invalidate.push({ service: "sso", operations: ["ListAccountAssignmentsForPrincipal"], input: { PrincipalId: principal } });
+    if (name === "CreateAccountAssignment") reservedRoles(effects, ctx, accountId);
     return effects;
   }
   if (name === "CreatePermissionSet" || name === "UpdatePermissionSet" || name === "DeletePermissionSet") {
@@ -159,6 +169,7 @@ function ssoEffects(event: TrailRecord): EventEffects {
       { service: "sso", operations: ["ListAccountsForProvisionedPermissionSet"], input: { PermissionSetArn: ps } },
       { service: "sso", operations: ["ListPermissionSetsProvisionedToAccount"], ...(target ? { input: { AccountId: target } } : {}) },
     );
+    reservedRoles(effects, ctx, target);
     return effects;
   }
   if (PERMISSION_SET_POLICY_WRITES.has(name)) {

@@ -1,6 +1,8 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import type { Database, Statement } from "better-sqlite3";
+import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { grantHasAnnotation, withoutSources } from "../c1z/grant-bytes.js";
-import { blobAt, rowCount, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
+import { blobAt, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { RECORD_TABLES } from "../c1z/schema.js";
 import type { SyncStats } from "../c1z/stats.js";
 import { insertSyncRun } from "../c1z/sync-runs.js";
@@ -54,6 +56,11 @@ export class IncrementalSession {
       if (!before) this.#count("resources", rows.resourceTypeIds[i]!, 1);
     }
     this.writer.writeResources(rows);
+    // An upsert keeps the row's columns: a resource that moved (an account to another OU) gets its new parent.
+    const parent = this.#prepare(`update v1_resources set parent_resource_type_id = ?, parent_resource_id = ? where external_id = ? and sync_id = ?`);
+    out.forEach((change, i) => {
+      if (change === "changed") parent.run(rows.parentTypeIds[i], rows.parentIds[i], rows.externalIds[i], this.syncId);
+    });
     return out;
   }
 
@@ -94,11 +101,15 @@ export class IncrementalSession {
     }>).map((r) => r.entitlement_id);
     const removed = this.#prepare(`delete from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId).changes;
     this.#count("grants", type, -removed);
+    const after = new Set(before);
     if (rows && rowCount(rows) > 0) {
       this.writer.writeGrants(rows);
-      for (const t of rows.resourceTypeIds) this.#count("grants", t, 1);
+      for (let i = 0; i < rowCount(rows); i++) {
+        this.#count("grants", textAt(rows.resourceTypeIds, i), 1);
+        after.add(textAt(rows.entitlementIds, i));
+      }
     }
-    return [...new Set([...before, ...(rows?.entitlementIds ?? [])])];
+    return [...after];
   }
 
   /**
@@ -110,20 +121,21 @@ export class IncrementalSession {
     if (seeds.length === 0) return { destinations: 0, created: 0 };
     const store = { db: this.db, writer: this.writer, syncId: this.syncId };
     const { graph } = loadExpansionGraph(store);
-    const rounds = graph.rounds();
-    const steps = rounds.flat();
+    const steps = graph.rounds().flat();
+    // Destinations reachable from a seed — along every edge a grant declares, also those whose
+    // source is gone (the plan drops them; what they gave must go too).
+    const edges = this.#declaredEdges();
     const reached = new Set(seeds);
-    // Destinations reachable from a seed along the plan's steps (their sources' grants change).
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const step of steps) {
-        if (reached.has(step.source) && !reached.has(step.destination)) {
-          reached.add(step.destination);
-          grew = true;
-        }
+    const queue = [...seeds];
+    while (queue.length > 0) {
+      for (const destination of edges.get(queue.pop()!) ?? []) {
+        if (reached.has(destination)) continue;
+        reached.add(destination);
+        queue.push(destination);
       }
     }
-    const destinations = new Set(steps.filter((s) => reached.has(s.destination)).map((s) => s.destination));
+    const declared = new Set([...edges.values()].flatMap((out) => [...out]));
+    const destinations = new Set([...reached].filter((e) => declared.has(e)));
     for (const destination of destinations) this.#resetExpansion(destination);
     let created = 0;
     applySteps(
@@ -133,6 +145,23 @@ export class IncrementalSession {
     );
     this.#countDerived(destinations);
     return { destinations: destinations.size, created };
+  }
+
+  /** Source entitlement → destinations, as the grants needing expansion declare them. */
+  #declaredEdges(): Map<string, Set<string>> {
+    const edges = new Map<string, Set<string>>();
+    const rows = this.#prepare(`select entitlement_id, expansion from v1_grants where sync_id = ? and needs_expansion = 1 and expansion is not null`).iterate(this.syncId) as Iterable<{
+      entitlement_id: string;
+      expansion: Buffer;
+    }>;
+    for (const row of rows) {
+      for (const source of fromBinary(GrantExpandableSchema, row.expansion).entitlementIds) {
+        let out = edges.get(source);
+        if (!out) edges.set(source, (out = new Set()));
+        out.add(row.entitlement_id);
+      }
+    }
+    return edges;
   }
 
   /** Derived grants on a destination go; listed grants lose the sources expansion merged into them. */

@@ -12,7 +12,7 @@ import { matchesRead, parseKey, type Baseline, type ChangeBatch, type ChangeTrac
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, isInterruptedIncremental, newToken, parseToken, type SyncToken } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, SyncError, warn, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, runSync, type SyncOptions, type SyncResult } from "./engine.js";
-import { accessListing, externalIdOf, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
+import { accessListing, externalIdOf, listingKey, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
 import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, sendsActiveSyncId, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
@@ -191,13 +191,13 @@ async function incremental(options: IncrementalSyncOptions, store: WorkingStore,
       observer,
       signal: options.signal,
       types: new Map(),
-      reads: new ReadRecorder(changes.tracker),
+      reads: new ReadRecorder(changes.tracker, baseLog),
     };
     for (const data of await store.call("resourceTypes")) {
       const rt = fromBinary(ResourceTypeSchema, data);
       ctx.types.set(rt.id, typeFlags(rt));
     }
-    const work = new Rework(ctx, baseLog);
+    const work = new Rework(ctx);
     await work.run(batch, invalid);
 
     const expansion = (options.expandGrants ?? true) ? await store.call("incReexpand", [...work.seeds]) : { destinations: 0, created: 0 };
@@ -266,23 +266,23 @@ class Rework {
   readonly #access = new Map<string, ListingRef>();
   readonly #limit: ReturnType<typeof pLimit>;
 
-  constructor(
-    private readonly ctx: SyncContext,
-    baseLog: ReadLog,
-  ) {
-    this.log = baseLog;
+  constructor(private readonly ctx: SyncContext) {
+    this.log = ctx.reads!.log;
     this.#limit = pLimit(Math.max(1, ctx.workers));
   }
 
   async run(batch: ChangeBatch, invalid: ReadonlySet<string>): Promise<void> {
     const affected = [...this.log.entries()].filter((e) => [...e.reads].some((key) => invalid.has(key))).map((e) => e.ref);
     // Resources first (their listings, then those named by id), so entitlement and grant listings see them as stored.
-    let resourceListings = affected.filter((ref) => ref.kind === "resources");
+    let resourceListings = affected.filter((ref) => ref.kind === "resources" && ref.id === "");
     while (resourceListings.length > 0) {
       const children = (await Promise.all(resourceListings.map((ref) => this.#limit(() => this.#resources(ref))))).flat();
       resourceListings = children;
     }
-    const childListings = (await Promise.all(batch.resources.map((ref) => this.#limit(() => this.#byId(ref))))).flat();
+    // Resources read by id: those the changes name, and those read so before whose reads changed.
+    const byId = new Map(batch.resources.map((r) => [`${r.type}:${r.id}`, r]));
+    for (const ref of affected) if (ref.kind === "resources" && ref.id !== "") byId.set(`${ref.type}:${ref.id}`, { type: ref.type, id: ref.id, parentType: ref.parentType || undefined, parentId: ref.parentId || undefined });
+    const childListings = (await Promise.all([...byId.values()].map((ref) => this.#limit(() => this.#byId(ref))))).flat();
     for (let next = childListings; next.length > 0; ) next = (await Promise.all(next.map((ref) => this.#limit(() => this.#resources(ref))))).flat();
     for (const ref of affected) if (ref.kind !== "resources") this.#queueAccess(ref.kind, ref.type, ref.id);
     await Promise.all([...this.#access.values()].map((ref) => this.#limit(() => this.#accessListing(ref))));
@@ -343,16 +343,21 @@ class Rework {
     return children;
   }
 
-  /** Reads a resource the changes name by id: stored if it exists, deleted if it does not. */
+  /**
+   * Reads a resource by id: stored if it exists, deleted if it does not. The lookup is a listing of
+   * its own (a resources listing with the resource's id): its reads are its own, so a later change
+   * to one of them reads this resource again, not its whole type.
+   */
   async #byId(ref: ResourceRef): Promise<ListingRef[]> {
     const ctx = this.ctx;
     if (!ctx.types.has(ref.type)) return [];
     this.resourcesRead++;
     const parentResourceId = ref.parentType ? { resourceType: ref.parentType, resource: ref.parentId ?? "" } : undefined;
-    const owner = resourcesListing(ref.type, ref.parentType ?? "", ref.parentId ?? "");
+    const lookup: ListingRef = { kind: "resources", type: ref.type, id: ref.id, parentType: ref.parentType ?? "", parentId: ref.parentId ?? "" };
+    this.log.reset(lookup);
     let resource: Resource | undefined;
     try {
-      const res = await ctx.reads!.listing(owner, () =>
+      const res = await ctx.reads!.listing(lookup, () =>
         callConnector(ctx, "get-resource", (s) => ctx.api.resourceGetter.getResource({ resourceId: { resourceType: ref.type, resource: ref.id }, parentResourceId, activeSyncId: ctx.activeSyncId }, { signal: s })),
       );
       resource = res.resource;
@@ -363,12 +368,13 @@ class Rework {
     }
     const key = resourceExternalId(ref.type, ref.id);
     if (!resource || !this.#valid(resource)) {
+      this.log.reset(lookup);
       this.#forgetProduced(key);
       await this.#delete(ref.type, ref.id);
       return [];
     }
     const [change] = await ctx.store.call("incUpsertResources", this.#rows.resources([resource]));
-    this.log.add(owner, [], [key]);
+    this.log.add(lookup, [], [key]);
     return this.#touched(resource, change!);
   }
 
@@ -407,7 +413,7 @@ class Rework {
   #producedByOthers(ref: ListingRef): Set<string> {
     const out = new Set<string>();
     for (const entry of this.log.entries()) {
-      if (entry.ref.kind !== "resources" || (entry.ref.type === ref.type && entry.ref.parentType === ref.parentType && entry.ref.parentId === ref.parentId)) continue;
+      if (entry.ref.kind !== "resources" || listingKey(entry.ref) === listingKey(ref)) continue;
       for (const id of entry.produced ?? []) out.add(id);
     }
     return out;

@@ -116,9 +116,11 @@ export class ReadLog {
 
 /** Records which reads each listing call made (and, for resource listings, what it produced). */
 export class ReadRecorder {
-  readonly log = new ReadLog();
-
-  constructor(private readonly tracker: ReadTracker) {}
+  /** `log`: where to record (an incremental sync records into the log it continues). */
+  constructor(
+    private readonly tracker: ReadTracker,
+    readonly log = new ReadLog(),
+  ) {}
 
   async listing<T>(ref: ListingRef, call: () => Promise<T>, produced?: (value: T) => Iterable<string>): Promise<T> {
     const { value, reads } = await this.tracker.track(call);

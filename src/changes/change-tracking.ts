@@ -50,7 +50,7 @@ export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, o
     cursorAt: (startedAtMs): ChangeCursor => ({ v: 1, windowStart: wholeSecond(startedAtMs), seen: [] }),
     async read(value, baseline, signal): Promise<ChangeBatch> {
       const cursor = value as ChangeCursor;
-      const empty = { events: 0, applied: 0, invalidate: [], stale: [], resources: [], cursor, calls: 0 };
+      const empty = { events: 0, applied: 0, invalidate: [], stale: [], resources: [], cursor, calls: 0, warnings: [] };
       if (cursor?.v !== 1 || typeof cursor.windowStart !== "number") return { ...empty, fallback: "the last sync's change cursor is not one this connector understands" };
       const end = now();
       if (end - cursor.windowStart > EVENT_HISTORY_MS) {
@@ -62,13 +62,20 @@ export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, o
       const sources = trailSources(config, self.accountId, baseline);
       const outcomes = await lookupEvents(aws, sources, { start: cursor.windowStart, end, attribute: { AttributeKey: "ReadOnly", AttributeValue: "false" } }, signal);
       const calls = outcomes.reduce((n, o) => n + o.pages, 0);
-      const failed = outcomes.find((o) => !o.ok);
-      if (failed && !failed.ok) return { ...empty, calls, fallback: failed.reason };
+      const invalidate: ReadPattern[] = [];
+      const warnings: string[] = [];
+      for (const outcome of outcomes) {
+        if (outcome.ok) continue;
+        // The connector's own account holds most of what is synced: without its history, a full sync.
+        if (!outcome.source.accountId) return { ...empty, calls, fallback: outcome.reason };
+        // A member account whose history cannot be read (closed, role gone, no permission): its IAM is read again.
+        invalidate.push({ service: "iam", scope: outcome.source.accountId });
+        warnings.push(`${outcome.reason}; its IAM is read again in full`);
+      }
 
       const seen = new Map(cursor.seen);
       const events = outcomes.flatMap((o) => (o.ok ? o.events : []));
       const fresh = dedupe(events.filter((e) => !seen.has(e.id))).sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
-      const invalidate: ReadPattern[] = [];
       const stale: ReadPattern[] = [];
       const resources = new Map<string, ResourceRef>();
       const membershipGroups = new Map<string, string>();
@@ -91,7 +98,7 @@ export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, o
       const windowStart = wholeSecond(Math.max(cursor.windowStart, end - overlapMs));
       const applied = new Map<string, number>([...seen, ...fresh.map((e) => [e.id, e.time] as [string, number])]);
       const next: ChangeCursor = { v: 1, windowStart, seen: [...applied].filter(([, time]) => time >= windowStart && time < end - settleMs) };
-      return { events: events.length, applied: fresh.length, invalidate: dedupePatterns(invalidate), stale: dedupePatterns(stale), resources: [...resources.values()], cursor: next, calls };
+      return { events: events.length, applied: fresh.length, invalidate: dedupePatterns(invalidate), stale: dedupePatterns(stale), resources: [...resources.values()], cursor: next, calls, warnings };
     },
   };
 }

@@ -46,6 +46,9 @@ export function serve(runtime: SimRuntime, request: RoutedRequest, requestId: st
     const waitMs = options.quota ? runtime.quotas.take(service, now, definition.quotaScope?.(caller, region)) : 0;
     if (waitMs > 0 || injected === "throttle") throw throttling(service, Math.max(waitMs, 1000));
     if (injected === "internal") throw SimError.of("internal", "We encountered an internal error. Please try again.");
+    // Assignment operations complete in time, whichever service is asked next: a role Identity
+    // Center provisions is in IAM as soon as the operation is done, not when SSO Admin is next called.
+    runtime.assignments.settle(now);
     const ctx: RequestContext = { requestId, service, operation, caller, now, region, sim: runtime };
     served = ctx;
     const result = handler(ctx, request.input);

@@ -54,6 +54,8 @@ export interface ChangeBatch {
   cursor: unknown;
   /** Calls made to read the changes (e.g. CloudTrail LookupEvents pages), by source. */
   calls: number;
+  /** What the sync should say it did instead of reading some changes (e.g. a source it could not read). */
+  warnings: string[];
 }
 
 export interface ReplaySource {

@@ -193,6 +193,7 @@ async function incremental(options: IncrementalSyncOptions, store: WorkingStore,
       types: new Map(),
       reads: new ReadRecorder(changes.tracker, baseLog),
     };
+    for (const warning of batch.warnings) warn(ctx, warning);
     for (const data of await store.call("resourceTypes")) {
       const rt = fromBinary(ResourceTypeSchema, data);
       ctx.types.set(rt.id, typeFlags(rt));

@@ -27,7 +27,7 @@ export interface ChangeCursor {
 }
 
 export interface ChangeTrackingOptions {
-  /** How far back each read starts again, to catch events CloudTrail delivered late (default 15 min). */
+  /** How far back each read starts again, to catch events CloudTrail delivered late (default: three times cloudtrail-delay). */
   overlapMs?: number;
   /** Events younger than this are applied again next time (default 2 min). */
   settleMs?: number;
@@ -36,11 +36,10 @@ export interface ChangeTrackingOptions {
 
 /** CloudTrail's event history keeps 90 days. */
 export const EVENT_HISTORY_MS = 90 * 24 * 3600 * 1000;
-export const DEFAULT_OVERLAP_MS = 15 * 60_000;
 export const DEFAULT_SETTLE_MS = 2 * 60_000;
 
 export function createChangeTracking(config: ConnectorConfig, aws: AwsClients, options: ChangeTrackingOptions = {}): ChangeTracking {
-  const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
+  const overlapMs = options.overlapMs ?? 3 * config.changes.deliveryDelayMs;
   const settleMs = Math.min(options.settleMs ?? DEFAULT_SETTLE_MS, overlapMs);
   const now = options.now ?? Date.now;
   return {

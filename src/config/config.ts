@@ -96,12 +96,19 @@ export interface ServerConfig {
   authTokenFile?: string;
 }
 
+/** Reading what changed from CloudTrail (incremental syncs, the event feed). */
+export interface ChangesConfig {
+  /** How late CloudTrail may show an event (AWS: "typically within about five minutes"). */
+  deliveryDelayMs: number;
+}
+
 export interface ConnectorConfig {
   aws: AwsConfig;
   features: FeatureConfig;
   rateLimits: RateLimitConfig;
   provisioning: ProvisioningConfig;
   server: ServerConfig;
+  changes: ChangesConfig;
   /** Directory for durable local state: page-token key, JIT ledger, audit log. */
   stateDir: string;
   /** Secret for page-token integrity; read from the state directory when absent. */
@@ -133,6 +140,7 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
     rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
     provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS },
     server: { listen: "127.0.0.1:50051" },
+    changes: { deliveryDelayMs: 300_000 },
     stateDir: ".connector-state",
   };
   return mergeDeep(base, overrides);

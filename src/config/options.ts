@@ -59,6 +59,7 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "sync-only-attached-policies", kind: "boolean", group: "features", description: "baton-aws's spelling: true syncs only policies attached to something (customer-managed too); false syncs every policy, as sync-unattached-policies" },
   { key: "sync-secrets", kind: "boolean", group: "features", defaultText: "false", description: "Sync IAM users' access keys (access-key resources with their status and last use; never the secret), and use their last use in IAM users' last login" },
   { key: "sync-org-tree", kind: "boolean", group: "features", defaultText: "false", description: "Sync the Organizations root and OU tree (organization, organizational_unit) and place each account under its OU (requires global-aws-orgs-enabled)" },
+  { key: "cloudtrail-delay", kind: "integer", group: "features", argName: "seconds", defaultText: "300", description: "How late CloudTrail may show an event: the event feed reports events once they are this old, an incremental sync reads three times this far back again" },
 
   // --- Client-side pacing of AWS calls ---
   { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },

@@ -52,6 +52,14 @@ import { silentLogger, type Logger } from "../log.js";
 import { annotation, findAnnotation, hasAnnotation } from "./annotations.js";
 import { CANCELLED, toConnectError } from "./errors.js";
 import type { PageState, PageTokenCodec, PageTokenScope } from "./page-token.js";
+import type { EventFeeds, FeedPosition } from "../changes/event-feed.js";
+import {
+  ListEventFeedsResponseSchema,
+  ListEventsResponseSchema,
+  type ListEventFeedsRequest,
+  type ListEventsRequest,
+} from "../gen/c1/connector/v2/event_feed_pb.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { CallContext, Page, Provisioner, Requester, ResourceSyncer } from "./resource-syncer.js";
 
 /** The version we report to baton hosts; ≥ 0.4.3 makes them send active_sync_id. */
@@ -79,6 +87,8 @@ export interface ConnectorDeps {
   validate(signal: AbortSignal): Promise<void>;
   /** Drops per-sync state for the sync that just ended. */
   cleanup(syncId: string): Promise<void>;
+  /** The event feeds (from CloudTrail); absent: EventService answers NotFound for every feed. */
+  eventFeeds?: EventFeeds;
   log?: Logger;
 }
 
@@ -94,7 +104,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
   const syncers = indexByTypeId(deps.syncers.map((s) => [s.resourceType.id, s] as const), "resource syncer");
   const provisioners = indexByTypeId(deps.provisioners.map((p) => [p.resourceTypeId, p] as const), "provisioner");
 
-  const capabilities = buildCapabilities(deps.syncers, provisioners);
+  const capabilities = buildCapabilities(deps.syncers, provisioners, { eventFeed: deps.eventFeeds !== undefined });
 
   function syncerFor(resourceTypeId: string, missing: Code = Code.NotFound): ResourceSyncer {
     checkId("resource type id", resourceTypeId);
@@ -306,6 +316,29 @@ export function createConnectorServices(deps: ConnectorDeps) {
     }),
   };
 
+  const events = {
+    listEventFeeds: guarded("ListEventFeeds", async (_req: ListEventFeedsRequest) =>
+      create(ListEventFeedsResponseSchema, { list: deps.eventFeeds?.feeds() ?? [] }),
+    ),
+    listEvents: guarded("ListEvents", async (req: ListEventsRequest, ctx) => {
+      if (Buffer.byteLength(req.cursor, "utf8") > MAX_CURSOR_BYTES) throw new ConnectError(`cursor must be at most ${MAX_CURSOR_BYTES} bytes`, Code.InvalidArgument);
+      if (req.pageSize > MAX_EVENT_PAGE_SIZE) throw new ConnectError(`page_size must be at most ${MAX_EVENT_PAGE_SIZE}`, Code.InvalidArgument);
+      if (Buffer.byteLength(req.eventFeedId, "utf8") > MAX_ID_BYTES) throw new ConnectError(`event_feed_id must be at most ${MAX_ID_BYTES} bytes`, Code.InvalidArgument);
+      const feeds = deps.eventFeeds;
+      if (!feeds || !feeds.has(req.eventFeedId)) throw new ConnectError(`event feed id "${req.eventFeedId}" not found`, Code.NotFound);
+      // The cursor is ours, signed like a page token: a host cannot forge a position.
+      const scope = { rpc: "ListEvents", resourceTypeId: req.eventFeedId };
+      const from = deps.pageTokens.decode(scope, req.cursor) as FeedPosition | undefined;
+      const startAt = req.startAt ? timestampMs(req.startAt) : undefined;
+      const page = await feeds.list(req.eventFeedId, from, startAt, req.pageSize, awsSignal(ctx));
+      return create(ListEventsResponseSchema, {
+        events: page.events,
+        cursor: deps.pageTokens.encode(scope, { ...page.position }),
+        hasMore: page.hasMore,
+      });
+    }),
+  };
+
   /** Hosts ask before and report after every call; AWS quotas are enforced client-side instead. */
   const rateLimiter = {
     do: async (req: DoRequest) =>
@@ -313,7 +346,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
     report: async (_req: ReportRequest) => create(ReportResponseSchema, {}),
   };
 
-  return { connector, resourceTypes, resources, resourceGetter, entitlements, grants, grantManager, rateLimiter, capabilities };
+  return { connector, resourceTypes, resources, resourceGetter, entitlements, grants, grantManager, rateLimiter, events, capabilities };
 }
 
 export type ConnectorServices = ReturnType<typeof createConnectorServices>;
@@ -322,7 +355,10 @@ export type ConnectorServices = ReturnType<typeof createConnectorServices>;
 export function buildCapabilities(
   syncers: readonly ResourceSyncer[],
   provisioners: ReadonlyMap<string, Provisioner>,
+  options: { eventFeed?: boolean } = {},
 ): ConnectorCapabilities {
+  // A targeted sync reads each resource by id: every type must answer GetResource.
+  const targeted = syncers.length > 0 && syncers.every((s) => s.getResource !== undefined);
   return create(ConnectorCapabilitiesSchema, {
     resourceTypeCapabilities: syncers.map((s) => ({
       resourceType: s.resourceType,
@@ -333,8 +369,12 @@ export function buildCapabilities(
       permissions: findAnnotation(s.resourceType.annotations, CapabilityPermissionsSchema),
       optInRequired: hasAnnotation(s.resourceType.annotations, OptInRequiredSchema),
     })),
-    connectorCapabilities:
-      provisioners.size > 0 ? [Capability.SYNC, Capability.PROVISION] : [Capability.SYNC],
+    connectorCapabilities: [
+      Capability.SYNC,
+      ...(provisioners.size > 0 ? [Capability.PROVISION] : []),
+      ...(options.eventFeed ? [Capability.EVENT_FEED_V2] : []),
+      ...(targeted ? [Capability.TARGETED_SYNC] : []),
+    ],
   });
 }
 
@@ -367,6 +407,8 @@ function indexByTypeId<T>(entries: ReadonlyArray<readonly [string, T]>, what: st
 
 // Request limits from baton's protoc-gen-validate rules, enforced here as its Go server would.
 const MAX_ID_BYTES = 1024;
+const MAX_CURSOR_BYTES = 4096;
+const MAX_EVENT_PAGE_SIZE = 1000;
 const MAX_PAGE_SIZE = 250;
 const MAX_TOKEN_BYTES = 1_048_576;
 

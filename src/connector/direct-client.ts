@@ -13,6 +13,7 @@ import {
 } from "@connectrpc/connect";
 import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import {
   ResourceGetterService,
@@ -34,6 +35,7 @@ export interface ConnectorApi {
   entitlements: Client<typeof EntitlementsService>;
   grants: Client<typeof GrantsService>;
   grantManager: Client<typeof GrantManagerService>;
+  events: Client<typeof EventService>;
 }
 
 /** In-process: calls the service implementations directly, without serialising messages. */
@@ -46,6 +48,7 @@ export function createDirectConnectorApi(services: ConnectorServices): Connector
     entitlements: directClient(EntitlementsService, services.entitlements),
     grants: directClient(GrantsService, services.grants),
     grantManager: directClient(GrantManagerService, services.grantManager),
+    events: directClient(EventService, services.events),
   };
 }
 
@@ -58,6 +61,7 @@ export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
     resourceGetter: createClient(ResourceGetterService, transport),
     entitlements: createClient(EntitlementsService, transport),
     grants: createClient(GrantsService, transport),
+    events: createClient(EventService, transport),
     grantManager: createClient(GrantManagerService, transport),
   };
 }

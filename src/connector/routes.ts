@@ -1,6 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceGetterService, ResourcesService, ResourceTypesService } from "../gen/c1/connector/v2/resource_pb.js";
 import { RateLimiterService } from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
@@ -20,6 +21,7 @@ export const BATON_SERVICES = [
   EntitlementsService,
   GrantsService,
   GrantManagerService,
+  EventService,
   RateLimiterService,
 ] as const;
 
@@ -42,6 +44,7 @@ export function connectorRoutes(services: ConnectorServices, health: HealthState
     router.service(EntitlementsService, services.entitlements);
     router.service(GrantsService, services.grants);
     router.service(GrantManagerService, services.grantManager);
+    router.service(EventService, services.events);
     router.service(RateLimiterService, services.rateLimiter);
     router.service(Health, createHealthService(health));
     router.service(ReflectionV1, reflection.v1);

@@ -38,7 +38,6 @@ interface SyncFlags {
   progress: boolean;
   incremental?: boolean;
   syncResources?: string | string[];
-  changeOverlap: string;
 }
 
 /** `connector sync`: a full sync into a baton c1z (v1) file; resumes an interrupted one. */
@@ -53,7 +52,6 @@ export function syncCommand(): Command {
     .option("--keep-syncs <n>", "finished full syncs kept in the file, this one included", "2")
     .option("--no-expand-grants", "skip grant expansion (store only what the connector returned)")
     .option("--incremental", "read only what changed since the file's last sync (CloudTrail) and write a new complete sync; falls back to a full sync, saying why, when it cannot")
-    .option("--change-overlap <seconds>", "with --incremental: how far back each read of CloudTrail starts again, for events it delivers late", "900")
     .option("--sync-resources <ids>", "targeted sync: re-read just these resources (TYPE:ID or baton ids bid:r:…, comma-separated or repeated), written as a partial sync", collect)
     .addOption(outputOption("summary format"))
     .option("--no-progress", "no progress display and no progress log lines");
@@ -66,8 +64,7 @@ export function syncCommand(): Command {
     const targets = (Array.isArray(flags.syncResources) ? flags.syncResources : flags.syncResources ? [flags.syncResources] : []).flatMap(splitList).map(parseResourceSpec);
     if (flags.incremental && targets.length > 0) throw new UserError("--incremental and --sync-resources cannot be combined", EXIT.usage);
     if (flags.incremental && flags.connectorAddress) throw new UserError("--incremental needs the connector in-process (it reads CloudTrail): drop --connector-address", EXIT.usage);
-    const overlapSeconds = Number(flags.changeOverlap);
-    if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0) throw new UserError(`--change-overlap must be a number of seconds, not "${flags.changeOverlap}"`, EXIT.usage);
+
     // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume — in
     // one line: the calls cancelled on the way out are expected, so the log goes quiet first.
     const interrupt = interruptSignal();
@@ -84,7 +81,7 @@ export function syncCommand(): Command {
     let result: SyncResult;
     limitHeapGrowth();
     // In-process, a full sync records its listings' AWS reads, so that later incremental syncs can start from it.
-    const changes = source.connector ? createChangeTracking(source.connector.config, source.connector.aws, { overlapMs: overlapSeconds * 1000 }) : undefined;
+    const changes = source.connector ? createChangeTracking(source.connector.config, source.connector.aws) : undefined;
     try {
       const common = {
         target,

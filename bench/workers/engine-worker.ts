@@ -11,6 +11,10 @@ export interface EngineWorkerInput {
 
 export interface EngineWorkerOutput {
   wallMs: number;
+  /** From the start to the first phase: opening the working database (a file that holds syncs is decompressed, retention applied). */
+  openMs: number;
+  /** From the start of finalize to the published file: indexes, stats, compression, rename. */
+  sealMs: number;
   /** CPU time of the whole process during the sync (every thread: engine, database, zstd), ms. */
   cpuMs: number;
   resources: number;
@@ -30,11 +34,21 @@ workerMain<EngineWorkerInput, EngineWorkerOutput>(async (input) => {
   const api = generatedConnectorApi(input.sizes);
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const result = await runSync({ target: input.target, api });
+  let firstPhaseAt: number | undefined;
+  let finalizeAt: number | undefined;
+  const observer = {
+    phase: (phase: string) => {
+      firstPhaseAt ??= performance.now();
+      if (phase === "finalize") finalizeAt = performance.now();
+    },
+  };
+  const result = await runSync({ target: input.target, api, observer });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   return {
     wallMs,
+    openMs: (firstPhaseAt ?? started) - started,
+    sealMs: finalizeAt === undefined ? 0 : started + wallMs - finalizeAt,
     cpuMs: (cpu.user + cpu.system) / 1000,
     resources: result.stats.resources,
     entitlements: result.stats.entitlements,

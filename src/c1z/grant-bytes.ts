@@ -1,4 +1,4 @@
-import { create, isFieldSet, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema, GrantSourcesSchema, type Grant, type GrantSources } from "../gen/c1/connector/v2/grant_pb.js";
@@ -221,13 +221,43 @@ function fieldSize(len: number, present: boolean): number {
   return present ? 1 + varintSize(len) + len : 0;
 }
 
-const NON_ID_FIELDS = ResourceSchema.fields.filter((f) => f.localName !== "id");
+/** Resource's fields, as isIdOnly checks them (a test holds this list to the generated schema). */
+export const RESOURCE_FIELDS_CHECKED = [
+  "id",
+  "parentResourceId",
+  "displayName",
+  "annotations",
+  "description",
+  "batonResource",
+  "externalId",
+  "creationSource",
+  "profile",
+  "icon",
+  "status",
+  "createdAt",
+];
 
-/** A Resource that carries nothing but its id (how most connectors name a grant's principal). */
+/**
+ * A Resource that carries nothing but its id (how most connectors name a grant's principal).
+ * Checked for every grant, so field by field rather than through reflection.
+ */
 function isIdOnly(r: Resource): boolean {
-  if (r.id === undefined || r.id.$unknown?.length || r.$unknown?.length) return false;
-  for (const field of NON_ID_FIELDS) if (isFieldSet(r, field)) return false;
-  return true;
+  return (
+    r.id !== undefined &&
+    r.parentResourceId === undefined &&
+    r.displayName === "" &&
+    r.annotations.length === 0 &&
+    r.description === "" &&
+    !r.batonResource &&
+    r.externalId === undefined &&
+    r.creationSource === 0 &&
+    r.profile === undefined &&
+    r.icon === undefined &&
+    r.status === undefined &&
+    r.createdAt === undefined &&
+    !r.$unknown?.length &&
+    !r.id.$unknown?.length
+  );
 }
 
 /**

@@ -106,7 +106,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   });
   validating.catch(() => undefined); // awaited below, unless the sync ends before it matters
   try {
-    const initialRun = () => ({ syncId: newSyncId(), startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()) });
+    const initialRun = () => ({ run: { syncId: newSyncId(), startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()), keep: options.keepSyncs ?? 2 } });
     let { created, runs } = await store.call("open", options.target, initialRun());
     if (runs.some(isInterruptedIncremental)) {
       // An interrupted incremental sync had rewritten the previous sync in place: start over from the file.

@@ -5,7 +5,8 @@ import { grantHasAnnotation, withoutSources } from "../c1z/grant-bytes.js";
 import { blobAt, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { RECORD_TABLES } from "../c1z/schema.js";
 import type { SyncStats } from "../c1z/stats.js";
-import { insertSyncRun } from "../c1z/sync-runs.js";
+import { defaultSync, insertSyncRun, listSyncRuns, type SyncRun } from "../c1z/sync-runs.js";
+import { parseToken } from "./checkpoint.js";
 import type { C1zWriter } from "../c1z/writer.js";
 import { applySteps, loadExpansionGraph } from "./expansion.js";
 
@@ -242,6 +243,17 @@ export class IncrementalSession {
       ? { entitlementId: row.entitlement_id!, resourceType: row.resource_type_id!, resourceId: row.resource_id!, principalType: row.principal_resource_type_id!, principalId: row.principal_resource_id! }
       : undefined;
   }
+}
+
+/**
+ * The file's latest full sync, if it carries a read log made with this configuration (`fingerprint`),
+ * becomes the new sync (advanceSync); returns it. Runs while the working database is made.
+ */
+export function advanceLatestSync(db: Database, run: { syncId: string; startedAtMs: number; syncToken: string; fingerprint: string }): SyncRun | undefined {
+  const base = defaultSync(listSyncRuns(db));
+  if (!base?.endedAt || base.syncType !== "full" || parseToken(base.syncToken)?.changes?.fingerprint !== run.fingerprint) return undefined;
+  advanceSync(db, base.syncId, run);
+  return base;
 }
 
 /**

@@ -80,26 +80,32 @@ export async function runIncrementalSync(options: IncrementalSyncOptions): Promi
   let published = false;
   let fallback: string | undefined;
   try {
-    let { created, runs } = await store.call("open", options.target);
-    if (!created) {
+    // The file's latest full sync becomes the new one while the working database is made from the
+    // file (store-core.ts open, `advance`): its rows are relabelled once, with no journal to keep.
+    const run = { syncId: newSyncId(), startedAtMs: Date.now(), token: { ...newToken(), phase: "incremental" } as SyncToken };
+    const advance = { syncId: run.syncId, startedAtMs: run.startedAtMs, syncToken: JSON.stringify(run.token), fingerprint: options.changes.fingerprint };
+    let opened = await store.call("open", options.target, { advance });
+    if (!opened.created) {
       // What an interrupted incremental sync left is thrown away; anything else is the full sync's to finish.
-      if (!runs.some(isInterruptedIncremental)) {
+      if (!opened.runs.some(isInterruptedIncremental)) {
         fallback = "an interrupted sync of this file is still to be finished";
         return await closeThen(store, () => full(fallback!));
       }
       await store.call("discard");
-      ({ runs } = await store.call("open", options.target));
+      opened = await store.call("open", options.target, { advance });
     }
-    const base = defaultSync(runs);
-    const baseToken = base?.endedAt ? parseToken(base.syncToken) : undefined;
-    const reason = !base || !base.endedAt ? "the file has no finished full sync" : whyNotIncremental(base, baseToken, options.changes);
-    if (reason) {
+    const base = opened.advancedFrom;
+    const baseToken = base ? parseToken(base.syncToken) : undefined;
+    if (!base || !baseToken?.changes) {
+      const latest = defaultSync(opened.runs);
+      const reason =
+        !latest || !latest.endedAt ? "the file has no finished full sync" : (whyNotIncremental(latest, parseToken(latest.syncToken), options.changes) ?? "its latest sync cannot be continued");
       fallback = reason;
       await store.call("discard");
       return await closeThen(store, () => full(reason));
     }
     try {
-      const result = await incremental(options, store, base!, baseToken!, started);
+      const result = await incremental(options, store, base, baseToken, run, started);
       published = true;
       return result;
     } catch (error) {
@@ -136,18 +142,21 @@ function whyNotIncremental(base: SyncRun, token: SyncToken | undefined, changes:
   return undefined;
 }
 
-async function incremental(options: IncrementalSyncOptions, store: WorkingStore, base: SyncRun, baseToken: SyncToken, started: number): Promise<IncrementalSyncResult> {
+async function incremental(
+  options: IncrementalSyncOptions,
+  store: WorkingStore,
+  base: SyncRun,
+  baseToken: SyncToken,
+  run: { syncId: string; token: SyncToken },
+  started: number,
+): Promise<IncrementalSyncResult> {
   const { changes, api } = options;
+  const { syncId, token } = run;
   const observer = options.observer ?? {};
-  const stored = await store.call("readLog", base.syncId);
+  // The previous sync's session rows (its read log and responses) are this sync's now.
+  const stored = await store.call("readLog", syncId);
   if (!stored.log) throw new FallBack(`its latest sync (${base.syncId}) has no read log`);
   const baseLog = ReadLog.fromJson(JSON.parse(stored.log));
-
-  const syncId = newSyncId();
-  const startedAtMs = Date.now();
-  const token: SyncToken = { ...newToken(), phase: "incremental" };
-  // The previous sync becomes this one, on the store's thread, while the changes are read.
-  store.send("advance", base.syncId, { syncId, startedAtMs, syncToken: JSON.stringify(token) });
   observer.phase?.("incremental", {});
 
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };

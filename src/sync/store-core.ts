@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Database, Statement } from "better-sqlite3";
 import { createIndexes, deferIndexes, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
-import { deleteSyncRun, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
+import { deleteSyncRun, deleteSyncsRetentionWillDrop, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
 import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { C1zWriter } from "../c1z/writer.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
@@ -10,7 +10,7 @@ import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.
 import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
 import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
 import { Expander } from "./expansion.js";
-import { advanceSync, IncrementalSession, type ResourceChange } from "./incremental-store.js";
+import { advanceLatestSync, IncrementalSession, type ResourceChange } from "./incremental-store.js";
 import { putReadLog, readReadLog, type StoredReadLog } from "./read-log-store.js";
 import { discardWorkingDb, dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
 
@@ -50,6 +50,13 @@ export interface ExpansionRun {
   steps: number;
   /** Checkpoints committed so far (this call ends with one). */
   checkpoints: number;
+}
+
+export interface OpenInit {
+  /** A full sync's run, started in a new working database; `keep`: its retention, applied at once. */
+  run?: { syncId: string; startedAtMs: number; syncToken: string; keep?: number };
+  /** An incremental sync's run: the latest full sync made with this configuration becomes it. */
+  advance?: { syncId: string; startedAtMs: number; syncToken: string; fingerprint: string };
 }
 
 export interface FinalizeInput {
@@ -101,16 +108,34 @@ export class StoreCore {
 
   // --- opening and sync runs ---
 
-  /** Opens (or creates from the target) the working database; a new one gets `initialRun`, if given. */
-  async open(target: string, initialRun?: { syncId: string; startedAtMs: number; syncToken: string }): Promise<{ created: boolean; runs: SyncRun[] }> {
+  /**
+   * Opens the working database, making it from the target if there is none. A new one gets
+   * `init.run` started in it and, when `keep` is given, the syncs retention will drop once that run
+   * finishes are deleted at once, with the indexes a sync rebuilds anyway already gone (schema.ts).
+   * Or, for an incremental sync, `init.advance`: the file's latest full sync becomes that run
+   * (incremental-store.ts), while the database is still being made (no journal needed then).
+   */
+  async open(target: string, init: OpenInit = {}): Promise<{ created: boolean; runs: SyncRun[]; advancedFrom?: SyncRun }> {
     this.#target = target;
+    let advancedFrom: SyncRun | undefined;
     const { db, created } = await openWorkingDb(target, {
       create: (fresh) => {
-        if (initialRun) insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken });
+        const run = init.run;
+        if (run) {
+          insertSyncRun(fresh, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken });
+          deferIndexes(fresh);
+          if (run.keep !== undefined) deleteSyncsRetentionWillDrop(fresh, run.syncId, run.keep, new Date(run.startedAtMs));
+        }
+        if (init.advance) advancedFrom = advanceLatestSync(fresh, init.advance);
       },
     });
     this.#db = db;
-    return { created, runs: listSyncRuns(db) };
+    if (advancedFrom && init.advance) {
+      this.useSync(init.advance.syncId);
+      this.#incremental = new IncrementalSession(db, this.#w, init.advance.syncId);
+      this.begin();
+    }
+    return { created, runs: listSyncRuns(db), advancedFrom };
   }
 
   startRun(run: { syncId: string; startedAtMs: number; syncToken: string; syncType?: string; parentSyncId?: string }): SyncRun[] {
@@ -282,16 +307,6 @@ export class StoreCore {
   }
 
   // --- incremental syncs (incremental.ts, incremental-store.ts) ---
-
-  /** The previous sync's rows become the new (unfinished) sync's; later operations work on it. */
-  advance(fromSyncId: string, run: { syncId: string; startedAtMs: number; syncToken: string }): void {
-    this.begin();
-    advanceSync(this.db, fromSyncId, run);
-    this.db.exec("commit");
-    this.useSync(run.syncId);
-    this.#incremental = new IncrementalSession(this.db, this.#w, run.syncId);
-    this.begin();
-  }
 
   get #inc(): IncrementalSession {
     if (!this.#incremental) throw new Error("no incremental sync in progress");

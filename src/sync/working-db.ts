@@ -45,6 +45,9 @@ export async function openWorkingDb(target: string, options: { create: (db: Data
     }
     const db = openDb(init, target);
     try {
+      // The rename below is what makes initialisation atomic: no journal needed until then.
+      db.pragma("journal_mode = OFF");
+      db.pragma("synchronous = OFF");
       db.transaction(() => {
         ensureSchema(db);
         createQueueTable(db);
@@ -60,10 +63,13 @@ export async function openWorkingDb(target: string, options: { create: (db: Data
   }
   const db = openDb(path, target);
   try {
-    db.transaction(() => {
-      ensureSchema(db);
-      createQueueTable(db);
-    })();
+    // A database made just now has its schema (and may lack indexes on purpose: schema.ts).
+    if (!created) {
+      db.transaction(() => {
+        ensureSchema(db);
+        createQueueTable(db);
+      })();
+    }
   } catch (error) {
     db.close();
     throw asFormatError(error, path);

@@ -322,7 +322,9 @@ describe("fast grant encoding", () => {
 });
 
 test("id-only principals (cached by id) encode exactly like full encoding", async () => {
-  const { GrantEncoder } = await import("../../src/c1z/grant-bytes.js");
+  const { GrantEncoder, RESOURCE_FIELDS_CHECKED } = await import("../../src/c1z/grant-bytes.js");
+  // The id-only check names Resource's fields one by one: a field added to the schema must be added there.
+  expect(ResourceSchema.fields.map((f) => f.localName)).toEqual(RESOURCE_FIELDS_CHECKED);
   const encoder = new GrantEncoder();
   const entitlement = create(EntitlementSchema, { id: "e", resource: create(ResourceSchema, { id: { resourceType: "g", resource: "1" } }) });
   for (const principal of [

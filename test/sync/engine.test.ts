@@ -95,6 +95,7 @@ describe("sync engine", () => {
     const target = newTarget();
     const first = await sync(org, {}, { target });
     const second = await sync(org, {}, { target });
+    const rowsOfSecond = await syncRows(target, second.result.syncId);
     const third = await sync(org, {}, { target });
     const reader = await C1zReader.open(target);
     try {
@@ -104,6 +105,9 @@ describe("sync engine", () => {
       reader.close();
     }
     expect(first.result.syncId).not.toBe(second.result.syncId);
+    // The third sync dropped the first as it started: the kept sync's rows are untouched.
+    expect(await syncRows(target, second.result.syncId)).toEqual(rowsOfSecond);
+    expect(await syncRows(target, first.result.syncId)).toEqual({ v1_resource_types: [], v1_resources: [], v1_entitlements: [], v1_grants: [] });
   });
 
   test("a damaged .c1z is never synced over; a damaged working database is named", async () => {
@@ -137,6 +141,17 @@ describe("sync engine", () => {
     await slow;
   });
 });
+
+/** Every row of every record table of one sync of the file, in row-id order. */
+async function syncRows(path: string, syncId: string): Promise<Record<string, unknown[]>> {
+  const reader = await C1zReader.open(path);
+  try {
+    const tables = ["v1_resource_types", "v1_resources", "v1_entitlements", "v1_grants"];
+    return Object.fromEntries(tables.map((t) => [t, reader.database.prepare(`select * from ${t} where sync_id = ? order by id`).all(syncId)]));
+  } finally {
+    reader.close();
+  }
+}
 
 describe("retry delays (baton's rules)", () => {
   const policy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxRetries: 10 };

@@ -55,7 +55,9 @@ import {
 } from "@aws-sdk/client-sso-admin";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import fc from "fast-check";
-import type { Account, Simulator } from "../../../src/simulator/index.js";
+import type { Account, IamRole, Simulator } from "../../../src/simulator/index.js";
+import { userDeleteConflict } from "../../../src/simulator/model/iam-writes.js";
+import { accountsProvisionedWith } from "../../../src/simulator/model/sso.js";
 import { fastRetries } from "../../simulator/helpers.js";
 
 export const CHANGE_KINDS = [
@@ -108,10 +110,19 @@ export const changeArbitrary: fc.Arbitrary<Change> = fc.record({
   picks: fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000)),
 });
 
-/** One script making every kind of change once, in a random order, with random picks. */
+const isDeletion = (kind: ChangeKind) => kind.endsWith("-delete");
+
+/**
+ * One script making every kind of change once, in a random order with random picks, deletions last
+ * (so the script has made something AWS lets go: a new user has no policies, a new set no accounts).
+ */
 export const everyKindArbitrary: fc.Arbitrary<Change[]> = fc
-  .tuple(fc.shuffledSubarray([...CHANGE_KINDS], { minLength: CHANGE_KINDS.length }), fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000)), { minLength: CHANGE_KINDS.length, maxLength: CHANGE_KINDS.length }))
-  .map(([kinds, picks]) => kinds.map((kind, i) => ({ kind, picks: picks[i]! })));
+  .tuple(
+    fc.shuffledSubarray(CHANGE_KINDS.filter((k) => !isDeletion(k)), { minLength: CHANGE_KINDS.filter((k) => !isDeletion(k)).length }),
+    fc.shuffledSubarray(CHANGE_KINDS.filter(isDeletion), { minLength: CHANGE_KINDS.filter(isDeletion).length }),
+    fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000)), { minLength: CHANGE_KINDS.length, maxLength: CHANGE_KINDS.length }),
+  )
+  .map(([kinds, deletions, picks]) => [...kinds, ...deletions].map((kind, i) => ({ kind, picks: picks[i]! })));
 
 const statement = (action: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 const MANAGED = ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/SecurityAudit"];
@@ -119,6 +130,17 @@ const MANAGED = ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:pol
 function pick<T>(items: readonly T[], n: number): T | undefined {
   return items.length === 0 ? undefined : items[n % items.length];
 }
+
+/** A deletion's target: one AWS lets go when there is one (most are refused: DeleteConflict), else any. */
+function pickDeletable<T>(items: readonly T[], n: number, deletable: (item: T) => boolean): T | undefined {
+  return pick(items.some(deletable) ? items.filter(deletable) : items, n);
+}
+
+const roleDeletable = (role: IamRole) => role.attachedPolicies.length === 0 && role.inlinePolicies.length === 0;
+
+/** Roles an administrator changes: not AWS's reserved or service-linked ones, nor the organisation's access role. */
+const ownRoles = (account: Account) =>
+  [...account.iam.roles].filter((r) => !/^\/(aws-reserved|aws-service-role)\//.test(r.path) && r.name !== "OrganizationAccountAccessRole");
 
 /** Applies changes one by one through the SDK; returns how many AWS accepted. */
 export class ChangeApplier {
@@ -312,7 +334,7 @@ export class ChangeApplier {
         return true;
       }
       case "permission-set-delete": {
-        const ps = pick(permissionSets, a);
+        const ps = pickDeletable(permissionSets, a, (p) => accountsProvisionedWith(sso, p.arn).length === 0);
         if (!ps) return false;
         await this.#ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: ps.arn }));
         return true;
@@ -341,13 +363,19 @@ export class ChangeApplier {
   }
 
   async #iamChange(kind: ChangeKind, a: number, b: number, c: number, serial: number, accounts: Account[]): Promise<boolean> {
-    const account = pick(accounts, a);
+    const deletable =
+      kind === "iam-user-delete"
+        ? (x: Account) => [...x.iam.users].some((u) => !userDeleteConflict(u))
+        : kind === "iam-role-delete"
+          ? (x: Account) => ownRoles(x).some(roleDeletable)
+          : () => true;
+    const account = pickDeletable(accounts, a, deletable);
     if (!account) return false;
     const iam = await this.#iamOf(account);
     if (!iam) return false;
     const users = [...account.iam.users].filter((u) => !u.name.startsWith("sim-"));
     const groups = [...account.iam.groups];
-    const roles = [...account.iam.roles].filter((r) => !/^\/(aws-reserved|aws-service-role)\//.test(r.path) && r.name !== "OrganizationAccountAccessRole");
+    const roles = ownRoles(account);
     const policies = [...MANAGED, ...[...account.iam.policies].map((p) => p.arn)];
     switch (kind) {
       case "iam-membership-add":
@@ -369,8 +397,7 @@ export class ChangeApplier {
         return true;
       }
       case "iam-user-delete": {
-        // Users this script made have nothing attached; others usually do (AWS then refuses).
-        const user = pick(users, b);
+        const user = pickDeletable(users, b, (u) => !userDeleteConflict(u));
         if (!user) return false;
         await iam.send(new DeleteIamUserCommand({ UserName: user.name }));
         return true;
@@ -441,7 +468,7 @@ export class ChangeApplier {
         return true;
       }
       case "iam-role-delete": {
-        const role = pick(roles, b);
+        const role = pickDeletable(roles, b, roleDeletable);
         if (!role) return false;
         await iam.send(new DeleteRoleCommand({ RoleName: role.name }));
         return true;

@@ -27,14 +27,16 @@ import { engineScenario } from "./scenarios/engine.js";
 import { grpcServingScenario } from "./scenarios/grpc-serving.js";
 import { inspectScenario } from "./scenarios/inspect.js";
 import { jitScenario } from "./scenarios/jit.js";
+import { pacingScenario } from "./scenarios/pacing.js";
 import { paperScaleScenario } from "./scenarios/paper-scale.js";
+import { reportScenario } from "./scenarios/report.js";
 import { simulatorScenario } from "./scenarios/simulator.js";
 import { chartPoints, syncScenario } from "./scenarios/sync.js";
 
 // The SDK's notice about Node 20 would be printed once per worker process.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
-const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, engineScenario, inspectScenario, jitScenario, grpcServingScenario, simulatorScenario];
+const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, pacingScenario, engineScenario, inspectScenario, jitScenario, grpcServingScenario, simulatorScenario, reportScenario];
 
 interface Flags {
   quick: boolean;

@@ -57,14 +57,19 @@ export function callsByService(byOperation: Record<string, number>): Record<stri
   return out;
 }
 
-/** The quota bound of a set of calls: each service at its quota, services in parallel. */
-export function lowerBound(byOperation: Record<string, number>, quotas: Quotas = BENCH_QUOTAS): LowerBound {
+/**
+ * The quota bound of a set of calls: each service at its quota, services in parallel. For a
+ * service whose quota is per account (IAM, STS), `busiestAccount` may give the calls made in the
+ * account with the most of them: the accounts' buckets run in parallel, so only that one bounds.
+ */
+export function lowerBound(byOperation: Record<string, number>, quotas: Quotas = BENCH_QUOTAS, busiestAccount: Partial<Record<AwsServiceId, number>> = {}): LowerBound {
   const byService: Record<string, ServiceBound> = {};
   let seconds = 0;
   let limitingService = "";
-  for (const [service, calls] of Object.entries(callsByService(byOperation))) {
+  for (const [service, total] of Object.entries(callsByService(byOperation))) {
     const rate = quotas[service as AwsServiceId];
     if (rate === undefined) throw new Error(`no quota for service "${service}"`);
+    const calls = busiestAccount[service as AwsServiceId] ?? total;
     const s = calls / rate;
     byService[service] = { calls, rate, seconds: s };
     if (s > seconds) {

@@ -3,7 +3,7 @@
  * builds it, pointed at the parent's simulator, with its default client-side pacing. Reports the
  * wall time, AWS calls after Validate (the call plan's scope), the c1z, and this process's peak RSS.
  */
-import { defaultConfig } from "../../src/config/config.js";
+import { defaultConfig, type AwsRateSetting, type AwsServiceId } from "../../src/config/config.js";
 import { createConnector } from "../../src/connector/build.js";
 import type { OperationStats } from "../../src/aws/call-stats.js";
 import { limitHeapGrowth } from "../../src/cli/heap.js";
@@ -20,6 +20,19 @@ export interface SyncWorkerInput {
   features: Features;
   /** Client-side pacing of every service (default: the connector's defaults, AWS's quotas). */
   requestsPerSecond?: number;
+  /** Client-side pacing per service (`--aws-rate`); the connector's defaults where absent. */
+  rates?: Partial<Record<AwsServiceId, AwsRateSetting>>;
+}
+
+/** One rate-limit bucket at the end of the sync (src/aws/rate-limiter.ts BucketState; no Infinity in JSON). */
+export interface PacingBucket {
+  bucket: string;
+  /** Undefined: not paced. */
+  rate?: number;
+  limit?: number;
+  ceiling?: number;
+  sent: number;
+  throttled: number;
 }
 
 export interface SyncWorkerOutput {
@@ -41,6 +54,8 @@ export interface SyncWorkerOutput {
   peakRssBytes: number;
   /** RSS after loading the code, before the sync: the floor the peak is measured from. */
   startRssBytes: number;
+  /** Every rate-limit bucket the sync used, as it ended. */
+  pacing: PacingBucket[];
 }
 
 function delta(after: Record<string, OperationStats>, before: Record<string, OperationStats>): Record<string, OperationStats> {
@@ -67,6 +82,7 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
       : {}),
     pageTokenSecret: "benchmark-page-tokens",
     stateDir: input.stateDir,
+    ...(input.rates ? { rateLimits: { requestsPerSecond: input.rates } } : {}),
   });
   const connector = createConnector(config);
   let afterValidate: Record<string, OperationStats> = {};
@@ -103,6 +119,14 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
       fileBytes: result.fileBytes,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       startRssBytes,
+      pacing: connector.aws.limiter.states().map((b) => ({
+        bucket: b.bucket,
+        ...(Number.isFinite(b.rate) ? { rate: b.rate } : {}),
+        ...(b.limit !== undefined ? { limit: b.limit } : {}),
+        ...(Number.isFinite(b.ceiling) ? { ceiling: b.ceiling } : {}),
+        sent: b.sent,
+        throttled: b.throttled,
+      })),
     };
   } finally {
     await connector.close();

@@ -8,7 +8,8 @@ import type { AwsServiceId, ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { AwsCallStats } from "./call-stats.js";
 import { instrumentClient } from "./middleware.js";
-import { AwsRateLimiter } from "./rate-limiter.js";
+import { PacingMemory, pacingScope } from "./pacing-memory.js";
+import { AwsRateLimiter, serviceLimits } from "./rate-limiter.js";
 import { ReadLedger } from "./read-replay.js";
 import { createRetryStrategy } from "./retry-strategy.js";
 import { createCredentialSession, type CredentialSource } from "./session.js";
@@ -54,6 +55,9 @@ export interface AwsClientsOptions {
   stats?: AwsCallStats;
 }
 
+/** A server saves what pacing learned this often, not only when it stops. */
+const PACING_SAVE_EVERY_MS = 5 * 60_000;
+
 const SDK_SERVICE_ID: Record<AwsServiceId, string> = {
   iam: "IAM",
   sts: "STS",
@@ -79,14 +83,11 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
   const log = options.log ?? silentLogger;
   const stats = options.stats ?? new AwsCallStats();
   const reads = new ReadLedger();
-  const limiter = new AwsRateLimiter(
-    Object.fromEntries(
-      Object.entries(config.rateLimits.requestsPerSecond).map(([service, rps]) => [
-        service,
-        { requestsPerSecond: rps, maxConcurrency: config.rateLimits.maxConcurrency },
-      ]),
-    ) as Record<AwsServiceId, { requestsPerSecond: number; maxConcurrency: number }>,
-  );
+  // One limiter per connector: every client and worker shares what it learns; it starts from, and saves to, the state directory.
+  const limiter = new AwsRateLimiter(serviceLimits(config.rateLimits), {
+    memory: PacingMemory.load(config.stateDir, pacingScope(config.aws.endpoint, config.aws.region, config.aws.ssoRegion), log),
+    saveEveryMs: PACING_SAVE_EVERY_MS,
+  });
 
   /** Settings every client shares: region, endpoint override, attempts, our retry strategy, the connect timeout. */
   function common(service: AwsServiceId, region: string, creds: CredentialSource | undefined) {
@@ -100,10 +101,13 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       retryStrategy: createRetryStrategy({ service, maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter }),
     };
   }
-  /** `scope`: whose credentials the client uses ("self", or a member account's id), for the read ledger. */
-  const instrument = <C extends { middlewareStack: { use(p: unknown): void } }>(service: AwsServiceId, client: C, scope = "self", pacing = limiter): C => {
-    client.middlewareStack.use(reads.plugin(service, scope));
-    return instrumentClient(client as never, service, pacing, stats) as unknown as C;
+  /**
+   * `account`: whose credentials the client uses (none: the connector's own), for the read ledger
+   * and for pacing a per-account quota; `quotaKey`: the pacing bucket when it is narrower (CloudTrail's per Region).
+   */
+  const instrument = <C extends { middlewareStack: { use(p: unknown): void } }>(service: AwsServiceId, client: C, account?: string, quotaKey = account): C => {
+    client.middlewareStack.use(reads.plugin(service, account ?? "self"));
+    return instrumentClient(client as never, service, limiter, stats, quotaKey) as unknown as C;
   };
 
   // The STS clients that assume roles are built like every other client (endpoint, retries, pacing).
@@ -166,10 +170,9 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
           const own = accountId === undefined || accountId === self.accountId;
           const creds = own ? credentials : session.memberAccount(accountId, partitionOf(self.arn));
           if (!own) await (creds as () => Promise<unknown>)();
-          // Its own pacing: the quota is per account and Region, not shared with other sources.
-          const pacing = new AwsRateLimiter({ cloudtrail: { requestsPerSecond: config.rateLimits.requestsPerSecond.cloudtrail, maxConcurrency: 1 } });
-          const settings = { ...common("cloudtrail", region, creds), retryStrategy: createRetryStrategy({ service: "cloudtrail", maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter: pacing }) };
-          return instrument("cloudtrail", new CloudTrailClient(settings), own ? "self" : accountId, pacing);
+          // Paced per account and Region: LookupEvents' quota is not shared with other sources.
+          const account = own ? self.accountId : accountId;
+          return instrument("cloudtrail", new CloudTrailClient(common("cloudtrail", region, creds)), own ? undefined : accountId, `${account} ${region}`);
         })();
         trails.set(key, client);
         client.catch(() => trails.delete(key));
@@ -181,6 +184,7 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
       for (const pending of trails.values()) pending.then((c) => c.destroy(), () => undefined);
       session.destroy();
+      limiter.close();
     },
   };
   return clients;

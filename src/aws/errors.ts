@@ -51,6 +51,9 @@ const KIND_BY_NAME: Record<string, AwsErrorKind> = {
   ConcurrentModificationException: "conflict",
   EntityAlreadyExists: "conflict",
   EntityAlreadyExistsException: "conflict",
+  // IAM: the entity still has what must be removed first (e.g. DeleteUser with access keys left).
+  DeleteConflict: "conflict",
+  DeleteConflictException: "conflict",
 
   ValidationError: "invalid-input",
   ValidationException: "invalid-input",
@@ -58,6 +61,8 @@ const KIND_BY_NAME: Record<string, AwsErrorKind> = {
   InvalidInputException: "invalid-input",
   MalformedPolicyDocument: "invalid-input",
   MalformedPolicyDocumentException: "invalid-input",
+  PasswordPolicyViolation: "invalid-input",
+  PasswordPolicyViolationException: "invalid-input",
 
   LimitExceeded: "quota-exceeded",
   LimitExceededException: "quota-exceeded",

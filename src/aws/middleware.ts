@@ -2,7 +2,7 @@ import type { Pluggable } from "@aws-sdk/types";
 import type { AwsServiceId } from "../config/config.js";
 import type { AwsCallStats } from "./call-stats.js";
 import { awsErrorKind } from "./errors.js";
-import type { AwsRateLimiter } from "./rate-limiter.js";
+import type { AwsRateLimiter, CallOutcome } from "./rate-limiter.js";
 
 /** IAM action prefix of each service, for "which permission is missing" messages. */
 const ACTION_PREFIX: Record<AwsServiceId, string> = {
@@ -24,7 +24,14 @@ type Next = (args: unknown) => Promise<unknown>;
 const SMITHY_CONTEXT_KEY = "__smithy_context";
 /** Where continuesListing() leaves the listing's start for the pacing middleware. */
 const LISTING_KEY = "connectorListingStartedAt";
-type Context = { commandName?: string; [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal }; [LISTING_KEY]?: number };
+/** Where handlesThrottling() leaves the command's own throttling handler. */
+const THROTTLE_HANDLER_KEY = "connectorThrottleHandler";
+type Context = {
+  commandName?: string;
+  [SMITHY_CONTEXT_KEY]?: { abortSignal?: AbortSignal };
+  [LISTING_KEY]?: number;
+  [THROTTLE_HANDLER_KEY]?: () => void;
+};
 
 const operationOf = (context: Context) => (context.commandName ?? "Unknown").replace(/Command$/, "");
 
@@ -35,7 +42,7 @@ const operationOf = (context: Context) => (context.commandName ?? "Unknown").rep
  *  - the IAM action name on errors, so a denial names the permission to add.
  * As a plugin so it can also be handed to clients the SDK builds itself (role assumers).
  */
-export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimiter, stats: AwsCallStats): Pluggable<any, any> {
+export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimiter, stats: AwsCallStats, account?: string): Pluggable<any, any> {
   return {
     applyToStack(stack) {
       const middlewareStack = stack as unknown as MiddlewareStackLike;
@@ -59,16 +66,19 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
       // After the retry middleware: runs once per attempt.
       middlewareStack.addRelativeTo(
         (next: Next, context: Context) => async (args: unknown) => {
-          await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal, context[LISTING_KEY]);
+          const permit = await limiter.acquire(service, context[SMITHY_CONTEXT_KEY]?.abortSignal, context[LISTING_KEY], account);
           const started = performance.now();
-          let outcome: "ok" | "throttled" | "error" = "ok";
+          let outcome: CallOutcome = "ok";
           try {
             return await next(args);
           } catch (error) {
             outcome = awsErrorKind(error) === "throttling" ? "throttled" : "error";
             throw error;
           } finally {
-            limiter.release(service, outcome);
+            const handler = context[THROTTLE_HANDLER_KEY];
+            // A throttle the command handles itself says nothing about the service's rate.
+            if (outcome === "throttled" && handler) handler();
+            limiter.release(permit, outcome === "throttled" && handler ? "error" : outcome);
             stats.record(service, operationOf(context), outcome, performance.now() - started);
           }
         },
@@ -78,14 +88,15 @@ export function connectorMiddleware(service: AwsServiceId, limiter: AwsRateLimit
   };
 }
 
-/** Instruments an SDK client with connectorMiddleware (see above). */
+/** Instruments an SDK client with connectorMiddleware (see above); `account`: whose per-account quota its calls count against (none: the connector's own). */
 export function instrumentClient<C extends { middlewareStack: { use(pluggable: Pluggable<any, any>): void } }>(
   client: C,
   service: AwsServiceId,
   limiter: AwsRateLimiter,
   stats: AwsCallStats,
+  account?: string,
 ): C {
-  client.middlewareStack.use(connectorMiddleware(service, limiter, stats));
+  client.middlewareStack.use(connectorMiddleware(service, limiter, stats, account));
   return client;
 }
 
@@ -94,13 +105,28 @@ export function instrumentClient<C extends { middlewareStack: { use(pluggable: P
  * in the listing's page state): the rate limiter serves older listings' calls first.
  */
 export function continuesListing<C extends { middlewareStack: object }>(command: C, startedAt: number): C {
+  return withContext(command, "connectorListingMiddleware", LISTING_KEY, startedAt);
+}
+
+/**
+ * Marks `command` as one whose throttling is not about the service's request rate but about a cap
+ * its caller manages (AWS throttles an account-assignment write when the instance has too many
+ * operations outstanding): every throttled attempt is reported to `onThrottled`, and the rate
+ * limiter does not slow the service down for it.
+ */
+export function handlesThrottling<C extends { middlewareStack: object }>(command: C, onThrottled: () => void): C {
+  return withContext(command, "connectorThrottleHandlerMiddleware", THROTTLE_HANDLER_KEY, onThrottled);
+}
+
+/** Leaves `value` under `key` in the handler context of every call of `command`, for the pacing middleware. */
+function withContext<C extends { middlewareStack: object }, K extends typeof LISTING_KEY | typeof THROTTLE_HANDLER_KEY>(command: C, name: string, key: K, value: Context[K]): C {
   const stack = command.middlewareStack as unknown as MiddlewareStackLike;
   stack.add(
     (next: Next, context: Context) => (args: unknown) => {
-      context[LISTING_KEY] = startedAt;
+      context[key] = value;
       return next(args);
     },
-    { step: "initialize", name: "connectorListingMiddleware" },
+    { step: "initialize", name },
   );
   return command;
 }

@@ -97,8 +97,10 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
       cost = TRANSIENT_RETRY_COST;
       this.#transientCapacity -= cost;
     }
-    const delay = this.retryDelay(kind, retries, errorInfo.retryAfterHint);
-    if (kind === "throttling" && errorInfo.retryAfterHint) this.options.limiter?.holdOff(this.options.service, delay);
+    const hintedMs = errorInfo.retryAfterHint ? retryAfterMs(errorInfo.retryAfterHint) : undefined;
+    const delay = this.retryDelay(kind, retries, hintedMs);
+    // The whole service waits as long as AWS said; the backoff beyond that is this call's alone.
+    if (kind === "throttling" && hintedMs !== undefined) this.options.limiter?.holdOff(this.options.service, hintedMs);
     await this.#sleep(delay);
     await this.#sendRate?.getSendToken();
     return new RetryToken(retries + 1, cost);
@@ -111,12 +113,10 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
   }
 
   /** Full-jitter exponential backoff, never shorter than a Retry-After AWS sent (capped). */
-  retryDelay(kind: "throttling" | "transient" | "unreachable", retries: number, retryAfter?: Date): number {
+  retryDelay(kind: "throttling" | "transient" | "unreachable", retries: number, retryAfterMs?: number): number {
     const base = kind === "throttling" ? THROTTLING_BASE_DELAY_MS : TRANSIENT_BASE_DELAY_MS;
     const backoff = Math.floor(this.#random() * Math.min(base * 2 ** retries, MAX_BACKOFF_MS));
-    if (!retryAfter) return backoff;
-    const hinted = Math.min(Math.max(0, retryAfter.getTime() - Date.now()), MAX_RETRY_AFTER_MS);
-    return Math.max(backoff, hinted);
+    return Math.max(backoff, retryAfterMs ?? 0);
   }
 
   /** Remaining quota for non-throttling retries (for tests and diagnostics). */
@@ -127,6 +127,11 @@ export class ConnectorRetryStrategy implements RetryStrategyV2 {
 
 export function createRetryStrategy(options: RetryStrategyOptions): ConnectorRetryStrategy {
   return new ConnectorRetryStrategy(options);
+}
+
+/** How long AWS's Retry-After asks to wait from now (capped; `retryDelay` takes it in ms). */
+function retryAfterMs(retryAfter: Date): number {
+  return Math.min(Math.max(0, retryAfter.getTime() - Date.now()), MAX_RETRY_AFTER_MS);
 }
 
 /** Our classification (src/aws/errors.ts) first; the SDK's for what only it knows (e.g. clock skew). */

@@ -2,8 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { C1zReader } from "../c1z/reader.js";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema, type Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { ResourceIdSchema, ResourceSchema, type Resource, type ResourceId } from "../gen/c1/connector/v2/resource_pb.js";
 import {
+  ASSIGNED_SLUG,
+  ATTACHED_SLUG,
   MEMBER_SLUG,
   ResourceTypeIds,
   parseAccountEntitlementId,
@@ -18,29 +20,50 @@ import { readableFile } from "./files.js";
  * baton's --grant-entitlement/--revoke-grant, looked up in a c1z from a previous sync (--file).
  */
 
-const PRINCIPAL_TYPES: readonly string[] = [ResourceTypeIds.iamUser, ResourceTypeIds.ssoUser, ResourceTypeIds.ssoGroup];
+const PRINCIPAL_TYPES: readonly string[] = [
+  ResourceTypeIds.iamUser,
+  ResourceTypeIds.iamGroup,
+  ResourceTypeIds.iamRole,
+  ResourceTypeIds.ssoUser,
+  ResourceTypeIds.ssoGroup,
+  // Refused by the connector with its reason (a permission set's policies are not access provisioning).
+  ResourceTypeIds.permissionSet,
+  ResourceTypeIds.permissionSetAssignment,
+];
 const MEMBER_ENTITLEMENT_TYPES = [
   { type: ResourceTypeIds.iamGroup, principal: ResourceTypeIds.iamUser },
   { type: ResourceTypeIds.ssoGroup, principal: ResourceTypeIds.ssoUser },
+] as const;
+/** "<type>:<resource id>:<slug>" entitlements whose resource id may itself contain ":". */
+const SLUG_ENTITLEMENT_TYPES = [
+  { type: ResourceTypeIds.iamGroup, slug: MEMBER_SLUG },
+  { type: ResourceTypeIds.ssoGroup, slug: MEMBER_SLUG },
+  { type: ResourceTypeIds.permissionSetAssignment, slug: ASSIGNED_SLUG },
+  { type: ResourceTypeIds.iamPolicy, slug: ATTACHED_SLUG },
+  { type: ResourceTypeIds.inlinePolicy, slug: ATTACHED_SLUG },
 ] as const;
 
 function resourceRef(resourceType: string, resource: string): Resource {
   return create(ResourceSchema, { id: { resourceType, resource } });
 }
 
-/** An entitlement from its id: `group:<arn>:member`, `sso_group:<arn>:member` or `<accountId>|<permissionSetArn>`. */
+/**
+ * An entitlement from its id: `<accountId>|<permissionSetArn>`, or `<type>:<id>:<slug>` for IAM and
+ * Identity Store groups (member), scope bindings (assigned), managed and inline policies (attached).
+ */
 export function entitlementFromId(id: string): Entitlement {
   const account = parseAccountEntitlementId(id);
   if (account) return create(EntitlementSchema, { id, resource: resourceRef(ResourceTypeIds.account, account.accountId) });
-  for (const { type } of MEMBER_ENTITLEMENT_TYPES) {
+  for (const { type, slug } of SLUG_ENTITLEMENT_TYPES) {
     const prefix = `${type}:`;
-    const suffix = `:${MEMBER_SLUG}`;
+    const suffix = `:${slug}`;
     if (id.startsWith(prefix) && id.endsWith(suffix) && id.length > prefix.length + suffix.length) {
       return create(EntitlementSchema, { id, resource: resourceRef(type, id.slice(prefix.length, -suffix.length)) });
     }
   }
   throw new UserError(
-    `cannot tell what entitlement "${id}" is: expected group:<arn>:member, sso_group:<arn>:member or <accountId>|<permissionSetArn> (or pass --file to look it up in a c1z)`,
+    `cannot tell what entitlement "${id}" is: expected group:<arn>:member, sso_group:<arn>:member, <accountId>|<permissionSetArn>, ` +
+      `permission_set_assignment:<permissionSetArn>-<accountId>:assigned, iam_policy:<arn>:attached or inline_policy:<ownerArn>::inline::<name>:attached (or pass --file to look it up in a c1z)`,
   );
 }
 
@@ -123,4 +146,20 @@ function hydrate(reader: C1zReader, syncId: string, entitlement: Entitlement): E
   if (!id) return entitlement;
   const resource = findResource(reader, syncId, id.resourceType, id.resource);
   return resource ? { ...entitlement, resource } : entitlement;
+}
+
+/** "<resource type>:<resource id>" of any resource (delete-resource). */
+export function resourceIdFromRef(ref: string, flag: string): ResourceId {
+  const colon = ref.indexOf(":");
+  if (colon <= 0 || colon === ref.length - 1) throw new UserError(`${flag} must be TYPE:ID, e.g. iam_user:arn:aws:iam::123456789012:user/alice (got "${ref}")`);
+  return create(ResourceIdSchema, { resourceType: ref.slice(0, colon), resource: ref.slice(colon + 1) });
+}
+
+/** The resource as stored in the c1z's latest sync (its parent included). */
+export async function resourceFromC1z(file: string, id: ResourceId): Promise<Resource> {
+  return withReader(file, (reader, syncId) => {
+    const stored = findResource(reader, syncId, id.resourceType, id.resource);
+    if (!stored) throw new UserError(`resource ${id.resourceType}:${id.resource} is not in ${file}`);
+    return stored;
+  });
 }

@@ -1,4 +1,4 @@
-import { AWS_QUOTAS_PER_SECOND, MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "../aws/quotas.js";
+import { MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "../aws/quotas.js";
 
 /**
  * The connector's whole configuration, after flags, BATON_* environment variables and the optional
@@ -69,10 +69,17 @@ export interface FeatureConfig {
  */
 export type ManagedPolicyScope = "customer-and-attached" | "attached" | "all";
 
+/**
+ * How one AWS service is paced (`--aws-rate`, see aws-rates.ts): a number is a cap in requests per
+ * second that is never exceeded; "auto" learns the rate AWS allows, never above a quota AWS
+ * publishes; "unlimited" learns it without a ceiling; "off" does not pace.
+ */
+export type AwsRateSetting = number | "auto" | "unlimited" | "off";
+
 export interface RateLimitConfig {
-  /** Client-side requests per second per AWS service; AWS's published quota where there is one. */
-  requestsPerSecond: Record<AwsServiceId, number>;
-  /** Maximum AWS requests in flight per service. */
+  /** Client-side pacing per AWS service (`--aws-rate`, `--rate-limit-<service>`); "auto" by default. */
+  requestsPerSecond: Record<AwsServiceId, AwsRateSetting>;
+  /** AWS requests in flight per service, at least (more when a learned rate needs more at AWS's latency). */
   maxConcurrency: number;
 }
 
@@ -81,9 +88,17 @@ export interface ProvisioningConfig {
   enabled: boolean;
   /** How long to wait for AWS to confirm an account assignment before answering DeadlineExceeded. */
   assignmentDeadlineMs: number;
-  /** AWS allows at most this many outstanding account-assignment operations per instance. */
+  /**
+   * Outstanding account-assignment operations per instance, at most: AWS's published 10 by
+   * default. Fewer are used when AWS refuses some (other tools use the same instance).
+   */
   maxOutstandingAssignments: number;
+  /** What CreateAccount creates: IAM users (baton-aws's default) or Identity Center users. */
+  createAccountResourceType: AccountResourceType;
 }
+
+export const ACCOUNT_RESOURCE_TYPES = ["iam_user", "sso_user"] as const;
+export type AccountResourceType = (typeof ACCOUNT_RESOURCE_TYPES)[number];
 
 export interface ServerConfig {
   /** host:port; loopback unless told otherwise. */
@@ -115,8 +130,8 @@ export interface ConnectorConfig {
   pageTokenSecret?: string;
 }
 
-/** Client-side pacing defaults: AWS's quotas (see src/aws/quotas.ts for which are published). */
-export const DEFAULT_REQUESTS_PER_SECOND: Record<AwsServiceId, number> = { ...AWS_QUOTAS_PER_SECOND };
+/** Client-side pacing by default: learned, from src/aws/quotas.ts's rates, within published quotas. */
+export const DEFAULT_RATE_SETTINGS: Record<AwsServiceId, AwsRateSetting> = { iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto", cloudtrail: "auto" };
 
 export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): ConnectorConfig {
   const base: ConnectorConfig = {
@@ -137,8 +152,8 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
       syncSecrets: false,
       organizationTree: false,
     },
-    rateLimits: { requestsPerSecond: { ...DEFAULT_REQUESTS_PER_SECOND }, maxConcurrency: 8 },
-    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS },
+    rateLimits: { requestsPerSecond: { ...DEFAULT_RATE_SETTINGS }, maxConcurrency: 8 },
+    provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, createAccountResourceType: "iam_user" },
     server: { listen: "127.0.0.1:50051" },
     changes: { deliveryDelayMs: 300_000 },
     stateDir: ".connector-state",

@@ -3,7 +3,8 @@ import type { LevelWithSilent } from "pino";
 import { UserError } from "../cli/fatal.js";
 import type { LogOptions } from "../log.js";
 import { registerSecret } from "../secret-values.js";
-import { AWS_SERVICES, defaultConfig, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
+import { AWS_SERVICES, defaultConfig, type AccountResourceType, type AssumeRoleHop, type AwsServiceId, type ConnectorConfig, type ManagedPolicyScope } from "./config.js";
+import { combineRateSettings } from "./aws-rates.js";
 import { findConfigFile, readConfigFile, type ConfigFile } from "./config-file.js";
 import { attributeName, batonSettings, CONNECTOR_OPTIONS, envName, SERVICE_ENDPOINT_ENV, type OptionSpec } from "./options.js";
 import { settingsSchema, type Settings } from "./settings-schema.js";
@@ -145,6 +146,7 @@ function checkCombinations(s: Settings, origin: Map<string, string>): void {
   if (unattached !== undefined && onlyAttached !== undefined && unattached === onlyAttached) {
     fail("sync-only-attached-policies", `contradicts sync-unattached-policies=${unattached}; set one of them`);
   }
+  if (s["create-account-resource-type"] === "sso_user" && !identityCenter) fail("create-account-resource-type", "sso_user requires global-aws-sso-enabled");
   if (s["tls-key"] && !s["tls-cert"]) fail("tls-key", "requires tls-cert");
   if (s["tls-cert"] && !s["tls-key"]) fail("tls-cert", "requires tls-key");
   if (s["tls-client-ca"] && !s["tls-cert"]) fail("tls-client-ca", "mutual TLS requires TLS: set tls-cert and tls-key");
@@ -166,13 +168,21 @@ function serviceEndpoints(env: NodeJS.ProcessEnv): Partial<Record<AwsServiceId, 
 }
 
 function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string>>, cwd: string): ConnectorConfig {
-  const defaults = defaultConfig();
   const chain: AssumeRoleHop[] = [];
   if (s["use-assume"] && s["role-arn"]) {
     if (s["global-role-arn"]) chain.push({ roleArn: s["global-role-arn"], externalId: s["global-binding-external-id"] });
     chain.push({ roleArn: s["role-arn"], externalId: s["external-id"] });
   }
-  const rps = defaults.rateLimits.requestsPerSecond;
+  const rates = combineRateSettings(s["aws-rate"], {
+    iam: s["rate-limit-iam"],
+    sts: s["rate-limit-sts"],
+    identitystore: s["rate-limit-identitystore"],
+    sso: s["rate-limit-sso"],
+    organizations: s["rate-limit-organizations"],
+  });
+  if ("conflict" in rates) {
+    throw new UserError(`invalid aws-rate: ${rates.conflict}=${rates.setting} contradicts rate-limit-${rates.conflict}; keep one of them`);
+  }
   return defaultConfig({
     aws: {
       region: s["global-region"],
@@ -200,21 +210,14 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
       organizationTree: s["sync-org-tree"],
     },
     rateLimits: {
-      requestsPerSecond: {
-        iam: s["rate-limit-iam"] ?? rps.iam,
-        sts: s["rate-limit-sts"] ?? rps.sts,
-        identitystore: s["rate-limit-identitystore"] ?? rps.identitystore,
-        sso: s["rate-limit-sso"] ?? rps.sso,
-        organizations: s["rate-limit-organizations"] ?? rps.organizations,
-        // Published, and per account and Region: not a setting (src/aws/quotas.ts).
-        cloudtrail: rps.cloudtrail,
-      },
+      requestsPerSecond: rates,
       maxConcurrency: s["rate-limit-concurrency"],
     },
     provisioning: {
       enabled: s.provisioning,
       assignmentDeadlineMs: s["assignment-timeout"] === undefined ? undefined : s["assignment-timeout"] * 1000,
       maxOutstandingAssignments: s["max-outstanding-assignments"],
+      createAccountResourceType: s["create-account-resource-type"] as AccountResourceType | undefined,
     },
     server: {
       listen: s.listen,

@@ -1,4 +1,4 @@
-import { DEFAULT_REQUESTS_PER_SECOND } from "./config.js";
+import { ACCOUNT_RESOURCE_TYPES } from "./config.js";
 /**
  * Every connector setting, declared once. The same table drives the command-line flags
  * (addConnectorOptions), the BATON_* environment variables, the config-file keys, validation and
@@ -62,17 +62,19 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "cloudtrail-delay", kind: "integer", group: "features", argName: "seconds", defaultText: "300", description: "How late CloudTrail may show an event: the event feed reports events once they are this old, an incremental sync reads three times this far back again" },
 
   // --- Client-side pacing of AWS calls ---
-  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.iam), description: "IAM requests per second" },
-  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sts), description: "STS requests per second" },
-  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.identitystore), description: "Identity Store requests per second" },
-  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.sso), description: "SSO Admin requests per second" },
-  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", defaultText: String(DEFAULT_REQUESTS_PER_SECOND.organizations), description: "Organizations requests per second" },
-  { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service" },
+  { key: "aws-rate", kind: "string", group: "limits", argName: "service=rate,…", defaultText: "all=auto", description: "Pacing per AWS service (iam, sts, identitystore, sso, organizations, cloudtrail, all): a cap in requests/s never exceeded, auto (learn the rate AWS allows, within published quotas), unlimited (learn, no ceiling) or off; e.g. sso=10,identitystore=5" },
+  { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", description: "IAM requests per second, at most (same as --aws-rate iam=N)" },
+  { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", description: "STS requests per second, at most (same as --aws-rate sts=N)" },
+  { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", description: "Identity Store requests per second, at most (same as --aws-rate identitystore=N)" },
+  { key: "rate-limit-sso", kind: "number", group: "limits", argName: "rps", description: "SSO Admin requests per second, at most (same as --aws-rate sso=N)" },
+  { key: "rate-limit-organizations", kind: "number", group: "limits", argName: "rps", description: "Organizations requests per second, at most (same as --aws-rate organizations=N)" },
+  { key: "rate-limit-concurrency", kind: "integer", group: "limits", argName: "n", defaultText: "8", description: "AWS requests in flight per service, at least (more when a learned rate needs more)" },
 
   // --- Provisioning ---
   { key: "provisioning", short: "p", kind: "boolean", group: "provisioning", defaultText: "false", description: "Enable Grant/Revoke (read-only otherwise)" },
   { key: "assignment-timeout", kind: "integer", group: "provisioning", argName: "seconds", defaultText: "300", description: "How long to wait for AWS to confirm an account assignment" },
-  { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance" },
+  { key: "max-outstanding-assignments", kind: "integer", group: "provisioning", argName: "n", defaultText: "10", description: "Account-assignment operations in flight per Identity Center instance, at most (fewer when AWS refuses some)" },
+  { key: "create-account-resource-type", kind: "string", group: "provisioning", argName: "type", choices: ACCOUNT_RESOURCE_TYPES, defaultText: "iam_user", description: "What CreateAccount / `connector create-account` creates: iam_user or sso_user (Identity Center)" },
 
   // --- gRPC server ---
   { key: "listen", kind: "string", group: "server", argName: "host:port", defaultText: "127.0.0.1:50051", description: "Address the gRPC server listens on" },
@@ -145,7 +147,7 @@ export interface BatonSetting {
 const NO_SERVICE_MODE = "ConductorOne's service (daemon) mode is not part of this connector: run `connector serve` and point the platform at it";
 
 export const BATON_SETTINGS: readonly BatonSetting[] = [
-  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke"], option: "file" } },
+  { key: "file", sets: { commands: ["sync", "inspect", "grant", "revoke", "delete-resource"], option: "file" } },
   // baton: 0 = one at a time, −1 = automatic; ours: the number of concurrent listings.
   { key: "workers", sets: { commands: ["sync"], option: "workers", translate: (v) => (v.trim() === "0" ? "1" : v.trim() === "-1" ? "16" : v) } },
   { key: "client-id", unsupported: NO_SERVICE_MODE },
@@ -179,7 +181,6 @@ export const BATON_SETTINGS: readonly BatonSetting[] = [
   { key: "revoke-grant", unsupported: "use `connector revoke --grant …`" },
   // baton-aws's own settings this connector does not implement.
   { key: "sync-sso-user-last-login", unsupported: "Identity Center last sign-in (CloudTrail) is not synced" },
-  { key: "create-account-resource-type", unsupported: "account provisioning is not supported" },
 ];
 
 /** The baton settings table without keys that have since become real options (CONNECTOR_OPTIONS wins). */

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { parseListenAddress } from "./listen-address.js";
+import { ACCOUNT_RESOURCE_TYPES } from "./config.js";
+import { parseAwsRates } from "./aws-rates.js";
 import { LOG_FORMATS, LOG_LEVELS, RETRY_MODES } from "./options.js";
 
 /**
@@ -46,6 +48,16 @@ const listen = text.refine((value) => {
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   text.toLowerCase().pipe(z.enum(values, { error: `expected one of ${values.join(", ")}` }));
 
+/** `--aws-rate`: per-service pacing, e.g. "sso=10,identitystore=5" or "all=unlimited" (see parseAwsRates). */
+const awsRates = z.string({ error: "expected SERVICE=RATE pairs separated by commas" }).transform((value, ctx) => {
+  try {
+    return parseAwsRates(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 export const settingsSchema = z.object({
   "global-region": region.optional(),
   "global-aws-sso-region": region.optional(),
@@ -73,6 +85,7 @@ export const settingsSchema = z.object({
   "cloudtrail-delay": numberIn(0, 86_400, true).optional(),
   "identity-center-instance-arn": pattern(/^arn:aws(-cn|-us-gov)?:sso:::instance\/[\w.-]+$/, "an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)").optional(),
 
+  "aws-rate": awsRates.optional(),
   "rate-limit-iam": numberIn(0.01, 10_000, false).optional(),
   "rate-limit-sts": numberIn(0.01, 10_000, false).optional(),
   "rate-limit-identitystore": numberIn(0.01, 10_000, false).optional(),
@@ -82,7 +95,8 @@ export const settingsSchema = z.object({
 
   provisioning: bool.optional(),
   "assignment-timeout": numberIn(1, 86_400, true).optional(),
-  "max-outstanding-assignments": numberIn(1, 10, true).optional(),
+  "max-outstanding-assignments": numberIn(1, 1_000, true).optional(),
+  "create-account-resource-type": oneOf(ACCOUNT_RESOURCE_TYPES).optional(),
 
   listen: listen.optional(),
   "tls-cert": text.optional(),

@@ -54,6 +54,8 @@ export function createConnector(config: ConnectorConfig, options: ConnectorOptio
   const services = createConnectorServices({
     syncers,
     provisioners: provisioning.provisioners,
+    accountCreator: provisioning.accountCreator,
+    deleters: provisioning.deleters,
     provisioningEnabled: config.provisioning.enabled,
     pageTokens: new PageTokenCodec(loadPageTokenKey(config.stateDir, config.pageTokenSecret)),
     describe: (signal) => describeConnector(config, aws, signal),

@@ -32,7 +32,15 @@ import {
   type GrantManagerServiceRevokeRequest,
   type GrantsServiceListGrantsRequest,
 } from "../gen/c1/connector/v2/grant_pb.js";
+import { ResourceDoesNotExistSchema } from "../gen/c1/connector/v2/annotation_resource_pb.js";
 import {
+  CreateAccountResponseSchema,
+  DeleteResourceResponseSchema,
+  DeleteResourceV2ResponseSchema,
+  type CreateAccountRequest,
+  type CreateResourceRequest,
+  type DeleteResourceRequest,
+  type DeleteResourceV2Request,
   ResourceGetterServiceGetResourceResponseSchema,
   ResourcesServiceListResourcesResponseSchema,
   ResourceTypesServiceListResourceTypesResponseSchema,
@@ -60,7 +68,7 @@ import {
   type ListEventsRequest,
 } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { CallContext, Page, Provisioner, Requester, ResourceSyncer } from "./resource-syncer.js";
+import type { AccountCreator, CallContext, Page, Provisioner, Requester, ResourceDeleter, ResourceSyncer } from "./resource-syncer.js";
 
 /** The version we report to baton hosts; ≥ 0.4.3 makes them send active_sync_id. */
 export const BATON_SDK_COMPATIBILITY_VERSION = "v0.25.0";
@@ -79,6 +87,10 @@ export interface ConnectorMetadataInit {
 export interface ConnectorDeps {
   syncers: readonly ResourceSyncer[];
   provisioners: readonly Provisioner[];
+  /** Account provisioning: the one resource type CreateAccount creates (create-account-resource-type). */
+  accountCreator?: AccountCreator;
+  /** DeleteResource / DeleteResourceV2, by resource type. */
+  deleters?: readonly ResourceDeleter[];
   provisioningEnabled: boolean;
   pageTokens: PageTokenCodec;
   /** Display name, description, profile (may call AWS, e.g. for the account alias). */
@@ -104,7 +116,13 @@ export function createConnectorServices(deps: ConnectorDeps) {
   const syncers = indexByTypeId(deps.syncers.map((s) => [s.resourceType.id, s] as const), "resource syncer");
   const provisioners = indexByTypeId(deps.provisioners.map((p) => [p.resourceTypeId, p] as const), "provisioner");
 
-  const capabilities = buildCapabilities(deps.syncers, provisioners, { eventFeed: deps.eventFeeds !== undefined });
+  const deleters = indexByTypeId((deps.deleters ?? []).map((d) => [d.resourceTypeId, d] as const), "resource deleter");
+  // Account creation and deletion are advertised only when they may be used (provisioning on).
+  const accountCreator = deps.provisioningEnabled ? deps.accountCreator : undefined;
+  const capabilities = buildCapabilities(deps.syncers, provisioners, {
+    ...(deps.provisioningEnabled ? { accountCreator, deleters } : {}),
+    eventFeed: deps.eventFeeds !== undefined,
+  });
 
   function syncerFor(resourceTypeId: string, missing: Code = Code.NotFound): ResourceSyncer {
     checkId("resource type id", resourceTypeId);
@@ -188,7 +206,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
     getMetadata: guarded("GetMetadata", async (_req: ConnectorServiceGetMetadataRequest, ctx) => {
       const described = await deps.describe(awsSignal(ctx));
       return create(ConnectorServiceGetMetadataResponseSchema, {
-        metadata: create(ConnectorMetadataSchema, { ...described, capabilities }),
+        metadata: create(ConnectorMetadataSchema, { ...described, capabilities, ...(accountCreator ? { accountCreationSchema: accountCreator.schema } : {}) }),
       });
     }),
     validate: guarded("Validate", async (_req: ConnectorServiceValidateRequest, ctx) => {
@@ -339,6 +357,67 @@ export function createConnectorServices(deps: ConnectorDeps) {
     }),
   };
 
+  async function deleteResource(rpc: string, req: DeleteResourceRequest | DeleteResourceV2Request, ctx: HandlerContext) {
+    requireProvisioning();
+    if (!req.resourceId) throw new ConnectError("resource_id is required", Code.InvalidArgument);
+    checkResourceId("resource id", req.resourceId);
+    if (req.parentResourceId) checkResourceId("parent resource id", req.parentResourceId);
+    const deleter = deleters.get(req.resourceId.resourceType);
+    if (!deleter) throw new ConnectError(`resource type "${req.resourceId.resourceType}" cannot be deleted by this connector`, Code.Unimplemented);
+    const outcome = await deleter.deleteResource(req.resourceId, req.parentResourceId, {
+      syncId: "",
+      signal: awsSignal(ctx),
+      requester: ctx.values.get(requesterKey),
+      requestAnnotations: [],
+    });
+    log.debug({ rpc, resource: resourceKey(req.resourceId), alreadyGone: outcome.alreadyGone }, "resource deleted");
+    return [
+      ...(outcome.alreadyGone ? [annotation(ResourceDoesNotExistSchema)] : []),
+      ...outcome.awsRequestIds.map((requestId) => annotation(RequestIdSchema, { requestId })),
+    ];
+  }
+
+  const accountManager = {
+    createAccount: guarded("CreateAccount", async (req: CreateAccountRequest, ctx) => {
+      requireProvisioning();
+      if (!accountCreator) throw new ConnectError("account provisioning is not configured", Code.Unimplemented);
+      if (req.resourceTypeId !== "" && req.resourceTypeId !== accountCreator.resourceTypeId) {
+        throw new ConnectError(
+          `this connector creates ${accountCreator.resourceTypeId} accounts (create-account-resource-type), not ${req.resourceTypeId}`,
+          Code.Unimplemented,
+        );
+      }
+      const outcome = await accountCreator.createAccount(req, {
+        syncId: "",
+        signal: awsSignal(ctx),
+        requester: ctx.values.get(requesterKey),
+        requestAnnotations: [],
+      });
+      const result = { resource: outcome.resource, isCreateAccountResult: true };
+      return create(CreateAccountResponseSchema, {
+        result: outcome.alreadyExists ? { case: "alreadyExists", value: result } : { case: "success", value: result },
+        encryptedData: outcome.encryptedData,
+        annotations: outcome.awsRequestIds.map((requestId) => annotation(RequestIdSchema, { requestId })),
+      });
+    }),
+  };
+
+  const resourceManager = {
+    createResource: guarded("CreateResource", async (_req: CreateResourceRequest) => {
+      requireProvisioning();
+      throw new ConnectError("resources are not created through CreateResource; accounts are made with CreateAccount", Code.Unimplemented);
+    }),
+    deleteResource: guarded("DeleteResource", async (req: DeleteResourceRequest, ctx) =>
+      create(DeleteResourceResponseSchema, { annotations: await deleteResource("DeleteResource", req, ctx) }),
+    ),
+  };
+
+  const resourceDeleter = {
+    deleteResourceV2: guarded("DeleteResourceV2", async (req: DeleteResourceV2Request, ctx) =>
+      create(DeleteResourceV2ResponseSchema, { annotations: await deleteResource("DeleteResourceV2", req, ctx) }),
+    ),
+  };
+
   /** Hosts ask before and report after every call; AWS quotas are enforced client-side instead. */
   const rateLimiter = {
     do: async (req: DoRequest) =>
@@ -346,7 +425,21 @@ export function createConnectorServices(deps: ConnectorDeps) {
     report: async (_req: ReportRequest) => create(ReportResponseSchema, {}),
   };
 
-  return { connector, resourceTypes, resources, resourceGetter, entitlements, grants, grantManager, rateLimiter, events, capabilities };
+  return {
+    connector,
+    resourceTypes,
+    resources,
+    resourceGetter,
+    entitlements,
+    grants,
+    grantManager,
+    accountManager,
+    resourceManager,
+    resourceDeleter,
+    rateLimiter,
+    events,
+    capabilities,
+  };
 }
 
 export type ConnectorServices = ReturnType<typeof createConnectorServices>;
@@ -355,26 +448,31 @@ export type ConnectorServices = ReturnType<typeof createConnectorServices>;
 export function buildCapabilities(
   syncers: readonly ResourceSyncer[],
   provisioners: ReadonlyMap<string, Provisioner>,
-  options: { eventFeed?: boolean } = {},
+  writes: { accountCreator?: AccountCreator | undefined; deleters?: ReadonlyMap<string, ResourceDeleter>; eventFeed?: boolean } = {},
 ): ConnectorCapabilities {
+  const connectorCapabilities = new Set<Capability>([Capability.SYNC]);
+  if (writes.eventFeed) connectorCapabilities.add(Capability.EVENT_FEED_V2);
   // A targeted sync reads each resource by id: every type must answer GetResource.
-  const targeted = syncers.length > 0 && syncers.every((s) => s.getResource !== undefined);
-  return create(ConnectorCapabilitiesSchema, {
-    resourceTypeCapabilities: syncers.map((s) => ({
+  if (syncers.length > 0 && syncers.every((s) => s.getResource !== undefined)) connectorCapabilities.add(Capability.TARGETED_SYNC);
+  const resourceTypeCapabilities = syncers.map((s) => {
+    const id = s.resourceType.id;
+    const caps = [Capability.SYNC];
+    if (provisioners.has(id)) caps.push(Capability.PROVISION);
+    if (writes.accountCreator?.resourceTypeId === id) caps.push(Capability.ACCOUNT_PROVISIONING);
+    if (writes.deleters?.has(id)) caps.push(Capability.RESOURCE_DELETE);
+    for (const cap of caps) connectorCapabilities.add(cap);
+    return {
       resourceType: s.resourceType,
-      capabilities: provisioners.has(s.resourceType.id)
-        ? [Capability.SYNC, Capability.PROVISION]
-        : [Capability.SYNC],
+      capabilities: caps,
       // As baton-sdk's builder does: from the type's annotations.
       permissions: findAnnotation(s.resourceType.annotations, CapabilityPermissionsSchema),
       optInRequired: hasAnnotation(s.resourceType.annotations, OptInRequiredSchema),
-    })),
-    connectorCapabilities: [
-      Capability.SYNC,
-      ...(provisioners.size > 0 ? [Capability.PROVISION] : []),
-      ...(options.eventFeed ? [Capability.EVENT_FEED_V2] : []),
-      ...(targeted ? [Capability.TARGETED_SYNC] : []),
-    ],
+    };
+  });
+  return create(ConnectorCapabilitiesSchema, {
+    resourceTypeCapabilities,
+    connectorCapabilities: [...connectorCapabilities].sort((a, b) => a - b),
+    ...(writes.accountCreator ? { credentialDetails: { capabilityAccountProvisioning: writes.accountCreator.credentialDetails } } : {}),
   });
 }
 

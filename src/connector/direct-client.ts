@@ -16,7 +16,10 @@ import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import {
+  AccountManagerService,
+  ResourceDeleterService,
   ResourceGetterService,
+  ResourceManagerService,
   ResourcesService,
   ResourceTypesService,
 } from "../gen/c1/connector/v2/resource_pb.js";
@@ -36,6 +39,9 @@ export interface ConnectorApi {
   grants: Client<typeof GrantsService>;
   grantManager: Client<typeof GrantManagerService>;
   events: Client<typeof EventService>;
+  accountManager: Client<typeof AccountManagerService>;
+  resourceManager: Client<typeof ResourceManagerService>;
+  resourceDeleter: Client<typeof ResourceDeleterService>;
 }
 
 /** In-process: calls the service implementations directly, without serialising messages. */
@@ -49,6 +55,9 @@ export function createDirectConnectorApi(services: ConnectorServices): Connector
     grants: directClient(GrantsService, services.grants),
     grantManager: directClient(GrantManagerService, services.grantManager),
     events: directClient(EventService, services.events),
+    accountManager: directClient(AccountManagerService, services.accountManager),
+    resourceManager: directClient(ResourceManagerService, services.resourceManager),
+    resourceDeleter: directClient(ResourceDeleterService, services.resourceDeleter),
   };
 }
 
@@ -63,6 +72,9 @@ export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
     grants: createClient(GrantsService, transport),
     events: createClient(EventService, transport),
     grantManager: createClient(GrantManagerService, transport),
+    accountManager: createClient(AccountManagerService, transport),
+    resourceManager: createClient(ResourceManagerService, transport),
+    resourceDeleter: createClient(ResourceDeleterService, transport),
   };
 }
 
@@ -77,7 +89,7 @@ function directClient<S extends DescService>(service: S, impl: Partial<ServiceIm
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     if (method.methodKind !== "unary") continue;
-    const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
+    const handler = (impl as Record<string, UnaryHandler | undefined> | undefined)?.[method.localName];
     if (!handler) continue;
     const url = `in-process:///${service.typeName}/${method.name}`;
     client[method.localName] = async (request: MessageInitShape<DescMessage>, options?: CallOptions) => {

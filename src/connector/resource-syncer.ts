@@ -1,7 +1,8 @@
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import type { Resource, ResourceId, ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
+import type { ConnectorAccountCreationSchema, CredentialDetailsAccountProvisioning } from "../gen/c1/connector/v2/connector_pb.js";
+import type { CreateAccountRequest, EncryptedData, Resource, ResourceId, ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import type { PageState } from "./page-token.js";
 
 export type { PageState };
@@ -79,4 +80,39 @@ export interface Provisioner {
   readonly resourceTypeId: string;
   grant(principal: Resource, entitlement: Entitlement, ctx: ProvisionContext): Promise<GrantOutcome>;
   revoke(grant: Grant, ctx: ProvisionContext): Promise<RevokeOutcome>;
+}
+
+/** What CreateAccount made: a new account, or the one that already had that login. */
+export interface AccountOutcome {
+  /** True when an account with that login already existed; nothing was created. */
+  alreadyExists: boolean;
+  /** The account as a sync would list it. */
+  resource: Resource;
+  /** Credentials made with the account, encrypted to the request's encryption configs. */
+  encryptedData: EncryptedData[];
+  awsRequestIds: string[];
+}
+
+/**
+ * Account provisioning (baton's AccountManager) for one resource type: creates the account a
+ * CreateAccount request describes, and says what it accepts (GetMetadata's account-creation schema,
+ * the capabilities' credential options).
+ */
+export interface AccountCreator {
+  readonly resourceTypeId: string;
+  readonly schema: ConnectorAccountCreationSchema;
+  readonly credentialDetails: CredentialDetailsAccountProvisioning;
+  createAccount(request: CreateAccountRequest, ctx: ProvisionContext): Promise<AccountOutcome>;
+}
+
+export interface DeleteOutcome {
+  /** True when the resource did not exist when asked; nothing was deleted. */
+  alreadyGone: boolean;
+  awsRequestIds: string[];
+}
+
+/** DeleteResource / DeleteResourceV2 for one resource type; success once AWS no longer has it. */
+export interface ResourceDeleter {
+  readonly resourceTypeId: string;
+  deleteResource(id: ResourceId, parent: ResourceId | undefined, ctx: ProvisionContext): Promise<DeleteOutcome>;
 }

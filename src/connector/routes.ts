@@ -3,7 +3,14 @@ import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceGetterService, ResourcesService, ResourceTypesService } from "../gen/c1/connector/v2/resource_pb.js";
+import {
+  AccountManagerService,
+  ResourceDeleterService,
+  ResourceGetterService,
+  ResourceManagerService,
+  ResourcesService,
+  ResourceTypesService,
+} from "../gen/c1/connector/v2/resource_pb.js";
 import { RateLimiterService } from "../gen/c1/ratelimit/v1/ratelimit_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -22,6 +29,9 @@ export const BATON_SERVICES = [
   GrantsService,
   GrantManagerService,
   EventService,
+  AccountManagerService,
+  ResourceManagerService,
+  ResourceDeleterService,
   RateLimiterService,
 ] as const;
 
@@ -45,6 +55,9 @@ export function connectorRoutes(services: ConnectorServices, health: HealthState
     router.service(GrantsService, services.grants);
     router.service(GrantManagerService, services.grantManager);
     router.service(EventService, services.events);
+    router.service(AccountManagerService, services.accountManager);
+    router.service(ResourceManagerService, services.resourceManager);
+    router.service(ResourceDeleterService, services.resourceDeleter);
     router.service(RateLimiterService, services.rateLimiter);
     router.service(Health, createHealthService(health));
     router.service(ReflectionV1, reflection.v1);

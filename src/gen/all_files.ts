@@ -3,6 +3,7 @@ import { file_awsaccess_v1_grant_lifetime } from "./awsaccess/v1/grant_lifetime_
 import { file_c1_connector_v2_annotation_grant } from "./c1/connector/v2/annotation_grant_pb.js";
 import { file_c1_connector_v2_annotation_ratelimit } from "./c1/connector/v2/annotation_ratelimit_pb.js";
 import { file_c1_connector_v2_annotation_request } from "./c1/connector/v2/annotation_request_pb.js";
+import { file_c1_connector_v2_annotation_resource } from "./c1/connector/v2/annotation_resource_pb.js";
 import { file_c1_connector_v2_annotation_resource_tree } from "./c1/connector/v2/annotation_resource_tree_pb.js";
 import { file_c1_connector_v2_annotation_trait } from "./c1/connector/v2/annotation_trait_pb.js";
 import { file_c1_connector_v2_annotation_v1_identifier } from "./c1/connector/v2/annotation_v1_identifier_pb.js";
@@ -27,6 +28,7 @@ export const allGeneratedFiles: readonly DescFile[] = [
   file_c1_connector_v2_annotation_grant,
   file_c1_connector_v2_annotation_ratelimit,
   file_c1_connector_v2_annotation_request,
+  file_c1_connector_v2_annotation_resource,
   file_c1_connector_v2_annotation_resource_tree,
   file_c1_connector_v2_annotation_trait,
   file_c1_connector_v2_annotation_v1_identifier,

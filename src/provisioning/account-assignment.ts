@@ -12,7 +12,7 @@ import type { Logger } from "../log.js";
 import { ResourceTypeIds } from "../resources/ids.js";
 import { createAccountStatusCheck } from "./account-status.js";
 import { createAssignmentCalls, type AssignmentKind as Kind } from "./assignment-calls.js";
-import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle } from "./assignment-queue.js";
+import { AssignmentQueue, CallerStoppedWaiting, OperationDropped, type OperationHandle, type Slot } from "./assignment-queue.js";
 import { provisioningError } from "./errors.js";
 import { assignmentGrant } from "./grants.js";
 import { identityCenterInstanceResolver, type IdentityCenterInstance } from "./identity-center.js";
@@ -27,6 +27,9 @@ interface OperationResult {
   awsRequestIds: string[];
 }
 
+/** Where the learned outstanding-operation window is remembered (pacing-memory.ts; one instance per connector). */
+const ASSIGNMENT_WINDOW_KEY = "sso:account-assignments";
+
 /** How long an operation keeps polling after its callers' deadline, so its slot is freed only when AWS is done. */
 const BACKGROUND_GRACE_MS = 10 * 60_000;
 
@@ -40,9 +43,11 @@ export interface AccountAssignmentDeps {
 }
 
 /**
- * Permission-set assignments (`<accountId>|<permissionSetArn>` on `account`, or `assigned` on a
- * `permission_set_assignment` binding → `sso_user`/`sso_group`; one queue and one AWS operation
- * whichever model asks).
+ * Permission-set assignments, granted to `sso_user`/`sso_group` through either entitlement shape:
+ * the flat `<accountId>|<permissionSetArn>` on `account`, or the scope binding's `assigned` on
+ * `permission_set_assignment`. One engine serves both (one queue, one coalescing, one ledger key):
+ * a grant through one shape and a concurrent grant of the same assignment through the other share
+ * a single AWS operation, and a revoke through either removes the one assignment.
  *
  * Each request reads the pair's assignments first (so "already there" / "already gone" are answers,
  * not guesses), refuses inactive accounts, then writes through the per-instance queue and answers
@@ -50,14 +55,16 @@ export interface AccountAssignmentDeps {
  * assignment still propagating) and throttling are retried with backoff until the deadline,
  * re-reading the assignments before each retry.
  */
-export function createAccountAssignmentProvisioner(
-  deps: AccountAssignmentDeps,
-): Provisioner & { readonly queue: AssignmentQueue; readonly bindings: Provisioner } {
+export function createAccountAssignmentProvisioners(deps: AccountAssignmentDeps): { provisioners: Provisioner[]; readonly queue: AssignmentQueue } {
   const { aws, config, log, shutdown } = deps;
   const clock = deps.clock ?? systemClock;
   const instance = identityCenterInstanceResolver(aws, config, log);
   const accountStatus = createAccountStatusCheck({ aws, log, enabled: config.features.organizations });
-  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments);
+  const memory = aws.limiter.memory;
+  const queue = new AssignmentQueue(config.provisioning.maxOutstandingAssignments, {
+    learned: memory.window(ASSIGNMENT_WINDOW_KEY),
+    onLearn: (learned) => memory.setWindow(ASSIGNMENT_WINDOW_KEY, learned),
+  });
   const estimators: Record<Kind, CompletionEstimator> = { create: new CompletionEstimator(), delete: new CompletionEstimator() };
   const deadlineMs = config.provisioning.assignmentDeadlineMs;
   const calls = createAssignmentCalls(() => aws.ssoAdmin(), shutdown);
@@ -69,7 +76,7 @@ export function createAccountAssignmentProvisioner(
    * requested state (another operation finished meanwhile; possibly ours, if a transient error hid
    * that AWS had accepted it).
    */
-  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, budgetMs: number) {
+  async function write(kind: Kind, ic: IdentityCenterInstance, target: AssignmentTarget, handle: OperationHandle, slot: Slot, budgetMs: number) {
     let rejected = false;
     let mayHaveWritten = false;
     type Written = { status: AccountAssignmentOperationStatus; requestId?: string };
@@ -82,8 +89,10 @@ export function createAccountAssignmentProvisioner(
         }
         handle.progress.writeStarted = true;
         try {
-          const { status, requestId } = await calls.write(kind, ic, target);
+          // A throttled write: the instance's outstanding-operation cap; fewer at once from now on.
+          const { status, requestId } = await calls.write(kind, ic, target, slot.refused);
           if (!status) throw new Error(`${kind} account assignment answered without a status`);
+          slot.accepted();
           return { status, requestId };
         } catch (error) {
           // Deleted by someone else since our read.
@@ -121,9 +130,9 @@ export function createAccountAssignmentProvisioner(
     if (kind === "create" ? before.exists : !before.exists) return { changed: false, awsRequestIds: before.requestIds };
     await accountStatus.check(target.accountId, shutdown);
 
-    return queue.withSlot(handle.abandoned, async () => {
+    return queue.withSlot(handle.abandoned, async (slot) => {
       const budgetMs = Math.max(0, startedAt + deadlineMs - Date.now());
-      const written = await write(kind, ic, target, handle, budgetMs);
+      const written = await write(kind, ic, target, handle, slot, budgetMs);
       if ("reached" in written) return { changed: written.byUs, awsRequestIds: written.requestIds };
       const operationRequestId = written.status.RequestId;
       handle.progress.operationRequestId = operationRequestId;
@@ -182,12 +191,12 @@ export function createAccountAssignmentProvisioner(
     }
   }
 
-  /** The same assignments through either model: the account's flat entitlements or a binding's `assigned`. */
-  function provisioner(resourceTypeId: string, targetOf: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
+  /** The Provisioner of one entitlement shape: its own parsing, the shared engine. */
+  function shape(resourceTypeId: string, parse: (entitlement: Entitlement, principal: Resource) => AssignmentTarget): Provisioner {
     return {
       resourceTypeId,
       async grant(principal, entitlement, ctx) {
-        const target = targetOf(entitlement, principal);
+        const target = parse(entitlement, principal);
         const result = await request("create", target, ctx.signal);
         return {
           alreadyExists: !result.changed,
@@ -196,7 +205,7 @@ export function createAccountAssignmentProvisioner(
         };
       },
       async revoke(grant, ctx) {
-        const target = targetOf(grant.entitlement!, grant.principal!);
+        const target = parse(grant.entitlement!, grant.principal!);
         const result = await request("delete", target, ctx.signal);
         return { alreadyRevoked: !result.changed, awsRequestIds: result.awsRequestIds };
       },
@@ -204,10 +213,8 @@ export function createAccountAssignmentProvisioner(
   }
 
   return {
-    ...provisioner(ResourceTypeIds.account, assignmentTarget),
     queue,
-    // ConductorOne's just-in-time flow for Identity Center grants `assigned` on permission_set_assignment.
-    bindings: provisioner(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget),
+    provisioners: [shape(ResourceTypeIds.account, assignmentTarget), shape(ResourceTypeIds.permissionSetAssignment, bindingAssignmentTarget)],
   };
 }
 

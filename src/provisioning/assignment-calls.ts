@@ -7,6 +7,7 @@ import {
   type AccountAssignmentOperationStatus,
   type SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
+import { handlesThrottling } from "../aws/middleware.js";
 import type { IdentityCenterInstance } from "./identity-center.js";
 import { requestIds } from "./request-ids.js";
 import type { AssignmentTarget } from "./targets.js";
@@ -37,8 +38,17 @@ export function createAssignmentCalls(sso: () => SSOAdminClient, signal: AbortSi
       return { exists: false, requestIds: requestIds(...seen) };
     },
 
-    /** CreateAccountAssignment or DeleteAccountAssignment; both answer with the operation's status. */
-    async write(kind: AssignmentKind, ic: IdentityCenterInstance, target: AssignmentTarget): Promise<{ status?: AccountAssignmentOperationStatus; requestId?: string }> {
+    /**
+     * CreateAccountAssignment or DeleteAccountAssignment; both answer with the operation's status.
+     * AWS throttles a write when the instance has too many operations outstanding: each throttled
+     * attempt is reported to `onThrottled` (and does not slow the rest of SSO Admin down).
+     */
+    async write(
+      kind: AssignmentKind,
+      ic: IdentityCenterInstance,
+      target: AssignmentTarget,
+      onThrottled: () => void = () => undefined,
+    ): Promise<{ status?: AccountAssignmentOperationStatus; requestId?: string }> {
       const input = {
         InstanceArn: ic.instanceArn,
         TargetId: target.accountId,
@@ -48,10 +58,10 @@ export function createAssignmentCalls(sso: () => SSOAdminClient, signal: AbortSi
         PrincipalId: target.principalId,
       };
       if (kind === "create") {
-        const out = await sso().send(new CreateAccountAssignmentCommand(input), { abortSignal: signal });
+        const out = await sso().send(handlesThrottling(new CreateAccountAssignmentCommand(input), onThrottled), { abortSignal: signal });
         return { status: out.AccountAssignmentCreationStatus, requestId: out.$metadata?.requestId };
       }
-      const out = await sso().send(new DeleteAccountAssignmentCommand(input), { abortSignal: signal });
+      const out = await sso().send(handlesThrottling(new DeleteAccountAssignmentCommand(input), onThrottled), { abortSignal: signal });
       return { status: out.AccountAssignmentDeletionStatus, requestId: out.$metadata?.requestId };
     },
 

@@ -1,9 +1,15 @@
+import type { LearnedWindow } from "../aws/pacing-memory.js";
+
 /**
  * Ordering of account-assignment operations for one Identity Center instance:
  *
- *  - at most `maxOutstanding` operations hold a slot (AWS allows 10 outstanding asynchronous
- *    assignment operations per instance; a slot is held from the write until AWS reports the
- *    operation finished), the rest wait in arrival order;
+ *  - at most `window` operations hold a slot (a slot is held from the write until AWS reports the
+ *    operation finished), the rest wait in arrival order. AWS publishes 10 outstanding
+ *    asynchronous assignment operations per instance, but other tools may be using some: the
+ *    window is learned (AIMD). It starts at `maxOutstanding` (or what an earlier run learned) and
+ *    is never above it; when AWS refuses a write (throttles it), it drops to the number of our
+ *    operations AWS had accepted and not yet finished (at least one), and it grows back by one
+ *    slot per PROBE_WRITES writes AWS accepts while every usable slot is outstanding at AWS;
  *  - concurrent identical requests (same kind, same principal/account/permission set) share one
  *    operation, so every caller gets the same confirmed answer from a single AWS write;
  *  - different requests for the same target (a grant and a revoke) run one after the other;
@@ -60,16 +66,44 @@ export interface CallerWait {
   deadlineAt: number;
 }
 
+/** Writes AWS must accept, with every slot in use, before the window grows by one slot. */
+export const PROBE_WRITES = 20;
+
+/** One operation's hold on a slot: it tells the queue how AWS answered its write. */
+export interface Slot {
+  /** AWS accepted the write: the operation is outstanding at AWS until it finishes. */
+  accepted(): void;
+  /** AWS throttled the write (an attempt; the write may still be retried). */
+  refused(): void;
+}
+
+export interface AssignmentQueueOptions {
+  /** What an earlier run learned. */
+  learned?: LearnedWindow;
+  /** Told whenever the window changes (to remember it). */
+  onLearn?: (learned: LearnedWindow) => void;
+}
+
 export class AssignmentQueue {
   readonly #maxOutstanding: number;
+  /** Slots allowed now (fractional while growing; ⌊window⌋ are usable). */
+  #window: number;
+  /** Operations AWS accepted and had not finished when it last refused a write (+1: the refused one). */
+  #refusedAt: number | undefined;
   #outstanding = 0;
+  /** Slots whose write AWS accepted (outstanding at AWS as far as we know). */
+  #accepted = 0;
   #maxObserved = 0;
   readonly #waiting: Array<{ grant: () => void }> = [];
   readonly #lastByTarget = new Map<string, Entry>();
+  readonly #onLearn: ((learned: LearnedWindow) => void) | undefined;
 
-  constructor(maxOutstanding: number) {
+  constructor(maxOutstanding: number, options: AssignmentQueueOptions = {}) {
     if (!Number.isInteger(maxOutstanding) || maxOutstanding < 1) throw new Error(`maxOutstandingAssignments must be ≥ 1, got ${maxOutstanding}`);
     this.#maxOutstanding = maxOutstanding;
+    this.#window = Math.min(maxOutstanding, Math.max(1, Math.floor(options.learned?.window ?? maxOutstanding)));
+    this.#refusedAt = options.learned?.limit;
+    this.#onLearn = options.onLearn;
   }
 
   /** Slots in use now, and the most ever in use at once. */
@@ -78,6 +112,30 @@ export class AssignmentQueue {
   }
   get maxOutstandingObserved(): number {
     return this.#maxObserved;
+  }
+  /** Slots usable now (learned; at most maxOutstanding). */
+  get window(): number {
+    return Math.floor(this.#window);
+  }
+
+  /**
+   * AWS refused a write while `accepted` of our operations were outstanding at AWS: the instance
+   * takes no more than those for now (at least one: other tools may hold every slot for a while).
+   */
+  #refused(): void {
+    const room = Math.max(1, this.#accepted);
+    if (room >= this.#window) return;
+    this.#window = room;
+    this.#refusedAt = this.#accepted + 1;
+    this.#learnt();
+  }
+
+  /** AWS accepted a write with every usable slot outstanding at AWS: room to probe for one more. */
+  #probe(): void {
+    if (this.#window >= this.#maxOutstanding || this.#accepted < this.window) return;
+    const before = this.window;
+    this.#window = Math.min(this.#maxOutstanding, this.#window + 1 / PROBE_WRITES);
+    if (this.window !== before) this.#learnt();
   }
 
   /**
@@ -105,11 +163,22 @@ export class AssignmentQueue {
   }
 
   /** Holds one outstanding-operation slot while `fn` runs; gives up waiting for one when `abandoned` fires. */
-  async withSlot<T>(abandoned: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  async withSlot<T>(abandoned: AbortSignal, fn: (slot: Slot) => Promise<T>): Promise<T> {
     await this.#acquire(abandoned);
+    let accepted = false;
+    const slot: Slot = {
+      accepted: () => {
+        if (accepted) return;
+        accepted = true;
+        this.#accepted += 1;
+        this.#probe();
+      },
+      refused: () => this.#refused(),
+    };
     try {
-      return await fn();
+      return await fn(slot);
     } finally {
+      if (accepted) this.#accepted -= 1;
       this.#release();
     }
   }
@@ -155,9 +224,19 @@ export class AssignmentQueue {
     });
   }
 
+  #learnt(): void {
+    this.#onLearn?.(this.#refusedAt === undefined ? { window: this.window } : { window: this.window, limit: this.#refusedAt });
+    // A larger window may admit waiting operations now.
+    this.#grantWaiting();
+  }
+
+  #grantWaiting(): void {
+    while (this.#outstanding < this.window && this.#waiting.length > 0) this.#waiting.shift()!.grant();
+  }
+
   #acquire(abandoned: AbortSignal): Promise<void> {
     if (abandoned.aborted) return Promise.reject(new OperationDropped());
-    if (this.#outstanding < this.#maxOutstanding && this.#waiting.length === 0) {
+    if (this.#outstanding < this.window && this.#waiting.length === 0) {
       this.#take();
       return Promise.resolve();
     }
@@ -186,7 +265,7 @@ export class AssignmentQueue {
 
   #release(): void {
     this.#outstanding -= 1;
-    if (this.#outstanding < this.#maxOutstanding) this.#waiting.shift()?.grant();
+    this.#grantWaiting();
   }
 }
 

@@ -2,19 +2,21 @@ import { randomUUID } from "node:crypto";
 import type { StateDb } from "./state-db.js";
 
 /**
- * The audit log: every grant and revoke attempt, appended to the state database (append-only:
+ * The audit log: every grant, revoke, account creation and resource deletion attempt, appended to the state database (append-only:
  * triggers refuse UPDATE and DELETE). Each attempt writes two events, `started` before AWS is
  * asked and `finished` with the outcome, each committed durably on its own, so an attempt cut short
  * by a crash still shows up (as "unfinished"). Nothing secret is recorded: who asked, what, the
  * outcome, AWS request ids and durations.
  */
-export type AuditAction = "grant" | "revoke";
-export type AuditOutcome = "granted" | "already-exists" | "revoked" | "already-revoked" | "failed";
+export type AuditAction = "grant" | "revoke" | "create-account" | "delete-resource";
+export type AuditOutcome = "granted" | "already-exists" | "revoked" | "already-revoked" | "created" | "deleted" | "already-deleted" | "failed";
 
 export interface AuditAttemptStart {
   action: AuditAction;
   requester: string;
+  /** '' for create-account and delete-resource. */
   entitlementId: string;
+  /** The principal; for create-account "<type>:<login>", for delete-resource "<type>:<id>". */
   principal: string;
   grantId?: string;
   /** The lifetime asked for, as given (e.g. "2h0m0s" or an ISO time). */

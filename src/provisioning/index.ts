@@ -1,14 +1,16 @@
 import type { AwsClients } from "../aws/clients.js";
 import type { ConnectorConfig } from "../config/config.js";
-import type { Provisioner } from "../connector/resource-syncer.js";
+import type { AccountCreator, Provisioner, ResourceDeleter } from "../connector/resource-syncer.js";
 import type { Logger } from "../log.js";
-import { createAccountAssignmentProvisioner } from "./account-assignment.js";
+import { createAccountAssignmentProvisioners } from "./account-assignment.js";
 import type { AssignmentQueue } from "./assignment-queue.js";
 import { AuditLog } from "./audit-log.js";
 import { startExpiryScheduler } from "./expiry-scheduler.js";
 import { createIamGroupMembershipProvisioner } from "./iam-group-membership.js";
+import { createIamPolicyProvisioners } from "./iam-policies.js";
 import { GrantLedger } from "./ledger.js";
-import { withRecording, type Recorder } from "./recording.js";
+import { createAccountCreator, createResourceDeleters } from "./accounts.js";
+import { withAuditedAccounts, withAuditedDeletion, withRecording, type Recorder } from "./recording.js";
 import { createSsoGroupMembershipProvisioner } from "./sso-group-membership.js";
 import { openStateDb, type StateDb } from "./state-db.js";
 import type { Clock } from "./wait-for-assignment.js";
@@ -26,7 +28,11 @@ export interface ProvisioningContext {
 }
 
 export interface Provisioning {
-  /** One per provisionable resource type (group, sso_group, account, permission_set_assignment), audited and JIT-recorded. */
+  /** CreateAccount for the configured account type (create-account-resource-type), audited. */
+  accountCreator: AccountCreator;
+  /** DeleteResource for IAM and Identity Center users, audited. */
+  deleters: ResourceDeleter[];
+  /** One per provisionable resource type (group, sso_group, account, permission_set_assignment, iam_policy, inline_policy), audited and JIT-recorded. */
   provisioners: Provisioner[];
   /**
    * Revokes time-bound grants at expiry, overdue ones first (run by `connector serve --provisioning`).
@@ -62,16 +68,18 @@ export function createProvisioning(ctx: ProvisioningContext): Provisioning {
     return recorder;
   };
 
-  const assignments = createAccountAssignmentProvisioner({ aws, config, log, shutdown, ...(ctx.clock ? { clock: ctx.clock } : {}) });
+  const assignments = createAccountAssignmentProvisioners({ aws, config, log, shutdown, ...(ctx.clock ? { clock: ctx.clock } : {}) });
   const provisioners = [
     createIamGroupMembershipProvisioner({ aws, log }),
     createSsoGroupMembershipProvisioner({ aws, log }),
-    assignments,
-    assignments.bindings,
+    ...createIamPolicyProvisioners({ aws, log }),
+    ...assignments.provisioners,
   ].map((p) => withRecording(p, record));
 
   return {
     provisioners,
+    accountCreator: withAuditedAccounts(createAccountCreator({ aws, config, log }), record),
+    deleters: createResourceDeleters({ aws, config, log }).map((d) => withAuditedDeletion(d, record)),
     assignmentQueue: assignments.queue,
     startExpiryScheduler: (options = {}) =>
       startExpiryScheduler({ ledger: record().ledger, provisioners, log, now, ...options }),

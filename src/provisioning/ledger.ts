@@ -2,7 +2,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GrantSchema, type Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { formatHolder, holderIsGone, newLeaseHolder, retireLeaseHolder, type LeaseHolder } from "./lease-holder.js";
 import type { StateDb } from "./state-db.js";
-import { principalRef } from "./targets.js";
+import { ledgerEntitlementId, principalRef } from "./targets.js";
 
 /**
  * The JIT ledger: every time-bound grant and when it must be revoked, durable across restarts.
@@ -91,8 +91,9 @@ export interface GrantLedgerOptions {
   holder?: LeaseHolder;
 }
 
+/** One key per access: the two entitlement shapes of one permission-set assignment share it (targets.ts). */
 export function ledgerKey(entitlementId: string, principal: string): string {
-  return JSON.stringify([entitlementId, principal]);
+  return JSON.stringify([ledgerEntitlementId(entitlementId), principal]);
 }
 
 export class GrantLedger {

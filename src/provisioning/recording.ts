@@ -1,10 +1,10 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { toConnectError } from "../connector/errors.js";
-import type { GrantOutcome, Provisioner, RevokeOutcome } from "../connector/resource-syncer.js";
+import type { AccountCreator, GrantOutcome, Provisioner, ResourceDeleter, RevokeOutcome } from "../connector/resource-syncer.js";
 import { GrantSchema } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Logger } from "../log.js";
-import type { AuditLog } from "./audit-log.js";
+import type { AuditAttemptEnd, AuditAttemptStart, AuditLog } from "./audit-log.js";
 import { describeFailure, errorRequestIds } from "./errors.js";
 import type { GrantLedger, Reservation } from "./ledger.js";
 import { expiryOf, grantExpiryAnnotation, requestedLifetime, type Lifetime } from "./lifetime.js";
@@ -154,4 +154,60 @@ export function formatDuration(ms: number): string {
     }
   }
   return parts.join("") || `${ms}ms`;
+}
+
+/**
+ * Audits every CreateAccount attempt, like withRecording does grants: `principal` names what was
+ * asked for ("<type>:<login>"), `grant_id` the account's resource id once made.
+ */
+export function withAuditedAccounts(inner: AccountCreator, recorder: () => Recorder): AccountCreator {
+  return {
+    resourceTypeId: inner.resourceTypeId,
+    schema: inner.schema,
+    credentialDetails: inner.credentialDetails,
+    async createAccount(request, ctx) {
+      const info = request.accountInfo;
+      const login = info?.login || stringField(info?.profile, "username") || info?.emails[0]?.address || stringField(info?.profile, "email") || "";
+      return audited(
+        recorder(),
+        { action: "create-account", requester: ctx.requester.id, entitlementId: "", principal: `${inner.resourceTypeId}:${login}` },
+        () => inner.createAccount(request, ctx),
+        (outcome) => ({ outcome: outcome.alreadyExists ? "already-exists" : "created", grantId: outcome.resource.id?.resource ?? "", awsRequestIds: outcome.awsRequestIds }),
+      );
+    },
+  };
+}
+
+/** Audits every DeleteResource attempt; `principal` names the resource ("<type>:<id>"). */
+export function withAuditedDeletion(inner: ResourceDeleter, recorder: () => Recorder): ResourceDeleter {
+  return {
+    resourceTypeId: inner.resourceTypeId,
+    async deleteResource(id, parent, ctx) {
+      return audited(
+        recorder(),
+        { action: "delete-resource", requester: ctx.requester.id, entitlementId: "", principal: `${id.resourceType}:${id.resource}` },
+        () => inner.deleteResource(id, parent, ctx),
+        (outcome) => ({ outcome: outcome.alreadyGone ? "already-deleted" : "deleted", awsRequestIds: outcome.awsRequestIds }),
+      );
+    },
+  };
+}
+
+/** One audited attempt: `started` before AWS is asked, `finished` with the outcome or the failure. */
+async function audited<T>(rec: Recorder, start: AuditAttemptStart, run: () => Promise<T>, end: (result: T) => AuditAttemptEnd): Promise<T> {
+  const attempt = rec.audit.start(start);
+  try {
+    const result = await run();
+    rec.audit.finish(attempt, end(result));
+    return result;
+  } catch (error) {
+    const failure = describeFailure(error);
+    rec.audit.finish(attempt, { outcome: "failed", awsRequestIds: errorRequestIds(error), errorCode: failure.code, errorMessage: failure.message });
+    throw error;
+  }
+}
+
+function stringField(profile: JsonObject | undefined, key: string): string {
+  const value = profile?.[key];
+  return typeof value === "string" ? value : "";
 }

@@ -63,6 +63,36 @@ const MIGRATIONS: string[] = [
   -- process killed mid-revoke never leaves an entry 'active' that AWS has deleted.
   ALTER TABLE jit_grants ADD COLUMN revoke_requested_at INTEGER;
   `,
+  `
+  -- Account creation and resource deletion are audited too. SQLite cannot widen a CHECK in place:
+  -- the table is rebuilt with every row kept (DROP TABLE fires no DELETE trigger).
+  CREATE TABLE audit_events_v3 (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    attempt_id      TEXT NOT NULL,
+    phase           TEXT NOT NULL CHECK (phase IN ('started', 'finished')),
+    at              INTEGER NOT NULL,
+    action          TEXT NOT NULL CHECK (action IN ('grant', 'revoke', 'create-account', 'delete-resource')),
+    requester       TEXT NOT NULL,
+    entitlement_id  TEXT NOT NULL,         -- '' for create-account and delete-resource
+    principal       TEXT NOT NULL,         -- grant/revoke: the principal; create-account: "<type>:<login>"; delete-resource: "<type>:<id>"
+    grant_id        TEXT,                  -- create-account: the id of the account's resource
+    lifetime        TEXT,
+    outcome         TEXT CHECK (outcome IN ('granted', 'already-exists', 'revoked', 'already-revoked', 'created', 'deleted', 'already-deleted', 'failed')),
+    error_code      TEXT,
+    error_message   TEXT,
+    aws_request_ids TEXT,
+    duration_ms     INTEGER,
+    expires_at      INTEGER
+  );
+  INSERT INTO audit_events_v3 SELECT * FROM audit_events;
+  DROP TABLE audit_events;
+  ALTER TABLE audit_events_v3 RENAME TO audit_events;
+  CREATE INDEX audit_events_attempt ON audit_events (attempt_id, phase);
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
 ];
 
 /**

@@ -1,19 +1,22 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
-import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { findAnnotation } from "../connector/annotations.js";
 import { ScopeBindingTraitSchema } from "../gen/c1/connector/v2/annotation_trait_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { ResourceSchema, type Resource, type ResourceId } from "../gen/c1/connector/v2/resource_pb.js";
 import {
   ASSIGNED_SLUG,
+  ATTACHED_SLUG,
   MEMBER_SLUG,
   ResourceTypeIds,
+  accountEntitlementId,
   accountIdFromArn,
   entitlementId,
   iamNameFromArn,
   parseAccountEntitlementId,
   parseIdentityStoreArn,
+  parseInlinePolicyId,
   parsePermissionSetAssignmentId,
-  permissionSetAssignmentId,
 } from "../resources/ids.js";
 
 /**
@@ -41,8 +44,9 @@ export interface SsoMembershipTarget {
 }
 
 /**
- * Permission-set assignment: `<accountId>|<permissionSetArn>` on `account`, or `assigned` on a
- * `permission_set_assignment`, to an `sso_user` or `sso_group`.
+  parseInlinePolicyId,
+  parsePermissionSetAssignmentId,
+  permissionSetAssignmentId,
  */
 export interface AssignmentTarget {
   accountId: string;
@@ -66,7 +70,7 @@ export function principalRef(principal: Resource | undefined): string {
 }
 
 export function iamMembershipTarget(entitlement: Entitlement, principal: Resource): IamMembershipTarget {
-  const groupArn = memberEntitlementResource(entitlement, ResourceTypeIds.iamGroup);
+  const groupArn = slugEntitlementResource(entitlement, ResourceTypeIds.iamGroup, MEMBER_SLUG);
   const userArn = principalOfType(principal, [ResourceTypeIds.iamUser], entitlement.id);
   const accountId = accountIdFromArn(groupArn);
   if (!accountId || !/^arn:aws[a-z-]*:iam::\d{12}:group\//.test(groupArn)) {
@@ -80,7 +84,7 @@ export function iamMembershipTarget(entitlement: Entitlement, principal: Resourc
 }
 
 export function ssoMembershipTarget(entitlement: Entitlement, principal: Resource): SsoMembershipTarget {
-  const groupArn = memberEntitlementResource(entitlement, ResourceTypeIds.ssoGroup);
+  const groupArn = slugEntitlementResource(entitlement, ResourceTypeIds.ssoGroup, MEMBER_SLUG);
   const userArn = principalOfType(principal, [ResourceTypeIds.ssoUser], entitlement.id);
   const group = parseIdentityStoreArn(groupArn);
   if (group?.kind !== "group") throw invalidArgument(`entitlement ${entitlement.id} does not name an Identity Store group`);
@@ -92,6 +96,7 @@ export function ssoMembershipTarget(entitlement: Entitlement, principal: Resourc
   return { identityStoreId: group.identityStoreId, groupArn, groupId: group.id, userArn, userId: user.id };
 }
 
+/** The flat account entitlement `<accountId>|<permissionSetArn>` on `account`. */
 export function assignmentTarget(entitlement: Entitlement, principal: Resource): AssignmentTarget {
   const parsed = parseAccountEntitlementId(entitlement.id);
   if (!parsed) throw invalidArgument(`entitlement ${entitlement.id} is not an account entitlement "<accountId>|<permissionSetArn>"`);
@@ -99,39 +104,38 @@ export function assignmentTarget(entitlement: Entitlement, principal: Resource):
   if (resource && (resource.resourceType !== ResourceTypeIds.account || resource.resource !== parsed.accountId)) {
     throw invalidArgument(`entitlement ${entitlement.id} does not belong to resource ${resource.resourceType}:${resource.resource}`);
   }
-  return { ...parsed, ...assignedPrincipal(entitlement, principal) };
+  return assignmentPrincipal(parsed, principal, entitlement.id);
+}
+
+/** The scope binding's `permission_set_assignment:<permissionSetArn>-<accountId>:assigned`. */
+export function bindingAssignmentTarget(entitlement: Entitlement, principal: Resource): AssignmentTarget {
+  const bindingId = slugEntitlementResource(entitlement, ResourceTypeIds.permissionSetAssignment, ASSIGNED_SLUG);
+  const parsed = parsePermissionSetAssignmentId(bindingId);
+  if (!parsed) throw invalidArgument(`entitlement ${entitlement.id} does not name a "<permissionSetArn>-<accountId>" binding`);
+  return assignmentPrincipal(parsed, principal, entitlement.id);
 }
 
 /**
- * `permission_set_assignment:<permissionSetArn>-<accountId>:assigned`: the pair from the binding's
- * ScopeBindingTrait when the request carries the resource (as baton-aws reads it), else from the id;
- * the two must agree.
+ * The key the JIT ledger files an entitlement under: both shapes of one assignment are one access,
+ * so a time-bound grant made through either is found (and closed) by a revoke through the other.
  */
-export function bindingAssignmentTarget(entitlement: Entitlement, principal: Resource): AssignmentTarget {
+export function ledgerEntitlementId(id: string): string {
   const prefix = `${ResourceTypeIds.permissionSetAssignment}:`;
   const suffix = `:${ASSIGNED_SLUG}`;
-  const id = entitlement.id;
-  const parsed = id.startsWith(prefix) && id.endsWith(suffix) ? parsePermissionSetAssignmentId(id.slice(prefix.length, -suffix.length)) : undefined;
-  if (!parsed) throw invalidArgument(`entitlement ${id} is not a "${prefix}<permissionSetArn>-<accountId>${suffix}" entitlement`);
-  const resource = entitlement.resource;
-  if (resource?.id && (resource.id.resourceType !== ResourceTypeIds.permissionSetAssignment || resource.id.resource !== permissionSetAssignmentId(parsed.permissionSetArn, parsed.accountId))) {
-    throw invalidArgument(`entitlement ${id} does not belong to resource ${resource.id.resourceType}:${resource.id.resource}`);
-  }
-  const scope = findAnnotation(resource?.annotations, ScopeBindingTraitSchema);
-  if (scope && (scope.roleId?.resource !== parsed.permissionSetArn || scope.scopeResourceId?.resource !== parsed.accountId)) {
-    throw invalidArgument(`entitlement ${id} names a different permission set or account than its resource's scope binding`);
-  }
-  return { ...parsed, ...assignedPrincipal(entitlement, principal) };
+  if (!id.startsWith(prefix) || !id.endsWith(suffix)) return id;
+  const pair = parsePermissionSetAssignmentId(id.slice(prefix.length, id.length - suffix.length));
+  return pair ? accountEntitlementId(pair.accountId, pair.permissionSetArn) : id;
 }
 
-/** The Identity Store user or group an assignment is for. */
-function assignedPrincipal(entitlement: Entitlement, principal: Resource): Omit<AssignmentTarget, "accountId" | "permissionSetArn"> {
-  const principalArn = principalOfType(principal, [ResourceTypeIds.ssoUser, ResourceTypeIds.ssoGroup], entitlement.id);
+function assignmentPrincipal(pair: { accountId: string; permissionSetArn: string }, principal: Resource, entitlementIdText: string): AssignmentTarget {
+  const principalArn = principalOfType(principal, [ResourceTypeIds.ssoUser, ResourceTypeIds.ssoGroup], entitlementIdText);
   const identity = parseIdentityStoreArn(principalArn);
   const principalTypeId = principal.id!.resourceType;
   const expectedKind = principalTypeId === ResourceTypeIds.ssoUser ? "user" : "group";
   if (identity?.kind !== expectedKind) throw invalidArgument(`principal ${principalArn} is not an Identity Store ${expectedKind}`);
   return {
+    accountId: pair.accountId,
+    permissionSetArn: pair.permissionSetArn,
     principalType: expectedKind === "user" ? "USER" : "GROUP",
     principalId: identity.id,
     principalArn,
@@ -140,20 +144,100 @@ function assignedPrincipal(entitlement: Entitlement, principal: Resource): Omit<
   };
 }
 
-/** The resource id inside "<type>:<resource id>:member", checked against the entitlement's resource. */
-function memberEntitlementResource(entitlement: Entitlement, resourceTypeId: string): string {
+/** An IAM user, group or role: who can hold managed and inline policies. */
+export interface IamHolder {
+  kind: "user" | "group" | "role";
+  /** baton resource type of the holder (iam_user, group, role). */
+  typeId: string;
+  arn: string;
+  name: string;
+  accountId: string;
+}
+
+/** Managed policy attachment: `iam_policy:<policyArn>:attached` to an IAM user, group or role. */
+export interface PolicyAttachmentTarget {
+  policyArn: string;
+  holder: IamHolder;
+}
+
+/** Inline policy: `inline_policy:<ownerArn>::inline::<name>:attached`, held by its owner. */
+export interface InlinePolicyTarget {
+  policyName: string;
+  holder: IamHolder;
+}
+
+const HOLDER_KINDS: Record<string, IamHolder["kind"]> = {
+  [ResourceTypeIds.iamUser]: "user",
+  [ResourceTypeIds.iamGroup]: "group",
+  [ResourceTypeIds.iamRole]: "role",
+};
+
+/** Permission sets and their bindings hold policies too, but changing them changes everyone's access. */
+const PERMISSION_SET_TYPES: readonly string[] = [ResourceTypeIds.permissionSet, ResourceTypeIds.permissionSetAssignment];
+
+export function policyAttachmentTarget(entitlement: Entitlement, principal: Resource): PolicyAttachmentTarget {
+  const policyArn = slugEntitlementResource(entitlement, ResourceTypeIds.iamPolicy, ATTACHED_SLUG);
+  const policy = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/./.exec(policyArn);
+  if (!policy) throw invalidArgument(`entitlement ${entitlement.id} does not name a managed policy ARN`);
+  const type = principal.id?.resourceType ?? "";
+  if (PERMISSION_SET_TYPES.includes(type)) {
+    throw invalidArgument(
+      `${type} ${principal.id!.resource} cannot be granted ${policyArn}: a permission set's policies are Identity Center configuration shared by everyone assigned it, ` +
+        `and changing them is not access provisioning; attach the policy to an IAM user, group or role, or change the permission set in IAM Identity Center`,
+    );
+  }
+  const holder = iamHolder(principal, entitlement.id);
+  if (policy[1] !== "aws" && policy[1] !== holder.accountId) {
+    throw invalidArgument(`policy ${policyArn} belongs to account ${policy[1]}; ${holder.typeId} ${holder.arn} is in account ${holder.accountId}, and IAM attaches only policies of the holder's own account or AWS-managed ones`);
+  }
+  return { policyArn, holder };
+}
+
+export function inlinePolicyTarget(entitlement: Entitlement, principal: Resource): InlinePolicyTarget {
+  const inlineId = slugEntitlementResource(entitlement, ResourceTypeIds.inlinePolicy, ATTACHED_SLUG);
+  const parsed = parseInlinePolicyId(inlineId);
+  if (!parsed) throw invalidArgument(`entitlement ${entitlement.id} does not name an inline policy "<ownerArn>::inline::<name>"`);
+  if (principal.id?.resource !== parsed.parentArn) {
+    throw invalidArgument(`inline policy ${inlineId} belongs to ${parsed.parentArn}, not to ${principal.id?.resource ?? "(no principal)"}`);
+  }
+  if (principal.id.resourceType === ResourceTypeIds.permissionSet) {
+    throw new ConnectError(
+      `the inline policy of permission set ${parsed.parentArn} is Identity Center configuration, not access: removing it changes every account the set is assigned in; change it in IAM Identity Center`,
+      Code.Unimplemented,
+    );
+  }
+  return { policyName: parsed.policyName, holder: iamHolder(principal, entitlement.id) };
+}
+
+/** The IAM user a DeleteResource names (`iam_user:<userArn>`). */
+export function iamUserOf(id: ResourceId): IamHolder {
+  if (id.resourceType !== ResourceTypeIds.iamUser) throw invalidArgument(`not an IAM user: ${id.resourceType}`);
+  return iamHolder(create(ResourceSchema, { id }), "");
+}
+
+function iamHolder(principal: Resource, entitlementIdText: string): IamHolder {
+  const arn = principalOfType(principal, Object.keys(HOLDER_KINDS), entitlementIdText);
+  const typeId = principal.id!.resourceType;
+  const kind = HOLDER_KINDS[typeId]!;
+  const accountId = accountIdFromArn(arn);
+  if (!accountId || !new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:${kind}/`).test(arn)) throw invalidArgument(`principal ${arn} is not an IAM ${kind} ARN`);
+  return { kind, typeId, arn, name: iamNameFromArn(arn), accountId };
+}
+
+/** The resource id inside "<type>:<resource id>:<slug>", checked against the entitlement's resource. */
+function slugEntitlementResource(entitlement: Entitlement, resourceTypeId: string, slug: string): string {
   const prefix = `${resourceTypeId}:`;
-  const suffix = `:${MEMBER_SLUG}`;
+  const suffix = `:${slug}`;
   const id = entitlement.id;
   if (!id.startsWith(prefix) || !id.endsWith(suffix) || id.length <= prefix.length + suffix.length) {
-    throw invalidArgument(`entitlement ${id} is not a "${resourceTypeId}:<arn>:${MEMBER_SLUG}" entitlement`);
+    throw invalidArgument(`entitlement ${id} is not a "${resourceTypeId}:<id>:${slug}" entitlement`);
   }
   const resourceId = id.slice(prefix.length, id.length - suffix.length);
   const resource = entitlement.resource?.id;
   if (resource && (resource.resourceType !== resourceTypeId || resource.resource !== resourceId)) {
     throw invalidArgument(`entitlement ${id} does not belong to resource ${resource.resourceType}:${resource.resource}`);
   }
-  if (entitlementId(resourceTypeId, resourceId, MEMBER_SLUG) !== id) throw invalidArgument(`malformed entitlement id ${id}`);
+  if (entitlementId(resourceTypeId, resourceId, slug) !== id) throw invalidArgument(`malformed entitlement id ${id}`);
   return resourceId;
 }
 

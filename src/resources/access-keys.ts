@@ -1,12 +1,11 @@
 import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand, type IAMClient } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
-import { isNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { epochMs } from "./baton-shapes.js";
 import { IAM_MAX_ITEMS, type IamSnapshots, type IamUserEntry } from "./iam-snapshot.js";
 import type { ResourceContext } from "./index.js";
 import type { MemberAccounts } from "./member-accounts.js";
-import { drainPages, iamNextMarker } from "./paging.js";
+import { drainPages, emptyIfGone, iamNextMarker } from "./paging.js";
 
 /**
  * IAM users' access keys (`sync-secrets`), per account once per sync: ListAccessKeys per user
@@ -53,17 +52,13 @@ export class AccessKeys {
   }
 
   async #keysOf(iam: IAMClient, user: IamUserEntry, call: CallContext): Promise<AccessKeyEntry[]> {
-    let listed;
-    try {
-      listed = await drainPages(async (marker) => {
+    // A user deleted since the snapshot has no keys any more.
+    const listed = await emptyIfGone(() =>
+      drainPages(async (marker) => {
         const out = await iam.send(new ListAccessKeysCommand({ UserName: user.name, MaxItems: IAM_MAX_ITEMS, Marker: marker }), { abortSignal: call.signal });
         return { items: out.AccessKeyMetadata ?? [], next: iamNextMarker(out, "ListAccessKeys") };
-      });
-    } catch (error) {
-      // Deleted since the snapshot: no keys any more.
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+      }),
+    );
     // A user has at most two keys: both asked at once.
     return Promise.all(
       listed

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { annotation } from "../connector/annotations.js";
-import type { ResourceSyncer } from "../connector/resource-syncer.js";
+import type { CallContext, ResourceSyncer } from "../connector/resource-syncer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Resource, ResourceId } from "../gen/c1/connector/v2/resource_pb.js";
@@ -24,7 +24,7 @@ import type { ResourceTypes } from "./resource-types.js";
 export function createIamPolicySyncer({ types, policies, members }: SyncerDeps): ResourceSyncer {
   const type = types.iamPolicy;
 
-  async function listed(parent: ResourceId | undefined, call: Parameters<ResourceSyncer["listResources"]>[2]): Promise<ManagedPolicyEntry[]> {
+  async function listed(parent: ResourceId | undefined, call: CallContext): Promise<ManagedPolicyEntry[]> {
     const member = iamAccountOf(parent, type.id);
     if (member !== undefined) return policies.customerManaged(member, call);
     const [own, aws] = await Promise.all([policies.customerManaged(await members.ownAccountId(), call), policies.awsManaged(call)]);

@@ -11,7 +11,7 @@ import { isNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { epochMs } from "./baton-shapes.js";
 import type { ResourceContext } from "./index.js";
-import { cachedDrain, nextToken } from "./paging.js";
+import { cachedDrain, emptyIfGone, nextToken } from "./paging.js";
 
 /**
  * The IAM Identity Center reads several resource types share, each made once per sync: the
@@ -158,20 +158,11 @@ export class IdentityCenter {
         if (!list) byAccount.set(accountId, (list = []));
         list.push(permissionSetArn);
       };
-      const skipMissing = async (load: () => Promise<string[]>) => {
-        try {
-          return await load();
-        } catch (error) {
-          if (isNotFound(error)) return [];
-          throw error;
-        }
-      };
-
       if (strategy === "per-permission-set") {
         const accountsPerSet = await Promise.all(
           permissionSetArns.map((arn) =>
             limit(() =>
-              skipMissing(() =>
+              emptyIfGone(() =>
                 cachedDrain(cache, call.syncId, `sso:ListAccountsForProvisionedPermissionSet:${arn}`, async (token) => {
                   const out = await aws.ssoAdmin().send(
                     new ListAccountsForProvisionedPermissionSetCommand({
@@ -195,7 +186,7 @@ export class IdentityCenter {
         const setsPerAccount = await Promise.all(
           accountIds!.map((accountId) =>
             limit(() =>
-              skipMissing(() =>
+              emptyIfGone(() =>
                 cachedDrain(cache, call.syncId, `sso:ListPermissionSetsProvisionedToAccount:${accountId}`, async (token) => {
                   const out = await aws.ssoAdmin().send(
                     new ListPermissionSetsProvisionedToAccountCommand({

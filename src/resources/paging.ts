@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isNotFound } from "../aws/errors.js";
 import type { SyncCache } from "../connector/sync-cache.js";
 import type { Page, PageState } from "../connector/resource-syncer.js";
 
@@ -66,6 +67,16 @@ export async function advancingPage<P extends { items: unknown[]; next?: string 
     const page = await fetch();
     if (page.items.length > 0 || page.next === undefined || page.next !== token) return page;
     if (attempt === 3) throw new Error("AWS keeps answering an empty page with the page token it was given; refusing to loop");
+  }
+}
+
+/** A listing of something deleted since it was listed (a permission set, a user): it has nothing in it any more. */
+export async function emptyIfGone<T>(load: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
   }
 }
 

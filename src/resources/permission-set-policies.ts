@@ -8,7 +8,7 @@ import { isNotFound } from "../aws/errors.js";
 import type { CallContext } from "../connector/resource-syncer.js";
 import { SSO_PAGE_SIZE, type IdentityCenter } from "./identity-center.js";
 import type { ResourceContext } from "./index.js";
-import { cachedDrain, nextToken } from "./paging.js";
+import { cachedDrain, emptyIfGone, nextToken } from "./paging.js";
 import { shownPolicyDocument } from "./policy-documents.js";
 
 /**
@@ -34,7 +34,7 @@ export class PermissionSetPolicies {
     return cache.getOrLoad(call.syncId, `sso:policies:${permissionSetArn}`, async () => {
       const { instanceArn } = await this.identityCenter.instance(call);
       const [managed, customerManaged] = await Promise.all([
-        skipMissing(() =>
+        emptyIfGone(() =>
           cachedDrain(cache, call.syncId, `sso:ListManagedPoliciesInPermissionSet:${permissionSetArn}`, async (token) => {
             const out = await aws.ssoAdmin().send(
               new ListManagedPoliciesInPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: permissionSetArn, MaxResults: SSO_PAGE_SIZE, NextToken: token }),
@@ -44,7 +44,7 @@ export class PermissionSetPolicies {
             return { items, next: nextToken(out.NextToken) };
           }),
         ),
-        skipMissing(() =>
+        emptyIfGone(() =>
           cachedDrain(cache, call.syncId, `sso:ListCustomerManagedPolicyReferencesInPermissionSet:${permissionSetArn}`, async (token) => {
             const out = await aws.ssoAdmin().send(
               new ListCustomerManagedPolicyReferencesInPermissionSetCommand({
@@ -89,15 +89,5 @@ export class PermissionSetPolicies {
         throw error;
       }
     });
-  }
-}
-
-/** A permission set deleted since it was listed has no policies any more. */
-async function skipMissing<T>(load: () => Promise<T[]>): Promise<T[]> {
-  try {
-    return await load();
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
   }
 }

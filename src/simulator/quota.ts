@@ -1,6 +1,8 @@
 /**
  * Per-service token buckets. A request takes one token; an empty bucket answers with the
  * service's throttling error. Buckets start full so a burst of `burst` requests passes at once.
+ * IAM and STS quotas are per account, as AWS's (a token bucket per calling account): each account
+ * has its own bucket at the service's rate.
  */
 import type { ServiceName } from "./errors.js";
 import type { KnobStore, QuotaKnob } from "./knobs.js";
@@ -38,13 +40,10 @@ export interface Quotas {
 
 export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
   let buckets = new Map<string, TokenBucket>();
-  let limits: Record<ServiceName, QuotaKnob>;
+  let knobsOf: Record<ServiceName, QuotaKnob>;
   const rebuild = (services: Record<ServiceName, QuotaKnob>) => {
-    const now = clock();
-    limits = services;
-    buckets = new Map(
-      Object.entries(services).map(([service, q]) => [service, new TokenBucket(q.rate, q.burst, now)]),
-    );
+    buckets = new Map();
+    knobsOf = services;
   };
   rebuild(knobs.current.quotas.services);
   knobs.onChange((next, previous) => {
@@ -53,13 +52,13 @@ export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
   return {
     take(service, now, scope) {
       if (!knobs.current.quotas.enabled) return 0;
-      if (scope === undefined) return buckets.get(service)?.take(now) ?? 0;
-      const key = `${service} ${scope}`;
+      const quota = knobsOf[service];
+      if (!quota) return 0;
+      const key = scope !== undefined ? `${service} ${scope}` : service;
       let bucket = buckets.get(key);
       if (!bucket) {
-        const quota = limits[service];
-        if (!quota) return 0;
-        buckets.set(key, (bucket = new TokenBucket(quota.rate, quota.burst, now)));
+        bucket = new TokenBucket(quota.rate, quota.burst, now);
+        buckets.set(key, bucket);
       }
       return bucket.take(now);
     },

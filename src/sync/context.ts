@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
-import { addWarning, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
+import { addWarning, type CallStatJson, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
 import type { TypeFlags } from "./rules.js";
 import type { ListingRef, ReadRecorder } from "./read-log.js";
@@ -77,25 +77,10 @@ export function recorded<T>(ctx: SyncContext, ref: ListingRef, call: () => Promi
 export async function callConnector<T>(ctx: SyncContext, rpc: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const stats = (ctx.token.connector_call_stats[rpc] ??= { count: 0, total_ms: 0, max_ms: 0, errors: 0 });
   const callSignal = signal ?? ctx.signal;
-  let started = performance.now();
   try {
-    const value = await call(callSignal);
-    countCall(stats, started, false);
-    return value;
+    return await counted(stats, call, callSignal);
   } catch (error) {
-    countCall(stats, started, true);
-    const attempt = async () => {
-      started = performance.now();
-      try {
-        const value = await call(callSignal);
-        countCall(stats, started, false);
-        return value;
-      } catch (failure) {
-        countCall(stats, started, true);
-        throw failure;
-      }
-    };
-    return retryAfterFailure(error, attempt, {
+    return retryAfterFailure(error, () => counted(stats, call, callSignal), {
       policy: ctx.retry,
       signal: callSignal,
       onRetry: (event) => {
@@ -106,12 +91,22 @@ export async function callConnector<T>(ctx: SyncContext, rpc: string, call: (sig
   }
 }
 
-function countCall(stats: { count: number; total_ms: number; max_ms: number; errors: number }, started: number, failed: boolean): void {
-  const ms = Math.round(performance.now() - started);
-  stats.count++;
-  stats.total_ms += ms;
-  if (ms > stats.max_ms) stats.max_ms = ms;
-  if (failed) stats.errors++;
+/** One attempt, counted in the RPC's stats whether it succeeds or fails. */
+async function counted<T>(stats: CallStatJson, call: (signal: AbortSignal | undefined) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const started = performance.now();
+  let failed = false;
+  try {
+    return await call(signal);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    const ms = Math.round(performance.now() - started);
+    stats.count++;
+    stats.total_ms += ms;
+    if (ms > stats.max_ms) stats.max_ms = ms;
+    if (failed) stats.errors++;
+  }
 }
 
 /** NotFound on a listing is a warning (the action is skipped), as in baton's syncer. */

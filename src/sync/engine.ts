@@ -140,12 +140,12 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     const token = parseToken(run.syncToken)!;
     store.send("useSync", run.syncId);
     if (resumed) log.info({ syncId: run.syncId, phase: token.phase }, "resuming interrupted sync");
+    // Indexes cheaper to build once than to maintain row by row wait for finalize (schema.ts).
+    else store.send("deferIndexes");
     if (resumed && observer.resumed) {
       const stats = await store.call("countRows");
       observer.resumed({ phase: token.phase, stats, expandedGrants: token.expanded_grants, warnings: token.warning_count, retries: token.retries });
     }
-    // Indexes cheaper to build once than to maintain row by row wait for finalize (schema.ts).
-    if (!resumed) store.send("deferIndexes");
     // Past the grants phase there is nothing left to start early; the final pass checks what was.
     const listingGrants = PHASES.indexOf(token.phase) <= PHASES.indexOf("grants");
     if ((options.expandGrants ?? true) && (options.expandEarly ?? true) && listingGrants) store.send("expandEarly", token.access?.grants.afterRowId ?? 0);

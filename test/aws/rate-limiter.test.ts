@@ -10,8 +10,7 @@ describe("AwsRateLimiter.holdOff (Retry-After)", () => {
   it("holds every new request to that service, not the others, until the wait is over", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const l = limiter();
-    await l.acquire("iam");
-    l.release("iam", "ok");
+    l.release(await l.acquire("iam"), "ok");
     l.holdOff("iam", 2_000);
     let granted = false;
     const waiting = l.acquire("iam").then(() => (granted = true));

@@ -184,7 +184,7 @@ describe("invalid configuration: one line naming the key and where it came from,
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-regoin: us-east-1\n")))).toMatch(/^unknown key "global-regoin" in config file .*\.baton\.yaml$/);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "GLOBAL_REGION: us-east-1\n")))).toMatch(/keys are written like the flags/);
     expect(load({}, {}, dirWith(".baton.yaml", "file: sync.c1z\nworkers: 4\nlog-level: debug\n")).aws.region).toBe("us-east-1");
-    // baton-aws's sync-secrets is a setting of ours now, not a refused foreign key.
+    // baton-aws's sync-secrets is a setting of ours now, not a tolerated foreign key.
     expect(load({}, {}, dirWith(".baton.yaml", "sync-secrets: true\n")).features.syncSecrets).toBe(true);
     expect(failure(() => load({}, {}, dirWith(".baton.yaml", "global-region: [unclosed\n")))).toMatch(/is not valid YAML/);
     expect(failure(() => load({ config: "/nonexistent/connector.yaml" }))).toBe("cannot read config file /nonexistent/connector.yaml: no such file");
@@ -229,5 +229,34 @@ describe("baton settings (options.ts BATON_SETTINGS): honoured or refused, never
 
   it("an empty environment variable counts as unset", () => {
     expect(() => load({}, { BATON_CLIENT_ID: "" })).not.toThrow();
+  });
+});
+
+describe("--aws-rate and --rate-limit-<service>", () => {
+  it("defaults to auto for every service; caps, keywords and all= reach the config", () => {
+    expect(load().rateLimits.requestsPerSecond).toEqual({ iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto", cloudtrail: "auto" });
+    const config = loadConnectorConfig(parse(["--aws-rate", "sso=10, identitystore=5.5,all=unlimited"]), {});
+    expect(config.rateLimits.requestsPerSecond).toEqual({ iam: "unlimited", sts: "unlimited", identitystore: 5.5, sso: 10, organizations: "unlimited", cloudtrail: "unlimited" });
+    expect(load({}, { BATON_AWS_RATE: "organizations=off" }).rateLimits.requestsPerSecond.organizations).toBe("off");
+  });
+
+  it("both are caps: the lower applies; a cap with unlimited or off for one service is refused", () => {
+    expect(load({}, { BATON_AWS_RATE: "sso=10", BATON_RATE_LIMIT_SSO: "15" }).rateLimits.requestsPerSecond.sso).toBe(10);
+    expect(load({}, { BATON_AWS_RATE: "sso=auto", BATON_RATE_LIMIT_SSO: "15" }).rateLimits.requestsPerSecond.sso).toBe(15);
+    expect(load({}, { BATON_RATE_LIMIT_SSO: "15" }).rateLimits.requestsPerSecond).toMatchObject({ sso: 15, iam: "auto" });
+    expect(failure(() => load({}, { BATON_AWS_RATE: "all=off", BATON_RATE_LIMIT_IAM: "3" }))).toMatch(/^invalid aws-rate: iam=off contradicts rate-limit-iam; keep one of them$/);
+  });
+
+  it.each([
+    ["sso", /expected SERVICE=RATE/],
+    ["sso=fast", /sso: expected requests per second/],
+    ["sso=0", /sso: expected requests per second/],
+    ["ec2=5", /unknown service "ec2"/],
+    ["sso=5,sso=6", /sso is given twice/],
+    [",", /expected SERVICE=RATE pairs/],
+  ])("%s is refused, naming the key and where it came from", (value, expected) => {
+    const message = failure(() => load({}, { BATON_AWS_RATE: value }));
+    expect(message).toMatch(/^invalid aws-rate \(environment variable BATON_AWS_RATE\): /);
+    expect(message).toMatch(expected);
   });
 });

@@ -247,7 +247,7 @@ describe("unknown paths and groups of fake data", () => {
     const host = new GrpcHost(server.target);
     const client = host.client("connector");
     const result = await new Promise<number>((resolve) => {
-      client.makeUnaryRequest("/c1.connector.v2.AccountManagerService/CreateAccount", (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (e: grpc.ServiceError | null) =>
+      client.makeUnaryRequest("/c1.connector.v2.CredentialManagerService/RotateCredential", (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (e: grpc.ServiceError | null) =>
         resolve(e?.code ?? 0),
       );
     });

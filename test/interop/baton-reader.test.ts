@@ -46,7 +46,13 @@ async function syncProfile(profile: string, name = profile): Promise<string> {
   return target;
 }
 
-describe.each(["demo", "medium"])("baton reader on our %s file", (profile) => {
+/**
+ * demo and small, every type: with every type the medium organisation has 718,000 grants (the
+ * Identity Center bindings repeat each account assignment, and managed policies reach users through
+ * them), and `baton grants` holds them all in memory — 15 GB for its 290,000 grants before, beyond a
+ * CI machine now.
+ */
+describe.each(["demo", "small"])("baton reader on our %s file", (profile) => {
   let file: string;
   let ours: C1zReader;
   let syncId: string;
@@ -95,7 +101,7 @@ describe.each(["demo", "medium"])("baton reader on our %s file", (profile) => {
 
   test("grants, expanded ones included", async (ctx) => {
     if (isUnavailable(baton)) return skipOrFail(ctx.skip, baton);
-    // Streamed: on the medium organisation baton prints over 2 GB of JSON for its grants.
+    // Streamed: on a medium organisation baton prints gigabytes of JSON for its grants.
     const ids: string[] = [];
     const withSources = new Set<number>();
     const tap = new JsonPathTap(

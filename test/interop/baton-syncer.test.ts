@@ -67,7 +67,11 @@ async function snapshot(file: string): Promise<Snapshot> {
 /** Every type: member accounts' IAM, the organization tree and access keys too. */
 const EVERY_FEATURE = { crossAccountIam: true, organizationTree: true, syncSecrets: true };
 
-describe.each(["demo", "medium"])("baton-sdk's syncer vs connector sync, %s organisation", (profile) => {
+/**
+ * demo and small, every type: with every type baton-sdk's syncer takes over 10 minutes on the
+ * medium organisation (718,000 grants; the harness gave up at its 10-minute limit), too long for CI.
+ */
+describe.each(["demo", "small"])("baton-sdk's syncer vs connector sync, %s organisation", (profile) => {
   let baton: Snapshot;
   let ours: Snapshot;
   beforeAll(async () => {

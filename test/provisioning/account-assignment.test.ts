@@ -17,7 +17,7 @@ import { ScopeBindingTraitSchema } from "../../src/gen/c1/connector/v2/annotatio
 import { EntitlementSchema } from "../../src/gen/c1/connector/v2/entitlement_pb.js";
 import { ResourceSchema } from "../../src/gen/c1/connector/v2/resource_pb.js";
 import { silentLogger, type Logger } from "../../src/log.js";
-import { createAccountAssignmentProvisioner } from "../../src/provisioning/account-assignment.js";
+import { createAccountAssignmentProvisioners } from "../../src/provisioning/account-assignment.js";
 import { errorRequestIds } from "../../src/provisioning/errors.js";
 import {
   INSTANCE_ARN,
@@ -47,7 +47,7 @@ let started: number;
 let pollTimes: number[];
 
 function provisioner(overrides: { deadlineMs?: number; maxOutstanding?: number; log?: Logger } = {}) {
-  return createAccountAssignmentProvisioner({
+  const made = createAccountAssignmentProvisioners({
     aws: fakeAwsClients(),
     config: unitConfig({
       provisioning: { enabled: true, assignmentDeadlineMs: overrides.deadlineMs ?? 60_000, maxOutstandingAssignments: overrides.maxOutstanding ?? 10 },
@@ -55,6 +55,8 @@ function provisioner(overrides: { deadlineMs?: number; maxOutstanding?: number; 
     log: overrides.log ?? silentLogger,
     shutdown: shutdown.signal,
   });
+  // The flat account entitlement's provisioner; `binding` serves the scope binding's shape with the same engine.
+  return Object.assign(made.provisioners[0]!, { queue: made.queue, binding: made.provisioners[1]! });
 }
 
 const inProgress = (id = "op-1") => ({ Status: "IN_PROGRESS" as const, RequestId: id });
@@ -427,8 +429,8 @@ describe("the assigned entitlement of a permission_set_assignment (scope binding
     createAnswersInProgress();
     creationStatusSequence("SUCCEEDED");
     const p = provisioner();
-    expect(p.bindings.resourceTypeId).toBe("permission_set_assignment");
-    const result = await runUntilSettled(p.bindings.grant(ssoGroup("g-1"), assigned(), provisionContext()), advance);
+    expect(p.binding.resourceTypeId).toBe("permission_set_assignment");
+    const result = await runUntilSettled(p.binding.grant(ssoGroup("g-1"), assigned(), provisionContext()), advance);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.grants[0]!.id).toBe(`grant:sso_group:${ssoGroup("g-1").id!.resource}:permission_set_assignment:${binding}:assigned`);
@@ -442,11 +444,11 @@ describe("the assigned entitlement of a permission_set_assignment (scope binding
 
   it("revokes; an id and a scope binding that disagree, or another entitlement, are refused before any AWS call", async () => {
     const p = provisioner();
-    const result = await runUntilSettled(p.bindings.revoke(grantOf(assigned(), ssoUser(USER)), provisionContext()), advance);
+    const result = await runUntilSettled(p.binding.revoke(grantOf(assigned(), ssoUser(USER)), provisionContext()), advance);
     expect(result.ok && result.value.alreadyRevoked).toBe(true);
     const calls = sso.calls().length;
     for (const entitlement of [assigned(scopeBinding(PERMISSION_SET, "333333333333")), accountEntitlement()]) {
-      const error = await p.bindings.grant(ssoUser(USER), entitlement, provisionContext()).catch((e: unknown) => e);
+      const error = await p.binding.grant(ssoUser(USER), entitlement, provisionContext()).catch((e: unknown) => e);
       expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     }
     expect(sso.calls().length).toBe(calls);

@@ -11,7 +11,7 @@ import type { AwsClients } from "../../src/aws/clients.js";
 import { ReadLedger } from "../../src/aws/read-replay.js";
 import { AwsCallStats } from "../../src/aws/call-stats.js";
 import { AwsRateLimiter } from "../../src/aws/rate-limiter.js";
-import { defaultConfig, DEFAULT_REQUESTS_PER_SECOND, type ConnectorConfig, type DeepPartial } from "../../src/config/config.js";
+import { AWS_SERVICES, defaultConfig, type ConnectorConfig, type DeepPartial } from "../../src/config/config.js";
 import { EntitlementSchema, type Entitlement } from "../../src/gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema, type Grant } from "../../src/gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../../src/gen/c1/connector/v2/resource_pb.js";
@@ -30,7 +30,7 @@ export function fakeAwsClients(): AwsClients {
   const store = new IdentitystoreClient(common);
   const sso = new SSOAdminClient(common);
   const orgs = new OrganizationsClient(common);
-  const limits = Object.fromEntries(Object.keys(DEFAULT_REQUESTS_PER_SECOND).map((s) => [s, { requestsPerSecond: 1000, maxConcurrency: 100 }]));
+  const limits = Object.fromEntries(AWS_SERVICES.map((s) => [s, { requestsPerSecond: 1000, maxConcurrency: 100 }]));
   return {
     iam: async () => iam,
     sts: () => sts,

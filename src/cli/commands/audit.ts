@@ -6,7 +6,7 @@ import { addConnectorOptions, loadConnectorConfig } from "../connector-options.j
 import { UserError } from "../fatal.js";
 import { outputOption, printRows, writeOut, type OutputFormat } from "../output.js";
 
-/** `connector audit`: every grant and revoke attempt, oldest first. No AWS call. */
+/** `connector audit`: every grant, revoke, account creation and deletion attempt, oldest first. No AWS call. */
 export function auditCommand(): Command {
   const command = new Command("audit")
     .description("Show the provisioning audit log from the state directory: who asked what, the outcome, AWS request ids (no AWS calls)")
@@ -38,7 +38,7 @@ export function auditCommand(): Command {
         ["Requester", (r) => r.requester],
         ["Action", (r) => r.action + (r.lifetime ? ` (${r.lifetime})` : "")],
         ["Entitlement", (r) => r.entitlementId],
-        ["Principal", (r) => r.principal],
+        ["Principal / resource", (r) => r.principal + (r.action === "create-account" && r.grantId ? `\n→ ${r.grantId}` : "")],
         ["Outcome", (r) => (r.outcome ?? "unfinished") + (r.errorCode ? ` ${r.errorCode}: ${r.errorMessage ?? ""}` : "")],
         ["AWS request ids", (r) => r.awsRequestIds.join("\n")],
         ["ms", (r) => (r.durationMs === undefined ? "" : String(r.durationMs))],

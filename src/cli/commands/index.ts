@@ -1,9 +1,12 @@
 import type { Command } from "commander";
 import { auditCommand } from "./audit.js";
 import { capabilitiesCommand } from "./capabilities.js";
+import { createAccountCommand } from "./create-account.js";
+import { deleteResourceCommand } from "./delete-resource.js";
 import { grantCommand } from "./grant.js";
 import { grantsCommand } from "./grants.js";
 import { inspectCommand } from "./inspect.js";
+import { reportCommand } from "./report.js";
 import { revokeCommand } from "./revoke.js";
 import { serveCommand } from "./serve.js";
 import { simCommand } from "./sim.js";
@@ -21,8 +24,11 @@ export const commandFactories: Array<() => Command> = [
   capabilitiesCommand,
   grantCommand,
   revokeCommand,
+  createAccountCommand,
+  deleteResourceCommand,
   grantsCommand,
   auditCommand,
   syncCommand,
   inspectCommand,
+  reportCommand,
 ];

@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file c1/connector/v2/connector.proto.
  */
 export const file_c1_connector_v2_connector: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jMS9jb25uZWN0b3IvdjIvY29ubmVjdG9yLnByb3RvEg9jMS5jb25uZWN0b3IudjIiYwoeQ29ubmVjdG9yU2VydmljZUNsZWFudXBSZXF1ZXN0EikKC2Fubm90YXRpb25zGAEgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIWCg5hY3RpdmVfc3luY19pZBgCIAEoCSJMCh9Db25uZWN0b3JTZXJ2aWNlQ2xlYW51cFJlc3BvbnNlEikKC2Fubm90YXRpb25zGAEgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSL1AQoRQ29ubmVjdG9yTWV0YWRhdGESFAoMZGlzcGxheV9uYW1lGAEgASgJEhAKCGhlbHBfdXJsGAIgASgJEigKB3Byb2ZpbGUYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKC2Fubm90YXRpb25zGAYgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRITCgtkZXNjcmlwdGlvbhgHIAEoCRI8CgxjYXBhYmlsaXRpZXMYCCABKAsyJi5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yQ2FwYWJpbGl0aWVzSgQIAxAESgQIBBAFSgQICRAKIqcBChVDb25uZWN0b3JDYXBhYmlsaXRpZXMSSwoacmVzb3VyY2VfdHlwZV9jYXBhYmlsaXRpZXMYASADKAsyJy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlQ2FwYWJpbGl0eRI7ChZjb25uZWN0b3JfY2FwYWJpbGl0aWVzGAIgAygOMhsuYzEuY29ubmVjdG9yLnYyLkNhcGFiaWxpdHlKBAgDEAQiKgoUQ2FwYWJpbGl0eVBlcm1pc3Npb24SEgoKcGVybWlzc2lvbhgBIAEoCSJTChVDYXBhYmlsaXR5UGVybWlzc2lvbnMSOgoLcGVybWlzc2lvbnMYASADKAsyJS5jMS5jb25uZWN0b3IudjIuQ2FwYWJpbGl0eVBlcm1pc3Npb24iDwoNT3B0SW5SZXF1aXJlZCKWAgoWUmVzb3VyY2VUeXBlQ2FwYWJpbGl0eRI0Cg1yZXNvdXJjZV90eXBlGAEgASgLMh0uYzEuY29ubmVjdG9yLnYyLlJlc291cmNlVHlwZRIxCgxjYXBhYmlsaXRpZXMYAiADKA4yGy5jMS5jb25uZWN0b3IudjIuQ2FwYWJpbGl0eRI7CgtwZXJtaXNzaW9ucxgDIAEoCzImLmMxLmNvbm5lY3Rvci52Mi5DYXBhYmlsaXR5UGVybWlzc2lvbnMSFwoPb3B0X2luX3JlcXVpcmVkGAQgASgIEiMKG3NraXBfc3luY19hbm9tYWx5X2RldGVjdGlvbhgFIAEoCBISCgpkZXByZWNhdGVkGAcgASgISgQIBhAHIiQKIkNvbm5lY3RvclNlcnZpY2VHZXRNZXRhZGF0YVJlcXVlc3QiWwojQ29ubmVjdG9yU2VydmljZUdldE1ldGFkYXRhUmVzcG9uc2USNAoIbWV0YWRhdGEYASABKAsyIi5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yTWV0YWRhdGEiIQofQ29ubmVjdG9yU2VydmljZVZhbGlkYXRlUmVxdWVzdCJiCiBDb25uZWN0b3JTZXJ2aWNlVmFsaWRhdGVSZXNwb25zZRIpCgthbm5vdGF0aW9ucxgBIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSEwoLc2RrX3ZlcnNpb24YAiABKAkq0gMKCkNhcGFiaWxpdHkSGgoWQ0FQQUJJTElUWV9VTlNQRUNJRklFRBAAEhgKFENBUEFCSUxJVFlfUFJPVklTSU9OEAESEwoPQ0FQQUJJTElUWV9TWU5DEAISGQoVQ0FQQUJJTElUWV9FVkVOVF9GRUVEEAMSGAoUQ0FQQUJJTElUWV9USUNLRVRJTkcQBBIjCh9DQVBBQklMSVRZX0FDQ09VTlRfUFJPVklTSU9OSU5HEAUSIgoeQ0FQQUJJTElUWV9DUkVERU5USUFMX1JPVEFUSU9OEAYSHgoaQ0FQQUJJTElUWV9SRVNPVVJDRV9DUkVBVEUQBxIeChpDQVBBQklMSVRZX1JFU09VUkNFX0RFTEVURRAIEhsKF0NBUEFCSUxJVFlfU1lOQ19TRUNSRVRTEAkSFgoSQ0FQQUJJTElUWV9BQ1RJT05TEAoSHAoYQ0FQQUJJTElUWV9UQVJHRVRFRF9TWU5DEAsSHAoYQ0FQQUJJTElUWV9FVkVOVF9GRUVEX1YyEAwSKQolQ0FQQUJJTElUWV9TRVJWSUNFX01PREVfVEFSR0VURURfU1lOQxANEh8KG0NBUEFCSUxJVFlfQ1JFREVOVElBTF9JU1NVRRAOMusCChBDb25uZWN0b3JTZXJ2aWNlEngKC0dldE1ldGFkYXRhEjMuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvclNlcnZpY2VHZXRNZXRhZGF0YVJlcXVlc3QaNC5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yU2VydmljZUdldE1ldGFkYXRhUmVzcG9uc2USbwoIVmFsaWRhdGUSMC5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yU2VydmljZVZhbGlkYXRlUmVxdWVzdBoxLmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JTZXJ2aWNlVmFsaWRhdGVSZXNwb25zZRJsCgdDbGVhbnVwEi8uYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvclNlcnZpY2VDbGVhbnVwUmVxdWVzdBowLmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JTZXJ2aWNlQ2xlYW51cFJlc3BvbnNlYgZwcm90bzM", [file_c1_connector_v2_resource, file_google_protobuf_any, file_google_protobuf_struct]);
+  fileDesc("Ch9jMS9jb25uZWN0b3IvdjIvY29ubmVjdG9yLnByb3RvEg9jMS5jb25uZWN0b3IudjIiYwoeQ29ubmVjdG9yU2VydmljZUNsZWFudXBSZXF1ZXN0EikKC2Fubm90YXRpb25zGAEgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIWCg5hY3RpdmVfc3luY19pZBgCIAEoCSJMCh9Db25uZWN0b3JTZXJ2aWNlQ2xlYW51cFJlc3BvbnNlEikKC2Fubm90YXRpb25zGAEgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSLBAgoRQ29ubmVjdG9yTWV0YWRhdGESFAoMZGlzcGxheV9uYW1lGAEgASgJEhAKCGhlbHBfdXJsGAIgASgJEigKB3Byb2ZpbGUYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKC2Fubm90YXRpb25zGAYgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRITCgtkZXNjcmlwdGlvbhgHIAEoCRI8CgxjYXBhYmlsaXRpZXMYCCABKAsyJi5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yQ2FwYWJpbGl0aWVzElAKF2FjY291bnRfY3JlYXRpb25fc2NoZW1hGAkgASgLMi8uYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvckFjY291bnRDcmVhdGlvblNjaGVtYUoECAMQBEoECAQQBSLhAQoVQ29ubmVjdG9yQ2FwYWJpbGl0aWVzEksKGnJlc291cmNlX3R5cGVfY2FwYWJpbGl0aWVzGAEgAygLMicuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlVHlwZUNhcGFiaWxpdHkSOwoWY29ubmVjdG9yX2NhcGFiaWxpdGllcxgCIAMoDjIbLmMxLmNvbm5lY3Rvci52Mi5DYXBhYmlsaXR5Ej4KEmNyZWRlbnRpYWxfZGV0YWlscxgDIAEoCzIiLmMxLmNvbm5lY3Rvci52Mi5DcmVkZW50aWFsRGV0YWlscyJ5ChFDcmVkZW50aWFsRGV0YWlscxJeCh9jYXBhYmlsaXR5X2FjY291bnRfcHJvdmlzaW9uaW5nGAEgASgLMjUuYzEuY29ubmVjdG9yLnYyLkNyZWRlbnRpYWxEZXRhaWxzQWNjb3VudFByb3Zpc2lvbmluZ0oECAIQAyLXAQokQ3JlZGVudGlhbERldGFpbHNBY2NvdW50UHJvdmlzaW9uaW5nElcKHHN1cHBvcnRlZF9jcmVkZW50aWFsX29wdGlvbnMYASADKA4yMS5jMS5jb25uZWN0b3IudjIuQ2FwYWJpbGl0eURldGFpbENyZWRlbnRpYWxPcHRpb24SVgobcHJlZmVycmVkX2NyZWRlbnRpYWxfb3B0aW9uGAIgASgOMjEuYzEuY29ubmVjdG9yLnYyLkNhcGFiaWxpdHlEZXRhaWxDcmVkZW50aWFsT3B0aW9uIrwJCh5Db25uZWN0b3JBY2NvdW50Q3JlYXRpb25TY2hlbWESUAoJZmllbGRfbWFwGAEgAygLMj0uYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvckFjY291bnRDcmVhdGlvblNjaGVtYS5GaWVsZE1hcEVudHJ5GmYKDUZpZWxkTWFwRW50cnkSCwoDa2V5GAEgASgJEkQKBXZhbHVlGAIgASgLMjUuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvckFjY291bnRDcmVhdGlvblNjaGVtYS5GaWVsZDoCOAEapwQKBUZpZWxkEhQKDGRpc3BsYXlfbmFtZRgBIAEoCRIQCghyZXF1aXJlZBgCIAEoCBITCgtkZXNjcmlwdGlvbhgDIAEoCRITCgtwbGFjZWhvbGRlchgEIAEoCRINCgVvcmRlchgFIAEoBRISCgpkZXByZWNhdGVkGAYgASgIElMKDHN0cmluZ19maWVsZBhkIAEoCzI7LmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JBY2NvdW50Q3JlYXRpb25TY2hlbWEuU3RyaW5nRmllbGRIABJPCgpib29sX2ZpZWxkGGUgASgLMjkuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvckFjY291bnRDcmVhdGlvblNjaGVtYS5Cb29sRmllbGRIABJcChFzdHJpbmdfbGlzdF9maWVsZBhmIAEoCzI/LmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JBY2NvdW50Q3JlYXRpb25TY2hlbWEuU3RyaW5nTGlzdEZpZWxkSAASTQoJaW50X2ZpZWxkGGcgASgLMjguYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvckFjY291bnRDcmVhdGlvblNjaGVtYS5JbnRGaWVsZEgAEk0KCW1hcF9maWVsZBhoIAEoCzI4LmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JBY2NvdW50Q3JlYXRpb25TY2hlbWEuTWFwRmllbGRIAEIHCgVmaWVsZBo7CgtTdHJpbmdGaWVsZBIaCg1kZWZhdWx0X3ZhbHVlGAEgASgJSACIAQFCEAoOX2RlZmF1bHRfdmFsdWUaOQoJQm9vbEZpZWxkEhoKDWRlZmF1bHRfdmFsdWUYASABKAhIAIgBAUIQCg5fZGVmYXVsdF92YWx1ZRooCg9TdHJpbmdMaXN0RmllbGQSFQoNZGVmYXVsdF92YWx1ZRgBIAMoCRo4CghJbnRGaWVsZBIaCg1kZWZhdWx0X3ZhbHVlGAEgASgFSACIAQFCEAoOX2RlZmF1bHRfdmFsdWUa2QEKCE1hcEZpZWxkEmEKDWRlZmF1bHRfdmFsdWUYASADKAsySi5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yQWNjb3VudENyZWF0aW9uU2NoZW1hLk1hcEZpZWxkLkRlZmF1bHRWYWx1ZUVudHJ5GmoKEURlZmF1bHRWYWx1ZUVudHJ5EgsKA2tleRgBIAEoCRJECgV2YWx1ZRgCIAEoCzI1LmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JBY2NvdW50Q3JlYXRpb25TY2hlbWEuRmllbGQ6AjgBIioKFENhcGFiaWxpdHlQZXJtaXNzaW9uEhIKCnBlcm1pc3Npb24YASABKAkiUwoVQ2FwYWJpbGl0eVBlcm1pc3Npb25zEjoKC3Blcm1pc3Npb25zGAEgAygLMiUuYzEuY29ubmVjdG9yLnYyLkNhcGFiaWxpdHlQZXJtaXNzaW9uIg8KDU9wdEluUmVxdWlyZWQilgIKFlJlc291cmNlVHlwZUNhcGFiaWxpdHkSNAoNcmVzb3VyY2VfdHlwZRgBIAEoCzIdLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZVR5cGUSMQoMY2FwYWJpbGl0aWVzGAIgAygOMhsuYzEuY29ubmVjdG9yLnYyLkNhcGFiaWxpdHkSOwoLcGVybWlzc2lvbnMYAyABKAsyJi5jMS5jb25uZWN0b3IudjIuQ2FwYWJpbGl0eVBlcm1pc3Npb25zEhcKD29wdF9pbl9yZXF1aXJlZBgEIAEoCBIjChtza2lwX3N5bmNfYW5vbWFseV9kZXRlY3Rpb24YBSABKAgSEgoKZGVwcmVjYXRlZBgHIAEoCEoECAYQByIkCiJDb25uZWN0b3JTZXJ2aWNlR2V0TWV0YWRhdGFSZXF1ZXN0IlsKI0Nvbm5lY3RvclNlcnZpY2VHZXRNZXRhZGF0YVJlc3BvbnNlEjQKCG1ldGFkYXRhGAEgASgLMiIuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3Rvck1ldGFkYXRhIiEKH0Nvbm5lY3RvclNlcnZpY2VWYWxpZGF0ZVJlcXVlc3QiYgogQ29ubmVjdG9yU2VydmljZVZhbGlkYXRlUmVzcG9uc2USKQoLYW5ub3RhdGlvbnMYASADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhMKC3Nka192ZXJzaW9uGAIgASgJKtIDCgpDYXBhYmlsaXR5EhoKFkNBUEFCSUxJVFlfVU5TUEVDSUZJRUQQABIYChRDQVBBQklMSVRZX1BST1ZJU0lPThABEhMKD0NBUEFCSUxJVFlfU1lOQxACEhkKFUNBUEFCSUxJVFlfRVZFTlRfRkVFRBADEhgKFENBUEFCSUxJVFlfVElDS0VUSU5HEAQSIwofQ0FQQUJJTElUWV9BQ0NPVU5UX1BST1ZJU0lPTklORxAFEiIKHkNBUEFCSUxJVFlfQ1JFREVOVElBTF9ST1RBVElPThAGEh4KGkNBUEFCSUxJVFlfUkVTT1VSQ0VfQ1JFQVRFEAcSHgoaQ0FQQUJJTElUWV9SRVNPVVJDRV9ERUxFVEUQCBIbChdDQVBBQklMSVRZX1NZTkNfU0VDUkVUUxAJEhYKEkNBUEFCSUxJVFlfQUNUSU9OUxAKEhwKGENBUEFCSUxJVFlfVEFSR0VURURfU1lOQxALEhwKGENBUEFCSUxJVFlfRVZFTlRfRkVFRF9WMhAMEikKJUNBUEFCSUxJVFlfU0VSVklDRV9NT0RFX1RBUkdFVEVEX1NZTkMQDRIfChtDQVBBQklMSVRZX0NSRURFTlRJQUxfSVNTVUUQDir2AwogQ2FwYWJpbGl0eURldGFpbENyZWRlbnRpYWxPcHRpb24SMwovQ0FQQUJJTElUWV9ERVRBSUxfQ1JFREVOVElBTF9PUFRJT05fVU5TUEVDSUZJRUQQABIzCi9DQVBBQklMSVRZX0RFVEFJTF9DUkVERU5USUFMX09QVElPTl9OT19QQVNTV09SRBABEjcKM0NBUEFCSUxJVFlfREVUQUlMX0NSRURFTlRJQUxfT1BUSU9OX1JBTkRPTV9QQVNTV09SRBACEisKJ0NBUEFCSUxJVFlfREVUQUlMX0NSRURFTlRJQUxfT1BUSU9OX1NTTxADEjoKNkNBUEFCSUxJVFlfREVUQUlMX0NSRURFTlRJQUxfT1BUSU9OX0VOQ1JZUFRFRF9QQVNTV09SRBAEEi8KK0NBUEFCSUxJVFlfREVUQUlMX0NSRURFTlRJQUxfT1BUSU9OX0FQSV9LRVkQBRIvCitDQVBBQklMSVRZX0RFVEFJTF9DUkVERU5USUFMX09QVElPTl9LRVlQQUlSEAYSLQopQ0FQQUJJTElUWV9ERVRBSUxfQ1JFREVOVElBTF9PUFRJT05fVE9LRU4QBxI1CjFDQVBBQklMSVRZX0RFVEFJTF9DUkVERU5USUFMX09QVElPTl9DTElFTlRfU0VDUkVUEAgy6wIKEENvbm5lY3RvclNlcnZpY2USeAoLR2V0TWV0YWRhdGESMy5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yU2VydmljZUdldE1ldGFkYXRhUmVxdWVzdBo0LmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JTZXJ2aWNlR2V0TWV0YWRhdGFSZXNwb25zZRJvCghWYWxpZGF0ZRIwLmMxLmNvbm5lY3Rvci52Mi5Db25uZWN0b3JTZXJ2aWNlVmFsaWRhdGVSZXF1ZXN0GjEuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvclNlcnZpY2VWYWxpZGF0ZVJlc3BvbnNlEmwKB0NsZWFudXASLy5jMS5jb25uZWN0b3IudjIuQ29ubmVjdG9yU2VydmljZUNsZWFudXBSZXF1ZXN0GjAuYzEuY29ubmVjdG9yLnYyLkNvbm5lY3RvclNlcnZpY2VDbGVhbnVwUmVzcG9uc2ViBnByb3RvMw", [file_c1_connector_v2_resource, file_google_protobuf_any, file_google_protobuf_struct]);
 
 /**
  * @generated from message c1.connector.v2.ConnectorServiceCleanupRequest
@@ -56,7 +56,7 @@ export const ConnectorServiceCleanupResponseSchema: GenMessage<ConnectorServiceC
   messageDesc(file_c1_connector_v2_connector, 1);
 
 /**
- * Fields 3-4 and 9 (icon, logo, account creation schema) are not used by this connector.
+ * Fields 3-4 (icon, logo) are not used by this connector.
  *
  * @generated from message c1.connector.v2.ConnectorMetadata
  */
@@ -90,6 +90,11 @@ export type ConnectorMetadata = Message<"c1.connector.v2.ConnectorMetadata"> & {
    * @generated from field: c1.connector.v2.ConnectorCapabilities capabilities = 8;
    */
   capabilities?: ConnectorCapabilities | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema account_creation_schema = 9;
+   */
+  accountCreationSchema?: ConnectorAccountCreationSchema | undefined;
 };
 
 /**
@@ -100,8 +105,6 @@ export const ConnectorMetadataSchema: GenMessage<ConnectorMetadata> = /*@__PURE_
   messageDesc(file_c1_connector_v2_connector, 2);
 
 /**
- * Field 3 (credential details) is not used by this connector.
- *
  * @generated from message c1.connector.v2.ConnectorCapabilities
  */
 export type ConnectorCapabilities = Message<"c1.connector.v2.ConnectorCapabilities"> & {
@@ -114,6 +117,11 @@ export type ConnectorCapabilities = Message<"c1.connector.v2.ConnectorCapabiliti
    * @generated from field: repeated c1.connector.v2.Capability connector_capabilities = 2;
    */
   connectorCapabilities: Capability[];
+
+  /**
+   * @generated from field: c1.connector.v2.CredentialDetails credential_details = 3;
+   */
+  credentialDetails?: CredentialDetails | undefined;
 };
 
 /**
@@ -122,6 +130,226 @@ export type ConnectorCapabilities = Message<"c1.connector.v2.ConnectorCapabiliti
  */
 export const ConnectorCapabilitiesSchema: GenMessage<ConnectorCapabilities> = /*@__PURE__*/
   messageDesc(file_c1_connector_v2_connector, 3);
+
+/**
+ * Field 2 (credential rotation details) is not used by this connector.
+ *
+ * @generated from message c1.connector.v2.CredentialDetails
+ */
+export type CredentialDetails = Message<"c1.connector.v2.CredentialDetails"> & {
+  /**
+   * @generated from field: c1.connector.v2.CredentialDetailsAccountProvisioning capability_account_provisioning = 1;
+   */
+  capabilityAccountProvisioning?: CredentialDetailsAccountProvisioning | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialDetails.
+ * Use `create(CredentialDetailsSchema)` to create a new message.
+ */
+export const CredentialDetailsSchema: GenMessage<CredentialDetails> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 4);
+
+/**
+ * @generated from message c1.connector.v2.CredentialDetailsAccountProvisioning
+ */
+export type CredentialDetailsAccountProvisioning = Message<"c1.connector.v2.CredentialDetailsAccountProvisioning"> & {
+  /**
+   * @generated from field: repeated c1.connector.v2.CapabilityDetailCredentialOption supported_credential_options = 1;
+   */
+  supportedCredentialOptions: CapabilityDetailCredentialOption[];
+
+  /**
+   * @generated from field: c1.connector.v2.CapabilityDetailCredentialOption preferred_credential_option = 2;
+   */
+  preferredCredentialOption: CapabilityDetailCredentialOption;
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialDetailsAccountProvisioning.
+ * Use `create(CredentialDetailsAccountProvisioningSchema)` to create a new message.
+ */
+export const CredentialDetailsAccountProvisioningSchema: GenMessage<CredentialDetailsAccountProvisioning> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 5);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema
+ */
+export type ConnectorAccountCreationSchema = Message<"c1.connector.v2.ConnectorAccountCreationSchema"> & {
+  /**
+   * @generated from field: map<string, c1.connector.v2.ConnectorAccountCreationSchema.Field> field_map = 1;
+   */
+  fieldMap: { [key: string]: ConnectorAccountCreationSchema_Field };
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.
+ * Use `create(ConnectorAccountCreationSchemaSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchemaSchema: GenMessage<ConnectorAccountCreationSchema> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.Field
+ */
+export type ConnectorAccountCreationSchema_Field = Message<"c1.connector.v2.ConnectorAccountCreationSchema.Field"> & {
+  /**
+   * @generated from field: string display_name = 1;
+   */
+  displayName: string;
+
+  /**
+   * @generated from field: bool required = 2;
+   */
+  required: boolean;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string placeholder = 4;
+   */
+  placeholder: string;
+
+  /**
+   * @generated from field: int32 order = 5;
+   */
+  order: number;
+
+  /**
+   * @generated from field: bool deprecated = 6;
+   */
+  deprecated: boolean;
+
+  /**
+   * @generated from oneof c1.connector.v2.ConnectorAccountCreationSchema.Field.field
+   */
+  field: {
+    /**
+     * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema.StringField string_field = 100;
+     */
+    value: ConnectorAccountCreationSchema_StringField;
+    case: "stringField";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema.BoolField bool_field = 101;
+     */
+    value: ConnectorAccountCreationSchema_BoolField;
+    case: "boolField";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema.StringListField string_list_field = 102;
+     */
+    value: ConnectorAccountCreationSchema_StringListField;
+    case: "stringListField";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema.IntField int_field = 103;
+     */
+    value: ConnectorAccountCreationSchema_IntField;
+    case: "intField";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.ConnectorAccountCreationSchema.MapField map_field = 104;
+     */
+    value: ConnectorAccountCreationSchema_MapField;
+    case: "mapField";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.Field.
+ * Use `create(ConnectorAccountCreationSchema_FieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_FieldSchema: GenMessage<ConnectorAccountCreationSchema_Field> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 0);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.StringField
+ */
+export type ConnectorAccountCreationSchema_StringField = Message<"c1.connector.v2.ConnectorAccountCreationSchema.StringField"> & {
+  /**
+   * @generated from field: optional string default_value = 1;
+   */
+  defaultValue?: string | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.StringField.
+ * Use `create(ConnectorAccountCreationSchema_StringFieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_StringFieldSchema: GenMessage<ConnectorAccountCreationSchema_StringField> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 1);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.BoolField
+ */
+export type ConnectorAccountCreationSchema_BoolField = Message<"c1.connector.v2.ConnectorAccountCreationSchema.BoolField"> & {
+  /**
+   * @generated from field: optional bool default_value = 1;
+   */
+  defaultValue?: boolean | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.BoolField.
+ * Use `create(ConnectorAccountCreationSchema_BoolFieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_BoolFieldSchema: GenMessage<ConnectorAccountCreationSchema_BoolField> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 2);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.StringListField
+ */
+export type ConnectorAccountCreationSchema_StringListField = Message<"c1.connector.v2.ConnectorAccountCreationSchema.StringListField"> & {
+  /**
+   * @generated from field: repeated string default_value = 1;
+   */
+  defaultValue: string[];
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.StringListField.
+ * Use `create(ConnectorAccountCreationSchema_StringListFieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_StringListFieldSchema: GenMessage<ConnectorAccountCreationSchema_StringListField> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 3);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.IntField
+ */
+export type ConnectorAccountCreationSchema_IntField = Message<"c1.connector.v2.ConnectorAccountCreationSchema.IntField"> & {
+  /**
+   * @generated from field: optional int32 default_value = 1;
+   */
+  defaultValue?: number | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.IntField.
+ * Use `create(ConnectorAccountCreationSchema_IntFieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_IntFieldSchema: GenMessage<ConnectorAccountCreationSchema_IntField> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 4);
+
+/**
+ * @generated from message c1.connector.v2.ConnectorAccountCreationSchema.MapField
+ */
+export type ConnectorAccountCreationSchema_MapField = Message<"c1.connector.v2.ConnectorAccountCreationSchema.MapField"> & {
+  /**
+   * @generated from field: map<string, c1.connector.v2.ConnectorAccountCreationSchema.Field> default_value = 1;
+   */
+  defaultValue: { [key: string]: ConnectorAccountCreationSchema_Field };
+};
+
+/**
+ * Describes the message c1.connector.v2.ConnectorAccountCreationSchema.MapField.
+ * Use `create(ConnectorAccountCreationSchema_MapFieldSchema)` to create a new message.
+ */
+export const ConnectorAccountCreationSchema_MapFieldSchema: GenMessage<ConnectorAccountCreationSchema_MapField> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_connector, 6, 5);
 
 /**
  * @generated from message c1.connector.v2.CapabilityPermission
@@ -138,7 +366,7 @@ export type CapabilityPermission = Message<"c1.connector.v2.CapabilityPermission
  * Use `create(CapabilityPermissionSchema)` to create a new message.
  */
 export const CapabilityPermissionSchema: GenMessage<CapabilityPermission> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 4);
+  messageDesc(file_c1_connector_v2_connector, 7);
 
 /**
  * @generated from message c1.connector.v2.CapabilityPermissions
@@ -155,7 +383,7 @@ export type CapabilityPermissions = Message<"c1.connector.v2.CapabilityPermissio
  * Use `create(CapabilityPermissionsSchema)` to create a new message.
  */
 export const CapabilityPermissionsSchema: GenMessage<CapabilityPermissions> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 5);
+  messageDesc(file_c1_connector_v2_connector, 8);
 
 /**
  * @generated from message c1.connector.v2.OptInRequired
@@ -168,7 +396,7 @@ export type OptInRequired = Message<"c1.connector.v2.OptInRequired"> & {
  * Use `create(OptInRequiredSchema)` to create a new message.
  */
 export const OptInRequiredSchema: GenMessage<OptInRequired> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 6);
+  messageDesc(file_c1_connector_v2_connector, 9);
 
 /**
  * Field 6 (credential issue details) is not used by this connector.
@@ -212,7 +440,7 @@ export type ResourceTypeCapability = Message<"c1.connector.v2.ResourceTypeCapabi
  * Use `create(ResourceTypeCapabilitySchema)` to create a new message.
  */
 export const ResourceTypeCapabilitySchema: GenMessage<ResourceTypeCapability> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 7);
+  messageDesc(file_c1_connector_v2_connector, 10);
 
 /**
  * @generated from message c1.connector.v2.ConnectorServiceGetMetadataRequest
@@ -225,7 +453,7 @@ export type ConnectorServiceGetMetadataRequest = Message<"c1.connector.v2.Connec
  * Use `create(ConnectorServiceGetMetadataRequestSchema)` to create a new message.
  */
 export const ConnectorServiceGetMetadataRequestSchema: GenMessage<ConnectorServiceGetMetadataRequest> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 8);
+  messageDesc(file_c1_connector_v2_connector, 11);
 
 /**
  * @generated from message c1.connector.v2.ConnectorServiceGetMetadataResponse
@@ -242,7 +470,7 @@ export type ConnectorServiceGetMetadataResponse = Message<"c1.connector.v2.Conne
  * Use `create(ConnectorServiceGetMetadataResponseSchema)` to create a new message.
  */
 export const ConnectorServiceGetMetadataResponseSchema: GenMessage<ConnectorServiceGetMetadataResponse> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 9);
+  messageDesc(file_c1_connector_v2_connector, 12);
 
 /**
  * @generated from message c1.connector.v2.ConnectorServiceValidateRequest
@@ -255,7 +483,7 @@ export type ConnectorServiceValidateRequest = Message<"c1.connector.v2.Connector
  * Use `create(ConnectorServiceValidateRequestSchema)` to create a new message.
  */
 export const ConnectorServiceValidateRequestSchema: GenMessage<ConnectorServiceValidateRequest> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 10);
+  messageDesc(file_c1_connector_v2_connector, 13);
 
 /**
  * @generated from message c1.connector.v2.ConnectorServiceValidateResponse
@@ -277,7 +505,7 @@ export type ConnectorServiceValidateResponse = Message<"c1.connector.v2.Connecto
  * Use `create(ConnectorServiceValidateResponseSchema)` to create a new message.
  */
 export const ConnectorServiceValidateResponseSchema: GenMessage<ConnectorServiceValidateResponse> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_connector, 11);
+  messageDesc(file_c1_connector_v2_connector, 14);
 
 /**
  * @generated from enum c1.connector.v2.Capability
@@ -364,6 +592,62 @@ export enum Capability {
  */
 export const CapabilitySchema: GenEnum<Capability> = /*@__PURE__*/
   enumDesc(file_c1_connector_v2_connector, 0);
+
+/**
+ * @generated from enum c1.connector.v2.CapabilityDetailCredentialOption
+ */
+export enum CapabilityDetailCredentialOption {
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_NO_PASSWORD = 1;
+   */
+  NO_PASSWORD = 1,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_RANDOM_PASSWORD = 2;
+   */
+  RANDOM_PASSWORD = 2,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_SSO = 3;
+   */
+  SSO = 3,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_ENCRYPTED_PASSWORD = 4;
+   */
+  ENCRYPTED_PASSWORD = 4,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_API_KEY = 5;
+   */
+  API_KEY = 5,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_KEYPAIR = 6;
+   */
+  KEYPAIR = 6,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_TOKEN = 7;
+   */
+  TOKEN = 7,
+
+  /**
+   * @generated from enum value: CAPABILITY_DETAIL_CREDENTIAL_OPTION_CLIENT_SECRET = 8;
+   */
+  CLIENT_SECRET = 8,
+}
+
+/**
+ * Describes the enum c1.connector.v2.CapabilityDetailCredentialOption.
+ */
+export const CapabilityDetailCredentialOptionSchema: GenEnum<CapabilityDetailCredentialOption> = /*@__PURE__*/
+  enumDesc(file_c1_connector_v2_connector, 1);
 
 /**
  * @generated from service c1.connector.v2.ConnectorService

@@ -14,7 +14,658 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file c1/connector/v2/resource.proto.
  */
 export const file_c1_connector_v2_resource: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jMS9jb25uZWN0b3IvdjIvcmVzb3VyY2UucHJvdG8SD2MxLmNvbm5lY3Rvci52MiLdAwoMUmVzb3VyY2VUeXBlEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIzCgZ0cmFpdHMYAyADKA4yIy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlLlRyYWl0EikKC2Fubm90YXRpb25zGAQgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRITCgtkZXNjcmlwdGlvbhgFIAEoCRIaChJzb3VyY2VkX2V4dGVybmFsbHkYBiABKAgimQIKBVRyYWl0EhUKEVRSQUlUX1VOU1BFQ0lGSUVEEAASDgoKVFJBSVRfVVNFUhABEg8KC1RSQUlUX0dST1VQEAISDgoKVFJBSVRfUk9MRRADEg0KCVRSQUlUX0FQUBAEEhAKDFRSQUlUX1NFQ1JFVBAFEhoKFlRSQUlUX1NFQ1VSSVRZX0lOU0lHSFQQBhIXChNUUkFJVF9TQ09QRV9CSU5ESU5HEAcSEAoMVFJBSVRfVkVORE9SEAgSGgoWVFJBSVRfVkVORE9SX0FHUkVFTUVOVBAJEhkKFVRSQUlUX0xJQ0VOU0VfUFJPRklMRRAKEg8KC1RSQUlUX0FHRU5UEAsSGAoUVFJBSVRfTUFOQUdFRF9ERVZJQ0UQDCLDAQosUmVzb3VyY2VUeXBlc1NlcnZpY2VMaXN0UmVzb3VyY2VUeXBlc1JlcXVlc3QSKQoGcGFyZW50GAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEikKC2Fubm90YXRpb25zGAQgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIWCg5hY3RpdmVfc3luY19pZBgFIAEoCSKgAQotUmVzb3VyY2VUeXBlc1NlcnZpY2VMaXN0UmVzb3VyY2VUeXBlc1Jlc3BvbnNlEisKBGxpc3QYASADKAsyHS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIpCgthbm5vdGF0aW9ucxgDIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkiTQoKUmVzb3VyY2VJZBIVCg1yZXNvdXJjZV90eXBlGAEgASgJEhAKCHJlc291cmNlGAIgASgJEhYKDmJhdG9uX3Jlc291cmNlGAMgASgIIjsKCkV4dGVybmFsSWQSCgoCaWQYASABKAkSDAoEbGluaxgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSLdAQoGU3RhdHVzEjYKBnN0YXR1cxgBIAEoDjImLmMxLmNvbm5lY3Rvci52Mi5TdGF0dXMuUmVzb3VyY2VTdGF0dXMSDwoHZGV0YWlscxgCIAEoCSKJAQoOUmVzb3VyY2VTdGF0dXMSHwobUkVTT1VSQ0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUkVTT1VSQ0VfU1RBVFVTX0VOQUJMRUQQARIcChhSRVNPVVJDRV9TVEFUVVNfRElTQUJMRUQQAhIbChdSRVNPVVJDRV9TVEFUVVNfREVMRVRFRBADIp4FCghSZXNvdXJjZRInCgJpZBgBIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUlkEjcKEnBhcmVudF9yZXNvdXJjZV9pZBgCIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUlkEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIpCgthbm5vdGF0aW9ucxgEIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSEwoLZGVzY3JpcHRpb24YBSABKAkSFgoOYmF0b25fcmVzb3VyY2UYBiABKAgSNAoLZXh0ZXJuYWxfaWQYByABKAsyGy5jMS5jb25uZWN0b3IudjIuRXh0ZXJuYWxJZEICGAESRQoPY3JlYXRpb25fc291cmNlGAggASgOMiguYzEuY29ubmVjdG9yLnYyLlJlc291cmNlLkNyZWF0aW9uU291cmNlQgIYARIoCgdwcm9maWxlGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgRpY29uGAogASgLMhkuYzEuY29ubmVjdG9yLnYyLkFzc2V0UmVmEicKBnN0YXR1cxgLIAEoCzIXLmMxLmNvbm5lY3Rvci52Mi5TdGF0dXMSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKDkNyZWF0aW9uU291cmNlEh8KG0NSRUFUSU9OX1NPVVJDRV9VTlNQRUNJRklFRBAAEiwKKENSRUFUSU9OX1NPVVJDRV9DT05ORUNUT1JfTElTVF9SRVNPVVJDRVMQARI3CjNDUkVBVElPTl9TT1VSQ0VfQ09OTkVDVE9SX0xJU1RfR1JBTlRTX1BSSU5DSVBBTF9KSVQQAiKbAgokUmVzb3VyY2VzU2VydmljZUxpc3RSZXNvdXJjZXNSZXF1ZXN0EhgKEHJlc291cmNlX3R5cGVfaWQYASABKAkSNwoScGFyZW50X3Jlc291cmNlX2lkGAIgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSKQoLYW5ub3RhdGlvbnMYBSADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhYKDmFjdGl2ZV9zeW5jX2lkGAYgASgJEjYKBXRyYWl0GAcgASgOMiMuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlVHlwZS5UcmFpdEICGAEilAEKJVJlc291cmNlc1NlcnZpY2VMaXN0UmVzb3VyY2VzUmVzcG9uc2USJwoEbGlzdBgBIAMoCzIZLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSKQoLYW5ub3RhdGlvbnMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55ItcBCidSZXNvdXJjZUdldHRlclNlcnZpY2VHZXRSZXNvdXJjZVJlcXVlc3QSMAoLcmVzb3VyY2VfaWQYASABKAsyGy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VJZBI3ChJwYXJlbnRfcmVzb3VyY2VfaWQYAiABKAsyGy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VJZBIpCgthbm5vdGF0aW9ucxgDIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSFgoOYWN0aXZlX3N5bmNfaWQYBCABKAkiggEKKFJlc291cmNlR2V0dGVyU2VydmljZUdldFJlc291cmNlUmVzcG9uc2USKwoIcmVzb3VyY2UYASABKAsyGS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2USKQoLYW5ub3RhdGlvbnMYAiADKAsyFC5nb29nbGUucHJvdG9idWYuQW55MqsBChRSZXNvdXJjZVR5cGVzU2VydmljZRKSAQoRTGlzdFJlc291cmNlVHlwZXMSPS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlc1NlcnZpY2VMaXN0UmVzb3VyY2VUeXBlc1JlcXVlc3QaPi5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlc1NlcnZpY2VMaXN0UmVzb3VyY2VUeXBlc1Jlc3BvbnNlMpIBChBSZXNvdXJjZXNTZXJ2aWNlEn4KDUxpc3RSZXNvdXJjZXMSNS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VzU2VydmljZUxpc3RSZXNvdXJjZXNSZXF1ZXN0GjYuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlc1NlcnZpY2VMaXN0UmVzb3VyY2VzUmVzcG9uc2UynAEKFVJlc291cmNlR2V0dGVyU2VydmljZRKCAQoLR2V0UmVzb3VyY2USOC5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VHZXR0ZXJTZXJ2aWNlR2V0UmVzb3VyY2VSZXF1ZXN0GjkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlR2V0dGVyU2VydmljZUdldFJlc291cmNlUmVzcG9uc2ViBnByb3RvMw", [file_c1_connector_v2_asset, file_google_protobuf_any, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Ch5jMS9jb25uZWN0b3IvdjIvcmVzb3VyY2UucHJvdG8SD2MxLmNvbm5lY3Rvci52MiJEChVDcmVhdGVSZXNvdXJjZVJlcXVlc3QSKwoIcmVzb3VyY2UYASABKAsyGS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2UibwoWQ3JlYXRlUmVzb3VyY2VSZXNwb25zZRIqCgdjcmVhdGVkGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEikKC2Fubm90YXRpb25zGAIgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSKCAQoVRGVsZXRlUmVzb3VyY2VSZXF1ZXN0EjAKC3Jlc291cmNlX2lkGAEgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSNwoScGFyZW50X3Jlc291cmNlX2lkGAIgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQiQwoWRGVsZXRlUmVzb3VyY2VSZXNwb25zZRIpCgthbm5vdGF0aW9ucxgBIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkihAEKF0RlbGV0ZVJlc291cmNlVjJSZXF1ZXN0EjAKC3Jlc291cmNlX2lkGAEgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSNwoScGFyZW50X3Jlc291cmNlX2lkGAIgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQiRQoYRGVsZXRlUmVzb3VyY2VWMlJlc3BvbnNlEikKC2Fubm90YXRpb25zGAEgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSK/AQoLQWNjb3VudEluZm8SMgoGZW1haWxzGAEgAygLMiIuYzEuY29ubmVjdG9yLnYyLkFjY291bnRJbmZvLkVtYWlsEg0KBWxvZ2luGAIgASgJEhUKDWxvZ2luX2FsaWFzZXMYAyADKAkSKAoHcHJvZmlsZRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QaLAoFRW1haWwSDwoHYWRkcmVzcxgBIAEoCRISCgppc19wcmltYXJ5GAIgASgIIroEChFDcmVkZW50aWFsT3B0aW9ucxJMCg9yYW5kb21fcGFzc3dvcmQYZCABKAsyMS5jMS5jb25uZWN0b3IudjIuQ3JlZGVudGlhbE9wdGlvbnMuUmFuZG9tUGFzc3dvcmRIABJECgtub19wYXNzd29yZBhlIAEoCzItLmMxLmNvbm5lY3Rvci52Mi5DcmVkZW50aWFsT3B0aW9ucy5Ob1Bhc3N3b3JkSAASNQoDc3NvGGYgASgLMiYuYzEuY29ubmVjdG9yLnYyLkNyZWRlbnRpYWxPcHRpb25zLlNTT0gAElIKEmVuY3J5cHRlZF9wYXNzd29yZBhnIAEoCzI0LmMxLmNvbm5lY3Rvci52Mi5DcmVkZW50aWFsT3B0aW9ucy5FbmNyeXB0ZWRQYXNzd29yZEgAEiIKGmZvcmNlX2NoYW5nZV9hdF9uZXh0X2xvZ2luGAEgASgIGloKDlJhbmRvbVBhc3N3b3JkEg4KBmxlbmd0aBgBIAEoAxI4Cgtjb25zdHJhaW50cxgCIAMoCzIjLmMxLmNvbm5lY3Rvci52Mi5QYXNzd29yZENvbnN0cmFpbnQaDAoKTm9QYXNzd29yZBobCgNTU08SFAoMc3NvX3Byb3ZpZGVyGAEgASgJGlAKEUVuY3J5cHRlZFBhc3N3b3JkEjsKE2VuY3J5cHRlZF9wYXNzd29yZHMYASADKAsyHi5jMS5jb25uZWN0b3IudjIuRW5jcnlwdGVkRGF0YUIJCgdvcHRpb25zIjkKElBhc3N3b3JkQ29uc3RyYWludBIQCghjaGFyX3NldBgBIAEoCRIRCgltaW5fY291bnQYAiABKA0i4wEKFENyZWF0ZUFjY291bnRSZXF1ZXN0EjIKDGFjY291bnRfaW5mbxgBIAEoCzIcLmMxLmNvbm5lY3Rvci52Mi5BY2NvdW50SW5mbxI+ChJjcmVkZW50aWFsX29wdGlvbnMYAiABKAsyIi5jMS5jb25uZWN0b3IudjIuQ3JlZGVudGlhbE9wdGlvbnMSPQoSZW5jcnlwdGlvbl9jb25maWdzGAMgAygLMiEuYzEuY29ubmVjdG9yLnYyLkVuY3J5cHRpb25Db25maWcSGAoQcmVzb3VyY2VfdHlwZV9pZBgEIAEoCSKoBwoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEkcKB3N1Y2Nlc3MYZCABKAsyNC5jMS5jb25uZWN0b3IudjIuQ3JlYXRlQWNjb3VudFJlc3BvbnNlLlN1Y2Nlc3NSZXN1bHRIABJWCg9hY3Rpb25fcmVxdWlyZWQYZSABKAsyOy5jMS5jb25uZWN0b3IudjIuQ3JlYXRlQWNjb3VudFJlc3BvbnNlLkFjdGlvblJlcXVpcmVkUmVzdWx0SAASVAoOYWxyZWFkeV9leGlzdHMYZiABKAsyOi5jMS5jb25uZWN0b3IudjIuQ3JlYXRlQWNjb3VudFJlc3BvbnNlLkFscmVhZHlFeGlzdHNSZXN1bHRIABJOCgtpbl9wcm9ncmVzcxhnIAEoCzI3LmMxLmNvbm5lY3Rvci52Mi5DcmVhdGVBY2NvdW50UmVzcG9uc2UuSW5Qcm9ncmVzc1Jlc3VsdEgAEjYKDmVuY3J5cHRlZF9kYXRhGAIgAygLMh4uYzEuY29ubmVjdG9yLnYyLkVuY3J5cHRlZERhdGESKQoLYW5ub3RhdGlvbnMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55GpkBCg1TdWNjZXNzUmVzdWx0EisKCHJlc291cmNlGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEiAKGGlzX2NyZWF0ZV9hY2NvdW50X3Jlc3VsdBgCIAEoCBI5ChVpbnZpdGF0aW9uX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGnYKFEFjdGlvblJlcXVpcmVkUmVzdWx0EisKCHJlc291cmNlGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEg8KB21lc3NhZ2UYAiABKAkSIAoYaXNfY3JlYXRlX2FjY291bnRfcmVzdWx0GAMgASgIGmQKE0FscmVhZHlFeGlzdHNSZXN1bHQSKwoIcmVzb3VyY2UYASABKAsyGS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2USIAoYaXNfY3JlYXRlX2FjY291bnRfcmVzdWx0GAIgASgIGmEKEEluUHJvZ3Jlc3NSZXN1bHQSKwoIcmVzb3VyY2UYASABKAsyGS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2USIAoYaXNfY3JlYXRlX2FjY291bnRfcmVzdWx0GAIgASgIQggKBnJlc3VsdCKSAQoNRW5jcnlwdGVkRGF0YRIQCghwcm92aWRlchgBIAEoCRISCgZrZXlfaWQYAiABKAlCAhgBEgwKBG5hbWUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGc2NoZW1hGAUgASgJEhcKD2VuY3J5cHRlZF9ieXRlcxgGIAEoDBIPCgdrZXlfaWRzGAcgAygJIlEKDVBsYWludGV4dERhdGESDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIOCgZzY2hlbWEYAyABKAkSDQoFYnl0ZXMYBCABKAwi6QIKEEVuY3J5cHRpb25Db25maWcSLAoJcHJpbmNpcGFsGAEgASgLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEhAKCHByb3ZpZGVyGAIgASgJEg4KBmtleV9pZBgDIAEoCRJVChVqd2tfcHVibGljX2tleV9jb25maWcYZCABKAsyNC5jMS5jb25uZWN0b3IudjIuRW5jcnlwdGlvbkNvbmZpZy5KV0tQdWJsaWNLZXlDb25maWdIABJUChRhZ2VfcmVjaXBpZW50X2NvbmZpZxhlIAEoCzI0LmMxLmNvbm5lY3Rvci52Mi5FbmNyeXB0aW9uQ29uZmlnLkFnZVJlY2lwaWVudENvbmZpZ0gAGiUKEkpXS1B1YmxpY0tleUNvbmZpZxIPCgdwdWJfa2V5GAEgASgMGicKEkFnZVJlY2lwaWVudENvbmZpZxIRCglyZWNpcGllbnQYASABKAlCCAoGY29uZmlnIt0DCgxSZXNvdXJjZVR5cGUSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjMKBnRyYWl0cxgDIAMoDjIjLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZVR5cGUuVHJhaXQSKQoLYW5ub3RhdGlvbnMYBCADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhMKC2Rlc2NyaXB0aW9uGAUgASgJEhoKEnNvdXJjZWRfZXh0ZXJuYWxseRgGIAEoCCKZAgoFVHJhaXQSFQoRVFJBSVRfVU5TUEVDSUZJRUQQABIOCgpUUkFJVF9VU0VSEAESDwoLVFJBSVRfR1JPVVAQAhIOCgpUUkFJVF9ST0xFEAMSDQoJVFJBSVRfQVBQEAQSEAoMVFJBSVRfU0VDUkVUEAUSGgoWVFJBSVRfU0VDVVJJVFlfSU5TSUdIVBAGEhcKE1RSQUlUX1NDT1BFX0JJTkRJTkcQBxIQCgxUUkFJVF9WRU5ET1IQCBIaChZUUkFJVF9WRU5ET1JfQUdSRUVNRU5UEAkSGQoVVFJBSVRfTElDRU5TRV9QUk9GSUxFEAoSDwoLVFJBSVRfQUdFTlQQCxIYChRUUkFJVF9NQU5BR0VEX0RFVklDRRAMIsMBCixSZXNvdXJjZVR5cGVzU2VydmljZUxpc3RSZXNvdXJjZVR5cGVzUmVxdWVzdBIpCgZwYXJlbnQYASABKAsyGS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2USEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSKQoLYW5ub3RhdGlvbnMYBCADKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhYKDmFjdGl2ZV9zeW5jX2lkGAUgASgJIqABCi1SZXNvdXJjZVR5cGVzU2VydmljZUxpc3RSZXNvdXJjZVR5cGVzUmVzcG9uc2USKwoEbGlzdBgBIAMoCzIdLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZVR5cGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEikKC2Fubm90YXRpb25zGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSJNCgpSZXNvdXJjZUlkEhUKDXJlc291cmNlX3R5cGUYASABKAkSEAoIcmVzb3VyY2UYAiABKAkSFgoOYmF0b25fcmVzb3VyY2UYAyABKAgiOwoKRXh0ZXJuYWxJZBIKCgJpZBgBIAEoCRIMCgRsaW5rGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIt0BCgZTdGF0dXMSNgoGc3RhdHVzGAEgASgOMiYuYzEuY29ubmVjdG9yLnYyLlN0YXR1cy5SZXNvdXJjZVN0YXR1cxIPCgdkZXRhaWxzGAIgASgJIokBCg5SZXNvdXJjZVN0YXR1cxIfChtSRVNPVVJDRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVNPVVJDRV9TVEFUVVNfRU5BQkxFRBABEhwKGFJFU09VUkNFX1NUQVRVU19ESVNBQkxFRBACEhsKF1JFU09VUkNFX1NUQVRVU19ERUxFVEVEEAMingUKCFJlc291cmNlEicKAmlkGAEgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSNwoScGFyZW50X3Jlc291cmNlX2lkGAIgASgLMhsuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlSWQSFAoMZGlzcGxheV9uYW1lGAMgASgJEikKC2Fubm90YXRpb25zGAQgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRITCgtkZXNjcmlwdGlvbhgFIAEoCRIWCg5iYXRvbl9yZXNvdXJjZRgGIAEoCBI0CgtleHRlcm5hbF9pZBgHIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5FeHRlcm5hbElkQgIYARJFCg9jcmVhdGlvbl9zb3VyY2UYCCABKA4yKC5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2UuQ3JlYXRpb25Tb3VyY2VCAhgBEigKB3Byb2ZpbGUYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKBGljb24YCiABKAsyGS5jMS5jb25uZWN0b3IudjIuQXNzZXRSZWYSJwoGc3RhdHVzGAsgASgLMhcuYzEuY29ubmVjdG9yLnYyLlN0YXR1cxIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoOQ3JlYXRpb25Tb3VyY2USHwobQ1JFQVRJT05fU09VUkNFX1VOU1BFQ0lGSUVEEAASLAooQ1JFQVRJT05fU09VUkNFX0NPTk5FQ1RPUl9MSVNUX1JFU09VUkNFUxABEjcKM0NSRUFUSU9OX1NPVVJDRV9DT05ORUNUT1JfTElTVF9HUkFOVFNfUFJJTkNJUEFMX0pJVBACIpsCCiRSZXNvdXJjZXNTZXJ2aWNlTGlzdFJlc291cmNlc1JlcXVlc3QSGAoQcmVzb3VyY2VfdHlwZV9pZBgBIAEoCRI3ChJwYXJlbnRfcmVzb3VyY2VfaWQYAiABKAsyGy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VJZBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCRIpCgthbm5vdGF0aW9ucxgFIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSFgoOYWN0aXZlX3N5bmNfaWQYBiABKAkSNgoFdHJhaXQYByABKA4yIy5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VUeXBlLlRyYWl0QgIYASKUAQolUmVzb3VyY2VzU2VydmljZUxpc3RSZXNvdXJjZXNSZXNwb25zZRInCgRsaXN0GAEgAygLMhkuYzEuY29ubmVjdG9yLnYyLlJlc291cmNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIpCgthbm5vdGF0aW9ucxgDIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5Bbnki1wEKJ1Jlc291cmNlR2V0dGVyU2VydmljZUdldFJlc291cmNlUmVxdWVzdBIwCgtyZXNvdXJjZV9pZBgBIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUlkEjcKEnBhcmVudF9yZXNvdXJjZV9pZBgCIAEoCzIbLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUlkEikKC2Fubm90YXRpb25zGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIWCg5hY3RpdmVfc3luY19pZBgEIAEoCSKCAQooUmVzb3VyY2VHZXR0ZXJTZXJ2aWNlR2V0UmVzb3VyY2VSZXNwb25zZRIrCghyZXNvdXJjZRgBIAEoCzIZLmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZRIpCgthbm5vdGF0aW9ucxgCIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkyqwEKFFJlc291cmNlVHlwZXNTZXJ2aWNlEpIBChFMaXN0UmVzb3VyY2VUeXBlcxI9LmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZVR5cGVzU2VydmljZUxpc3RSZXNvdXJjZVR5cGVzUmVxdWVzdBo+LmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZVR5cGVzU2VydmljZUxpc3RSZXNvdXJjZVR5cGVzUmVzcG9uc2UykgEKEFJlc291cmNlc1NlcnZpY2USfgoNTGlzdFJlc291cmNlcxI1LmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZXNTZXJ2aWNlTGlzdFJlc291cmNlc1JlcXVlc3QaNi5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VzU2VydmljZUxpc3RSZXNvdXJjZXNSZXNwb25zZTKcAQoVUmVzb3VyY2VHZXR0ZXJTZXJ2aWNlEoIBCgtHZXRSZXNvdXJjZRI4LmMxLmNvbm5lY3Rvci52Mi5SZXNvdXJjZUdldHRlclNlcnZpY2VHZXRSZXNvdXJjZVJlcXVlc3QaOS5jMS5jb25uZWN0b3IudjIuUmVzb3VyY2VHZXR0ZXJTZXJ2aWNlR2V0UmVzb3VyY2VSZXNwb25zZTLeAQoWUmVzb3VyY2VNYW5hZ2VyU2VydmljZRJhCg5DcmVhdGVSZXNvdXJjZRImLmMxLmNvbm5lY3Rvci52Mi5DcmVhdGVSZXNvdXJjZVJlcXVlc3QaJy5jMS5jb25uZWN0b3IudjIuQ3JlYXRlUmVzb3VyY2VSZXNwb25zZRJhCg5EZWxldGVSZXNvdXJjZRImLmMxLmNvbm5lY3Rvci52Mi5EZWxldGVSZXNvdXJjZVJlcXVlc3QaJy5jMS5jb25uZWN0b3IudjIuRGVsZXRlUmVzb3VyY2VSZXNwb25zZTKBAQoWUmVzb3VyY2VEZWxldGVyU2VydmljZRJnChBEZWxldGVSZXNvdXJjZVYyEiguYzEuY29ubmVjdG9yLnYyLkRlbGV0ZVJlc291cmNlVjJSZXF1ZXN0GikuYzEuY29ubmVjdG9yLnYyLkRlbGV0ZVJlc291cmNlVjJSZXNwb25zZTJ3ChVBY2NvdW50TWFuYWdlclNlcnZpY2USXgoNQ3JlYXRlQWNjb3VudBIlLmMxLmNvbm5lY3Rvci52Mi5DcmVhdGVBY2NvdW50UmVxdWVzdBomLmMxLmNvbm5lY3Rvci52Mi5DcmVhdGVBY2NvdW50UmVzcG9uc2ViBnByb3RvMw", [file_c1_connector_v2_asset, file_google_protobuf_any, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message c1.connector.v2.CreateResourceRequest
+ */
+export type CreateResourceRequest = Message<"c1.connector.v2.CreateResourceRequest"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource resource = 1;
+   */
+  resource?: Resource | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateResourceRequest.
+ * Use `create(CreateResourceRequestSchema)` to create a new message.
+ */
+export const CreateResourceRequestSchema: GenMessage<CreateResourceRequest> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 0);
+
+/**
+ * @generated from message c1.connector.v2.CreateResourceResponse
+ */
+export type CreateResourceResponse = Message<"c1.connector.v2.CreateResourceResponse"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource created = 1;
+   */
+  created?: Resource | undefined;
+
+  /**
+   * @generated from field: repeated google.protobuf.Any annotations = 2;
+   */
+  annotations: Any[];
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateResourceResponse.
+ * Use `create(CreateResourceResponseSchema)` to create a new message.
+ */
+export const CreateResourceResponseSchema: GenMessage<CreateResourceResponse> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 1);
+
+/**
+ * @generated from message c1.connector.v2.DeleteResourceRequest
+ */
+export type DeleteResourceRequest = Message<"c1.connector.v2.DeleteResourceRequest"> & {
+  /**
+   * @generated from field: c1.connector.v2.ResourceId resource_id = 1;
+   */
+  resourceId?: ResourceId | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ResourceId parent_resource_id = 2;
+   */
+  parentResourceId?: ResourceId | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.DeleteResourceRequest.
+ * Use `create(DeleteResourceRequestSchema)` to create a new message.
+ */
+export const DeleteResourceRequestSchema: GenMessage<DeleteResourceRequest> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 2);
+
+/**
+ * @generated from message c1.connector.v2.DeleteResourceResponse
+ */
+export type DeleteResourceResponse = Message<"c1.connector.v2.DeleteResourceResponse"> & {
+  /**
+   * @generated from field: repeated google.protobuf.Any annotations = 1;
+   */
+  annotations: Any[];
+};
+
+/**
+ * Describes the message c1.connector.v2.DeleteResourceResponse.
+ * Use `create(DeleteResourceResponseSchema)` to create a new message.
+ */
+export const DeleteResourceResponseSchema: GenMessage<DeleteResourceResponse> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 3);
+
+/**
+ * @generated from message c1.connector.v2.DeleteResourceV2Request
+ */
+export type DeleteResourceV2Request = Message<"c1.connector.v2.DeleteResourceV2Request"> & {
+  /**
+   * @generated from field: c1.connector.v2.ResourceId resource_id = 1;
+   */
+  resourceId?: ResourceId | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.ResourceId parent_resource_id = 2;
+   */
+  parentResourceId?: ResourceId | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.DeleteResourceV2Request.
+ * Use `create(DeleteResourceV2RequestSchema)` to create a new message.
+ */
+export const DeleteResourceV2RequestSchema: GenMessage<DeleteResourceV2Request> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 4);
+
+/**
+ * @generated from message c1.connector.v2.DeleteResourceV2Response
+ */
+export type DeleteResourceV2Response = Message<"c1.connector.v2.DeleteResourceV2Response"> & {
+  /**
+   * @generated from field: repeated google.protobuf.Any annotations = 1;
+   */
+  annotations: Any[];
+};
+
+/**
+ * Describes the message c1.connector.v2.DeleteResourceV2Response.
+ * Use `create(DeleteResourceV2ResponseSchema)` to create a new message.
+ */
+export const DeleteResourceV2ResponseSchema: GenMessage<DeleteResourceV2Response> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 5);
+
+/**
+ * @generated from message c1.connector.v2.AccountInfo
+ */
+export type AccountInfo = Message<"c1.connector.v2.AccountInfo"> & {
+  /**
+   * @generated from field: repeated c1.connector.v2.AccountInfo.Email emails = 1;
+   */
+  emails: AccountInfo_Email[];
+
+  /**
+   * @generated from field: string login = 2;
+   */
+  login: string;
+
+  /**
+   * @generated from field: repeated string login_aliases = 3;
+   */
+  loginAliases: string[];
+
+  /**
+   * @generated from field: google.protobuf.Struct profile = 4;
+   */
+  profile?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.AccountInfo.
+ * Use `create(AccountInfoSchema)` to create a new message.
+ */
+export const AccountInfoSchema: GenMessage<AccountInfo> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 6);
+
+/**
+ * @generated from message c1.connector.v2.AccountInfo.Email
+ */
+export type AccountInfo_Email = Message<"c1.connector.v2.AccountInfo.Email"> & {
+  /**
+   * @generated from field: string address = 1;
+   */
+  address: string;
+
+  /**
+   * Only one entry may be marked primary.
+   *
+   * @generated from field: bool is_primary = 2;
+   */
+  isPrimary: boolean;
+};
+
+/**
+ * Describes the message c1.connector.v2.AccountInfo.Email.
+ * Use `create(AccountInfo_EmailSchema)` to create a new message.
+ */
+export const AccountInfo_EmailSchema: GenMessage<AccountInfo_Email> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 6, 0);
+
+/**
+ * @generated from message c1.connector.v2.CredentialOptions
+ */
+export type CredentialOptions = Message<"c1.connector.v2.CredentialOptions"> & {
+  /**
+   * @generated from oneof c1.connector.v2.CredentialOptions.options
+   */
+  options: {
+    /**
+     * @generated from field: c1.connector.v2.CredentialOptions.RandomPassword random_password = 100;
+     */
+    value: CredentialOptions_RandomPassword;
+    case: "randomPassword";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CredentialOptions.NoPassword no_password = 101;
+     */
+    value: CredentialOptions_NoPassword;
+    case: "noPassword";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CredentialOptions.SSO sso = 102;
+     */
+    value: CredentialOptions_SSO;
+    case: "sso";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CredentialOptions.EncryptedPassword encrypted_password = 103;
+     */
+    value: CredentialOptions_EncryptedPassword;
+    case: "encryptedPassword";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: bool force_change_at_next_login = 1;
+   */
+  forceChangeAtNextLogin: boolean;
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialOptions.
+ * Use `create(CredentialOptionsSchema)` to create a new message.
+ */
+export const CredentialOptionsSchema: GenMessage<CredentialOptions> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 7);
+
+/**
+ * @generated from message c1.connector.v2.CredentialOptions.RandomPassword
+ */
+export type CredentialOptions_RandomPassword = Message<"c1.connector.v2.CredentialOptions.RandomPassword"> & {
+  /**
+   * @generated from field: int64 length = 1;
+   */
+  length: bigint;
+
+  /**
+   * @generated from field: repeated c1.connector.v2.PasswordConstraint constraints = 2;
+   */
+  constraints: PasswordConstraint[];
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialOptions.RandomPassword.
+ * Use `create(CredentialOptions_RandomPasswordSchema)` to create a new message.
+ */
+export const CredentialOptions_RandomPasswordSchema: GenMessage<CredentialOptions_RandomPassword> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 7, 0);
+
+/**
+ * @generated from message c1.connector.v2.CredentialOptions.NoPassword
+ */
+export type CredentialOptions_NoPassword = Message<"c1.connector.v2.CredentialOptions.NoPassword"> & {
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialOptions.NoPassword.
+ * Use `create(CredentialOptions_NoPasswordSchema)` to create a new message.
+ */
+export const CredentialOptions_NoPasswordSchema: GenMessage<CredentialOptions_NoPassword> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 7, 1);
+
+/**
+ * @generated from message c1.connector.v2.CredentialOptions.SSO
+ */
+export type CredentialOptions_SSO = Message<"c1.connector.v2.CredentialOptions.SSO"> & {
+  /**
+   * @generated from field: string sso_provider = 1;
+   */
+  ssoProvider: string;
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialOptions.SSO.
+ * Use `create(CredentialOptions_SSOSchema)` to create a new message.
+ */
+export const CredentialOptions_SSOSchema: GenMessage<CredentialOptions_SSO> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 7, 2);
+
+/**
+ * @generated from message c1.connector.v2.CredentialOptions.EncryptedPassword
+ */
+export type CredentialOptions_EncryptedPassword = Message<"c1.connector.v2.CredentialOptions.EncryptedPassword"> & {
+  /**
+   * @generated from field: repeated c1.connector.v2.EncryptedData encrypted_passwords = 1;
+   */
+  encryptedPasswords: EncryptedData[];
+};
+
+/**
+ * Describes the message c1.connector.v2.CredentialOptions.EncryptedPassword.
+ * Use `create(CredentialOptions_EncryptedPasswordSchema)` to create a new message.
+ */
+export const CredentialOptions_EncryptedPasswordSchema: GenMessage<CredentialOptions_EncryptedPassword> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 7, 3);
+
+/**
+ * @generated from message c1.connector.v2.PasswordConstraint
+ */
+export type PasswordConstraint = Message<"c1.connector.v2.PasswordConstraint"> & {
+  /**
+   * @generated from field: string char_set = 1;
+   */
+  charSet: string;
+
+  /**
+   * @generated from field: uint32 min_count = 2;
+   */
+  minCount: number;
+};
+
+/**
+ * Describes the message c1.connector.v2.PasswordConstraint.
+ * Use `create(PasswordConstraintSchema)` to create a new message.
+ */
+export const PasswordConstraintSchema: GenMessage<PasswordConstraint> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 8);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountRequest
+ */
+export type CreateAccountRequest = Message<"c1.connector.v2.CreateAccountRequest"> & {
+  /**
+   * @generated from field: c1.connector.v2.AccountInfo account_info = 1;
+   */
+  accountInfo?: AccountInfo | undefined;
+
+  /**
+   * @generated from field: c1.connector.v2.CredentialOptions credential_options = 2;
+   */
+  credentialOptions?: CredentialOptions | undefined;
+
+  /**
+   * @generated from field: repeated c1.connector.v2.EncryptionConfig encryption_configs = 3;
+   */
+  encryptionConfigs: EncryptionConfig[];
+
+  /**
+   * @generated from field: string resource_type_id = 4;
+   */
+  resourceTypeId: string;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountRequest.
+ * Use `create(CreateAccountRequestSchema)` to create a new message.
+ */
+export const CreateAccountRequestSchema: GenMessage<CreateAccountRequest> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 9);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountResponse
+ */
+export type CreateAccountResponse = Message<"c1.connector.v2.CreateAccountResponse"> & {
+  /**
+   * @generated from oneof c1.connector.v2.CreateAccountResponse.result
+   */
+  result: {
+    /**
+     * @generated from field: c1.connector.v2.CreateAccountResponse.SuccessResult success = 100;
+     */
+    value: CreateAccountResponse_SuccessResult;
+    case: "success";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CreateAccountResponse.ActionRequiredResult action_required = 101;
+     */
+    value: CreateAccountResponse_ActionRequiredResult;
+    case: "actionRequired";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CreateAccountResponse.AlreadyExistsResult already_exists = 102;
+     */
+    value: CreateAccountResponse_AlreadyExistsResult;
+    case: "alreadyExists";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.CreateAccountResponse.InProgressResult in_progress = 103;
+     */
+    value: CreateAccountResponse_InProgressResult;
+    case: "inProgress";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: repeated c1.connector.v2.EncryptedData encrypted_data = 2;
+   */
+  encryptedData: EncryptedData[];
+
+  /**
+   * @generated from field: repeated google.protobuf.Any annotations = 3;
+   */
+  annotations: Any[];
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountResponse.
+ * Use `create(CreateAccountResponseSchema)` to create a new message.
+ */
+export const CreateAccountResponseSchema: GenMessage<CreateAccountResponse> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 10);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountResponse.SuccessResult
+ */
+export type CreateAccountResponse_SuccessResult = Message<"c1.connector.v2.CreateAccountResponse.SuccessResult"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource resource = 1;
+   */
+  resource?: Resource | undefined;
+
+  /**
+   * @generated from field: bool is_create_account_result = 2;
+   */
+  isCreateAccountResult: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp invitation_expires_at = 3;
+   */
+  invitationExpiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountResponse.SuccessResult.
+ * Use `create(CreateAccountResponse_SuccessResultSchema)` to create a new message.
+ */
+export const CreateAccountResponse_SuccessResultSchema: GenMessage<CreateAccountResponse_SuccessResult> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 10, 0);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountResponse.ActionRequiredResult
+ */
+export type CreateAccountResponse_ActionRequiredResult = Message<"c1.connector.v2.CreateAccountResponse.ActionRequiredResult"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource resource = 1;
+   */
+  resource?: Resource | undefined;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * @generated from field: bool is_create_account_result = 3;
+   */
+  isCreateAccountResult: boolean;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountResponse.ActionRequiredResult.
+ * Use `create(CreateAccountResponse_ActionRequiredResultSchema)` to create a new message.
+ */
+export const CreateAccountResponse_ActionRequiredResultSchema: GenMessage<CreateAccountResponse_ActionRequiredResult> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 10, 1);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountResponse.AlreadyExistsResult
+ */
+export type CreateAccountResponse_AlreadyExistsResult = Message<"c1.connector.v2.CreateAccountResponse.AlreadyExistsResult"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource resource = 1;
+   */
+  resource?: Resource | undefined;
+
+  /**
+   * @generated from field: bool is_create_account_result = 2;
+   */
+  isCreateAccountResult: boolean;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountResponse.AlreadyExistsResult.
+ * Use `create(CreateAccountResponse_AlreadyExistsResultSchema)` to create a new message.
+ */
+export const CreateAccountResponse_AlreadyExistsResultSchema: GenMessage<CreateAccountResponse_AlreadyExistsResult> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 10, 2);
+
+/**
+ * @generated from message c1.connector.v2.CreateAccountResponse.InProgressResult
+ */
+export type CreateAccountResponse_InProgressResult = Message<"c1.connector.v2.CreateAccountResponse.InProgressResult"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource resource = 1;
+   */
+  resource?: Resource | undefined;
+
+  /**
+   * @generated from field: bool is_create_account_result = 2;
+   */
+  isCreateAccountResult: boolean;
+};
+
+/**
+ * Describes the message c1.connector.v2.CreateAccountResponse.InProgressResult.
+ * Use `create(CreateAccountResponse_InProgressResultSchema)` to create a new message.
+ */
+export const CreateAccountResponse_InProgressResultSchema: GenMessage<CreateAccountResponse_InProgressResult> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 10, 3);
+
+/**
+ * @generated from message c1.connector.v2.EncryptedData
+ */
+export type EncryptedData = Message<"c1.connector.v2.EncryptedData"> & {
+  /**
+   * @generated from field: string provider = 1;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string key_id = 2 [deprecated = true];
+   * @deprecated
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string schema = 5;
+   */
+  schema: string;
+
+  /**
+   * Provider-specific ciphertext: baton/jwk/v1 stores standard-base64 text, baton/age/v1 a binary age file.
+   *
+   * @generated from field: bytes encrypted_bytes = 6;
+   */
+  encryptedBytes: Uint8Array;
+
+  /**
+   * @generated from field: repeated string key_ids = 7;
+   */
+  keyIds: string[];
+};
+
+/**
+ * Describes the message c1.connector.v2.EncryptedData.
+ * Use `create(EncryptedDataSchema)` to create a new message.
+ */
+export const EncryptedDataSchema: GenMessage<EncryptedData> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 11);
+
+/**
+ * @generated from message c1.connector.v2.PlaintextData
+ */
+export type PlaintextData = Message<"c1.connector.v2.PlaintextData"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string schema = 3;
+   */
+  schema: string;
+
+  /**
+   * @generated from field: bytes bytes = 4;
+   */
+  bytes: Uint8Array;
+};
+
+/**
+ * Describes the message c1.connector.v2.PlaintextData.
+ * Use `create(PlaintextDataSchema)` to create a new message.
+ */
+export const PlaintextDataSchema: GenMessage<PlaintextData> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 12);
+
+/**
+ * @generated from message c1.connector.v2.EncryptionConfig
+ */
+export type EncryptionConfig = Message<"c1.connector.v2.EncryptionConfig"> & {
+  /**
+   * @generated from field: c1.connector.v2.Resource principal = 1;
+   */
+  principal?: Resource | undefined;
+
+  /**
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * @generated from oneof c1.connector.v2.EncryptionConfig.config
+   */
+  config: {
+    /**
+     * @generated from field: c1.connector.v2.EncryptionConfig.JWKPublicKeyConfig jwk_public_key_config = 100;
+     */
+    value: EncryptionConfig_JWKPublicKeyConfig;
+    case: "jwkPublicKeyConfig";
+  } | {
+    /**
+     * @generated from field: c1.connector.v2.EncryptionConfig.AgeRecipientConfig age_recipient_config = 101;
+     */
+    value: EncryptionConfig_AgeRecipientConfig;
+    case: "ageRecipientConfig";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message c1.connector.v2.EncryptionConfig.
+ * Use `create(EncryptionConfigSchema)` to create a new message.
+ */
+export const EncryptionConfigSchema: GenMessage<EncryptionConfig> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 13);
+
+/**
+ * @generated from message c1.connector.v2.EncryptionConfig.JWKPublicKeyConfig
+ */
+export type EncryptionConfig_JWKPublicKeyConfig = Message<"c1.connector.v2.EncryptionConfig.JWKPublicKeyConfig"> & {
+  /**
+   * @generated from field: bytes pub_key = 1;
+   */
+  pubKey: Uint8Array;
+};
+
+/**
+ * Describes the message c1.connector.v2.EncryptionConfig.JWKPublicKeyConfig.
+ * Use `create(EncryptionConfig_JWKPublicKeyConfigSchema)` to create a new message.
+ */
+export const EncryptionConfig_JWKPublicKeyConfigSchema: GenMessage<EncryptionConfig_JWKPublicKeyConfig> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 13, 0);
+
+/**
+ * @generated from message c1.connector.v2.EncryptionConfig.AgeRecipientConfig
+ */
+export type EncryptionConfig_AgeRecipientConfig = Message<"c1.connector.v2.EncryptionConfig.AgeRecipientConfig"> & {
+  /**
+   * @generated from field: string recipient = 1;
+   */
+  recipient: string;
+};
+
+/**
+ * Describes the message c1.connector.v2.EncryptionConfig.AgeRecipientConfig.
+ * Use `create(EncryptionConfig_AgeRecipientConfigSchema)` to create a new message.
+ */
+export const EncryptionConfig_AgeRecipientConfigSchema: GenMessage<EncryptionConfig_AgeRecipientConfig> = /*@__PURE__*/
+  messageDesc(file_c1_connector_v2_resource, 13, 1);
 
 /**
  * @generated from message c1.connector.v2.ResourceType
@@ -56,7 +707,7 @@ export type ResourceType = Message<"c1.connector.v2.ResourceType"> & {
  * Use `create(ResourceTypeSchema)` to create a new message.
  */
 export const ResourceTypeSchema: GenMessage<ResourceType> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 0);
+  messageDesc(file_c1_connector_v2_resource, 14);
 
 /**
  * @generated from enum c1.connector.v2.ResourceType.Trait
@@ -132,7 +783,7 @@ export enum ResourceType_Trait {
  * Describes the enum c1.connector.v2.ResourceType.Trait.
  */
 export const ResourceType_TraitSchema: GenEnum<ResourceType_Trait> = /*@__PURE__*/
-  enumDesc(file_c1_connector_v2_resource, 0, 0);
+  enumDesc(file_c1_connector_v2_resource, 14, 0);
 
 /**
  * @generated from message c1.connector.v2.ResourceTypesServiceListResourceTypesRequest
@@ -169,7 +820,7 @@ export type ResourceTypesServiceListResourceTypesRequest = Message<"c1.connector
  * Use `create(ResourceTypesServiceListResourceTypesRequestSchema)` to create a new message.
  */
 export const ResourceTypesServiceListResourceTypesRequestSchema: GenMessage<ResourceTypesServiceListResourceTypesRequest> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 1);
+  messageDesc(file_c1_connector_v2_resource, 15);
 
 /**
  * @generated from message c1.connector.v2.ResourceTypesServiceListResourceTypesResponse
@@ -196,7 +847,7 @@ export type ResourceTypesServiceListResourceTypesResponse = Message<"c1.connecto
  * Use `create(ResourceTypesServiceListResourceTypesResponseSchema)` to create a new message.
  */
 export const ResourceTypesServiceListResourceTypesResponseSchema: GenMessage<ResourceTypesServiceListResourceTypesResponse> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 2);
+  messageDesc(file_c1_connector_v2_resource, 16);
 
 /**
  * @generated from message c1.connector.v2.ResourceId
@@ -223,7 +874,7 @@ export type ResourceId = Message<"c1.connector.v2.ResourceId"> & {
  * Use `create(ResourceIdSchema)` to create a new message.
  */
 export const ResourceIdSchema: GenMessage<ResourceId> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 3);
+  messageDesc(file_c1_connector_v2_resource, 17);
 
 /**
  * @generated from message c1.connector.v2.ExternalId
@@ -250,7 +901,7 @@ export type ExternalId = Message<"c1.connector.v2.ExternalId"> & {
  * Use `create(ExternalIdSchema)` to create a new message.
  */
 export const ExternalIdSchema: GenMessage<ExternalId> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 4);
+  messageDesc(file_c1_connector_v2_resource, 18);
 
 /**
  * @generated from message c1.connector.v2.Status
@@ -272,7 +923,7 @@ export type Status = Message<"c1.connector.v2.Status"> & {
  * Use `create(StatusSchema)` to create a new message.
  */
 export const StatusSchema: GenMessage<Status> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 5);
+  messageDesc(file_c1_connector_v2_resource, 19);
 
 /**
  * @generated from enum c1.connector.v2.Status.ResourceStatus
@@ -303,7 +954,7 @@ export enum Status_ResourceStatus {
  * Describes the enum c1.connector.v2.Status.ResourceStatus.
  */
 export const Status_ResourceStatusSchema: GenEnum<Status_ResourceStatus> = /*@__PURE__*/
-  enumDesc(file_c1_connector_v2_resource, 5, 0);
+  enumDesc(file_c1_connector_v2_resource, 19, 0);
 
 /**
  * @generated from message c1.connector.v2.Resource
@@ -377,7 +1028,7 @@ export type Resource = Message<"c1.connector.v2.Resource"> & {
  * Use `create(ResourceSchema)` to create a new message.
  */
 export const ResourceSchema: GenMessage<Resource> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 6);
+  messageDesc(file_c1_connector_v2_resource, 20);
 
 /**
  * @generated from enum c1.connector.v2.Resource.CreationSource
@@ -403,7 +1054,7 @@ export enum Resource_CreationSource {
  * Describes the enum c1.connector.v2.Resource.CreationSource.
  */
 export const Resource_CreationSourceSchema: GenEnum<Resource_CreationSource> = /*@__PURE__*/
-  enumDesc(file_c1_connector_v2_resource, 6, 0);
+  enumDesc(file_c1_connector_v2_resource, 20, 0);
 
 /**
  * @generated from message c1.connector.v2.ResourcesServiceListResourcesRequest
@@ -451,7 +1102,7 @@ export type ResourcesServiceListResourcesRequest = Message<"c1.connector.v2.Reso
  * Use `create(ResourcesServiceListResourcesRequestSchema)` to create a new message.
  */
 export const ResourcesServiceListResourcesRequestSchema: GenMessage<ResourcesServiceListResourcesRequest> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 7);
+  messageDesc(file_c1_connector_v2_resource, 21);
 
 /**
  * @generated from message c1.connector.v2.ResourcesServiceListResourcesResponse
@@ -478,7 +1129,7 @@ export type ResourcesServiceListResourcesResponse = Message<"c1.connector.v2.Res
  * Use `create(ResourcesServiceListResourcesResponseSchema)` to create a new message.
  */
 export const ResourcesServiceListResourcesResponseSchema: GenMessage<ResourcesServiceListResourcesResponse> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 8);
+  messageDesc(file_c1_connector_v2_resource, 22);
 
 /**
  * @generated from message c1.connector.v2.ResourceGetterServiceGetResourceRequest
@@ -510,7 +1161,7 @@ export type ResourceGetterServiceGetResourceRequest = Message<"c1.connector.v2.R
  * Use `create(ResourceGetterServiceGetResourceRequestSchema)` to create a new message.
  */
 export const ResourceGetterServiceGetResourceRequestSchema: GenMessage<ResourceGetterServiceGetResourceRequest> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 9);
+  messageDesc(file_c1_connector_v2_resource, 23);
 
 /**
  * @generated from message c1.connector.v2.ResourceGetterServiceGetResourceResponse
@@ -532,7 +1183,7 @@ export type ResourceGetterServiceGetResourceResponse = Message<"c1.connector.v2.
  * Use `create(ResourceGetterServiceGetResourceResponseSchema)` to create a new message.
  */
 export const ResourceGetterServiceGetResourceResponseSchema: GenMessage<ResourceGetterServiceGetResourceResponse> = /*@__PURE__*/
-  messageDesc(file_c1_connector_v2_resource, 10);
+  messageDesc(file_c1_connector_v2_resource, 24);
 
 /**
  * @generated from service c1.connector.v2.ResourceTypesService
@@ -578,4 +1229,57 @@ export const ResourceGetterService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_c1_connector_v2_resource, 2);
+
+/**
+ * @generated from service c1.connector.v2.ResourceManagerService
+ */
+export const ResourceManagerService: GenService<{
+  /**
+   * @generated from rpc c1.connector.v2.ResourceManagerService.CreateResource
+   */
+  createResource: {
+    methodKind: "unary";
+    input: typeof CreateResourceRequestSchema;
+    output: typeof CreateResourceResponseSchema;
+  },
+  /**
+   * @generated from rpc c1.connector.v2.ResourceManagerService.DeleteResource
+   */
+  deleteResource: {
+    methodKind: "unary";
+    input: typeof DeleteResourceRequestSchema;
+    output: typeof DeleteResourceResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_c1_connector_v2_resource, 3);
+
+/**
+ * @generated from service c1.connector.v2.ResourceDeleterService
+ */
+export const ResourceDeleterService: GenService<{
+  /**
+   * @generated from rpc c1.connector.v2.ResourceDeleterService.DeleteResourceV2
+   */
+  deleteResourceV2: {
+    methodKind: "unary";
+    input: typeof DeleteResourceV2RequestSchema;
+    output: typeof DeleteResourceV2ResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_c1_connector_v2_resource, 4);
+
+/**
+ * @generated from service c1.connector.v2.AccountManagerService
+ */
+export const AccountManagerService: GenService<{
+  /**
+   * @generated from rpc c1.connector.v2.AccountManagerService.CreateAccount
+   */
+  createAccount: {
+    methodKind: "unary";
+    input: typeof CreateAccountRequestSchema;
+    output: typeof CreateAccountResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_c1_connector_v2_resource, 5);
 

@@ -106,14 +106,15 @@ export interface Change {
 }
 
 export const changeArbitrary: fc.Arbitrary<Change> = fc.record({
-  kind: fc.constantFrom(...CHANGE_KINDS),
+  // Closing an account is rare on purpose: each one leaves the IAM and assignment pools for good.
+  kind: fc.oneof({ arbitrary: fc.constantFrom(...CHANGE_KINDS.filter((k) => k !== "account-close")), weight: 120 }, { arbitrary: fc.constant("account-close" as const), weight: 1 }),
   picks: fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000)),
 });
 
-const isDeletion = (kind: ChangeKind) => kind.endsWith("-delete");
+const isDeletion = (kind: ChangeKind) => /-(delete|remove|detach)$/.test(kind);
 
 /**
- * One script making every kind of change once, in a random order with random picks, deletions last
+ * One script making every kind of change once, in a random order with random picks, removals last
  * (so the script has made something AWS lets go: a new user has no policies, a new set no accounts).
  */
 export const everyKindArbitrary: fc.Arbitrary<Change[]> = fc
@@ -131,8 +132,11 @@ function pick<T>(items: readonly T[], n: number): T | undefined {
   return items.length === 0 ? undefined : items[n % items.length];
 }
 
-/** A deletion's target: one AWS lets go when there is one (most are refused: DeleteConflict), else any. */
-function pickDeletable<T>(items: readonly T[], n: number, deletable: (item: T) => boolean): T | undefined {
+/**
+ * A target the change applies to when there is one (a user AWS lets go, a holder with a policy to
+ * detach, a pair not yet members…), else any (AWS then refuses, or nothing changes).
+ */
+function pickApplicable<T>(items: readonly T[], n: number, deletable: (item: T) => boolean): T | undefined {
   return pick(items.some(deletable) ? items.filter(deletable) : items, n);
 }
 
@@ -246,8 +250,9 @@ export class ChangeApplier {
         return true;
       }
       case "sso-membership-add": {
-        const group = pick(groups, a);
-        const user = pick(users, b);
+        const isMember = (g: (typeof groups)[number], u: (typeof users)[number]) => store.membershipsByGroup.get(g.id)?.has(u.id) ?? false;
+        const group = pickApplicable(groups, a, (g) => users.some((u) => !isMember(g, u)));
+        const user = group && pickApplicable(users, b, (u) => !isMember(group, u));
         if (!group || !user) return false;
         await this.#identityStore.send(new CreateGroupMembershipCommand({ IdentityStoreId: identityStoreId, GroupId: group.id, MemberId: { UserId: user.id } }));
         return true;
@@ -312,7 +317,7 @@ export class ChangeApplier {
       }
       case "permission-set-policy-attach":
       case "permission-set-policy-detach": {
-        const ps = pick(permissionSets, a);
+        const ps = kind === "permission-set-policy-attach" ? pick(permissionSets, a) : pickApplicable(permissionSets, a, (p) => p.managedPolicies.length > 0);
         const policy = kind === "permission-set-policy-attach" ? pick(MANAGED, b) : pick(ps?.managedPolicies ?? [], b);
         if (!ps || !policy) return false;
         const command =
@@ -324,7 +329,7 @@ export class ChangeApplier {
       }
       case "permission-set-inline-put":
       case "permission-set-inline-delete": {
-        const ps = pick(permissionSets, a);
+        const ps = kind === "permission-set-inline-put" ? pick(permissionSets, a) : pickApplicable(permissionSets, a, (p) => p.inlinePolicy !== undefined);
         if (!ps) return false;
         const command =
           kind === "permission-set-inline-put"
@@ -334,7 +339,7 @@ export class ChangeApplier {
         return true;
       }
       case "permission-set-delete": {
-        const ps = pickDeletable(permissionSets, a, (p) => accountsProvisionedWith(sso, p.arn).length === 0);
+        const ps = pickApplicable(permissionSets, a, (p) => accountsProvisionedWith(sso, p.arn).length === 0);
         if (!ps) return false;
         await this.#ssoAdmin.send(new DeletePermissionSetCommand({ InstanceArn, PermissionSetArn: ps.arn }));
         return true;
@@ -349,8 +354,6 @@ export class ChangeApplier {
         return true;
       }
       case "account-close": {
-        // Rare on purpose: each closed account leaves the IAM and assignment pools for good.
-        if (b % 4 !== 0) return false;
         const org = model.organization!;
         const member = pick(accounts.filter((x) => x.id !== org.managementAccountId), a);
         if (!member) return false;
@@ -363,13 +366,14 @@ export class ChangeApplier {
   }
 
   async #iamChange(kind: ChangeKind, a: number, b: number, c: number, serial: number, accounts: Account[]): Promise<boolean> {
-    const deletable =
-      kind === "iam-user-delete"
-        ? (x: Account) => [...x.iam.users].some((u) => !userDeleteConflict(u))
-        : kind === "iam-role-delete"
-          ? (x: Account) => ownRoles(x).some(roleDeletable)
-          : () => true;
-    const account = pickDeletable(accounts, a, deletable);
+    const applies: Partial<Record<ChangeKind, (x: Account) => boolean>> = {
+      "iam-user-delete": (x) => [...x.iam.users].some((u) => !userDeleteConflict(u)),
+      "iam-role-delete": (x) => ownRoles(x).some(roleDeletable),
+      "iam-membership-remove": (x) => [...x.iam.users].some((u) => u.groups.length > 0),
+      "iam-policy-detach": (x) => [...x.iam.users, ...x.iam.groups, ...ownRoles(x)].some((h) => h.attachedPolicies.length > 0),
+      "iam-inline-delete": (x) => [...x.iam.users, ...ownRoles(x)].some((h) => h.inlinePolicies.length > 0),
+    };
+    const account = pickApplicable(accounts, a, applies[kind] ?? (() => true));
     if (!account) return false;
     const iam = await this.#iamOf(account);
     if (!iam) return false;
@@ -380,7 +384,7 @@ export class ChangeApplier {
     switch (kind) {
       case "iam-membership-add":
       case "iam-membership-remove": {
-        const user = pick(users, b);
+        const user = kind === "iam-membership-add" ? pick(users, b) : pickApplicable(users, b, (u) => u.groups.length > 0);
         const group = kind === "iam-membership-add" ? pick(groups, c) : pick(user ? [...user.groups] : [], c);
         if (!user || !group) return false;
         const input = { UserName: user.name, GroupName: group.name };
@@ -397,7 +401,7 @@ export class ChangeApplier {
         return true;
       }
       case "iam-user-delete": {
-        const user = pickDeletable(users, b, (u) => !userDeleteConflict(u));
+        const user = pickApplicable(users, b, (u) => !userDeleteConflict(u));
         if (!user) return false;
         await iam.send(new DeleteIamUserCommand({ UserName: user.name }));
         return true;
@@ -407,12 +411,14 @@ export class ChangeApplier {
         return true;
       case "iam-policy-attach":
       case "iam-policy-detach": {
-        const target = b % 3;
-        const holder = target === 0 ? pick(users, c) : target === 1 ? pick(groups, c) : pick(roles, c);
+        const attach = kind === "iam-policy-attach";
+        const holders: Array<readonly { name: string; attachedPolicies: string[] }[]> = [users, groups, roles];
+        // A detach goes to a kind of holder with something attached, when there is one.
+        const target = attach ? b % 3 : holders.indexOf(pickApplicable(holders, b, (list) => list.some((h) => h.attachedPolicies.length > 0))!);
+        const holder = attach ? pick(holders[target]!, c) : pickApplicable(holders[target]!, c, (h) => h.attachedPolicies.length > 0);
         if (!holder) return false;
         const policy = kind === "iam-policy-attach" ? pick(policies, serial) : pick(holder.attachedPolicies, serial);
         if (!policy) return false;
-        const attach = kind === "iam-policy-attach";
         const command =
           target === 0
             ? attach
@@ -430,8 +436,10 @@ export class ChangeApplier {
       }
       case "iam-inline-put":
       case "iam-inline-delete": {
-        const role = b % 2 === 0;
-        const holder = role ? pick(roles, c) : pick(users, c);
+        const put = kind === "iam-inline-put";
+        const hasInline = (h: { inlinePolicies: unknown[] }) => h.inlinePolicies.length > 0;
+        const role = put || !(roles.some(hasInline) && users.some(hasInline)) ? (put ? b % 2 === 0 : roles.some(hasInline)) : b % 2 === 0;
+        const holder = role ? (put ? pick(roles, c) : pickApplicable(roles, c, hasInline)) : put ? pick(users, c) : pickApplicable(users, c, hasInline);
         if (!holder) return false;
         const name = kind === "iam-inline-put" ? `inline${serial % 3}` : pick(holder.inlinePolicies, serial)?.name;
         if (!name) return false;
@@ -468,7 +476,7 @@ export class ChangeApplier {
         return true;
       }
       case "iam-role-delete": {
-        const role = pickDeletable(roles, b, roleDeletable);
+        const role = pickApplicable(roles, b, roleDeletable);
         if (!role) return false;
         await iam.send(new DeleteRoleCommand({ RoleName: role.name }));
         return true;

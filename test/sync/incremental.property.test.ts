@@ -9,9 +9,9 @@
  * knobs, every feature on (member accounts' IAM, the OU tree). Runs × scripts is the number of
  * scripts checked; each takes an incremental and a full sync (1–3 s on the shared 2-core machine).
  *
- * CI checks 3 × 6 = 18 scripts (about a minute); the full count is an environment setting:
+ * CI checks 4 × 12 = 48 scripts (about 1.5 minutes); the full count is an environment setting:
  *   INCREMENTAL_PROPERTY_RUNS=12 INCREMENTAL_PROPERTY_SCRIPTS=17 npx vitest run test/sync/incremental.property.test.ts
- * (216 scripts, about 10 minutes; docs/sync.md#incremental-syncs gives the last result).
+ * (216 scripts, 10–18 minutes; docs/sync.md#incremental-syncs gives the last result).
  */
 import fc from "fast-check";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,9 +27,9 @@ import { runIncrementalSync } from "../../src/sync/incremental.js";
 import { CHANGE_KINDS, ChangeApplier, changeArbitrary, everyKindArbitrary, type ChangeKind } from "./support/aws-changes.js";
 import { contentDifferences, syncContent } from "./support/sync-content.js";
 
-const RUNS = Number(process.env.INCREMENTAL_PROPERTY_RUNS ?? 3);
+const RUNS = Number(process.env.INCREMENTAL_PROPERTY_RUNS ?? 4);
 /** Random scripts per run, after the first one, which makes every kind of change once in a random order. */
-const SCRIPTS_PER_RUN = Number(process.env.INCREMENTAL_PROPERTY_SCRIPTS ?? 5);
+const SCRIPTS_PER_RUN = Number(process.env.INCREMENTAL_PROPERTY_SCRIPTS ?? 11);
 
 const dir = mkdtempSync(join(tmpdir(), "incremental-property-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

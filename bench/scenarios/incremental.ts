@@ -151,8 +151,11 @@ export const incrementalScenario: Scenario = {
   name: "incremental",
   title: "Incremental sync from CloudTrail after 10, 100 and 1,000 changes, against the full sync and the changes' bound",
   async run(options): Promise<ScenarioOutput> {
-    const profiles = options.quick ? ["small"] : ["medium", "large-bench"];
-    const batches = options.quick ? [10] : BATCHES;
+    // BENCH_INCREMENTAL_PROFILES=medium and BENCH_INCREMENTAL_BATCHES=10,100 narrow a run down (a full run is long).
+    const profiles = options.quick ? ["small"] : (process.env.BENCH_INCREMENTAL_PROFILES?.split(",") ?? ["medium", "large-bench"]);
+    const batches = options.quick ? [10] : (process.env.BENCH_INCREMENTAL_BATCHES?.split(",").map(Number) ?? BATCHES);
+    const unknown = profiles.filter((p) => !PROFILE_SIZES[p]);
+    if (unknown.length > 0) throw new Error(`unknown profile ${unknown.join(", ")}; known: ${Object.keys(PROFILE_SIZES).join(", ")}`);
     const results: ProfileFigures[] = [];
     for (const profile of profiles) results.push(await measureProfile(profile, batches, options));
 

@@ -25,6 +25,7 @@ import type { Scenario, ScenarioResult } from "./lib/result.js";
 import { buildWorkers } from "./lib/worker.js";
 import { engineScenario } from "./scenarios/engine.js";
 import { grpcServingScenario } from "./scenarios/grpc-serving.js";
+import { incrementalScenario } from "./scenarios/incremental.js";
 import { inspectScenario } from "./scenarios/inspect.js";
 import { jitScenario } from "./scenarios/jit.js";
 import { pacingScenario } from "./scenarios/pacing.js";
@@ -36,7 +37,7 @@ import { chartPoints, syncScenario } from "./scenarios/sync.js";
 // The SDK's notice about Node 20 would be printed once per worker process.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
-const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, pacingScenario, engineScenario, inspectScenario, jitScenario, grpcServingScenario, simulatorScenario, reportScenario];
+const SCENARIOS: Scenario[] = [paperScaleScenario, syncScenario, incrementalScenario, pacingScenario, engineScenario, inspectScenario, jitScenario, grpcServingScenario, simulatorScenario, reportScenario];
 
 interface Flags {
   quick: boolean;

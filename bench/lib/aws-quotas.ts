@@ -17,6 +17,7 @@ export const SIM_SERVICE: Record<AwsServiceId, ServiceName> = {
   identitystore: "identitystore",
   sso: "sso-admin",
   organizations: "organizations",
+  cloudtrail: "cloudtrail",
 };
 
 /** Requests per second per service, keyed by the connector's service ids. */

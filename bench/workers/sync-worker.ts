@@ -2,12 +2,16 @@
  * One full sync in a fresh process (bench/scenarios/sync.ts): the connector as `connector sync`
  * builds it, pointed at the parent's simulator, with its default client-side pacing. Reports the
  * wall time, AWS calls after Validate (the call plan's scope), the c1z, and this process's peak RSS.
+ * With `changes` (bench/scenarios/incremental.ts) it runs as `connector sync` does in-process: a
+ * full sync recording its reads, or `--incremental` continuing the file's latest sync.
  */
 import { defaultConfig, type AwsRateSetting, type AwsServiceId } from "../../src/config/config.js";
 import { createConnector } from "../../src/connector/build.js";
 import type { OperationStats } from "../../src/aws/call-stats.js";
 import { limitHeapGrowth } from "../../src/cli/heap.js";
+import { createChangeTracking } from "../../src/changes/change-tracking.js";
 import { runSync } from "../../src/sync/engine.js";
+import { runIncrementalSync, type IncrementalInfo, type IncrementalSyncResult } from "../../src/sync/incremental.js";
 import type { Features } from "../lib/org-shape.js";
 import { workerMain } from "../lib/worker.js";
 
@@ -22,6 +26,8 @@ export interface SyncWorkerInput {
   requestsPerSecond?: number;
   /** Client-side pacing per service (`--aws-rate`); the connector's defaults where absent. */
   rates?: Partial<Record<AwsServiceId, AwsRateSetting>>;
+  /** Track changes (CloudTrail): a full sync that records its reads, or an incremental one. */
+  changes?: "full" | "incremental";
 }
 
 /** One rate-limit bucket at the end of the sync (src/aws/rate-limiter.ts BucketState; no Infinity in JSON). */
@@ -58,6 +64,9 @@ export interface SyncWorkerOutput {
   startRssBytes: number;
   /** Every rate-limit bucket the sync used, as it ended. */
   pacing: PacingBucket[];
+  /** An incremental sync's figures; `fallback`: why it ran a full sync instead. */
+  incremental?: IncrementalInfo;
+  fallback?: string;
 }
 
 function delta(after: Record<string, OperationStats>, before: Record<string, OperationStats>): Record<string, OperationStats> {
@@ -105,7 +114,9 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
     const startedAt = Date.now();
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    const result = await runSync({ target: input.target, api });
+    const changes = input.changes ? createChangeTracking(connector.config, connector.aws) : undefined;
+    const result: IncrementalSyncResult =
+      input.changes === "incremental" ? await runIncrementalSync({ target: input.target, api, changes: changes! }) : await runSync({ target: input.target, api, changes });
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const calls = delta(connector.aws.stats.byOperation(), afterValidate);
@@ -124,6 +135,8 @@ workerMain<SyncWorkerInput, SyncWorkerOutput>(async (input) => {
       fileBytes: result.fileBytes,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       startRssBytes,
+      incremental: result.incremental,
+      fallback: result.fallback,
       pacing: connector.aws.limiter.states().map((b) => ({
         bucket: b.bucket,
         ...(Number.isFinite(b.rate) ? { rate: b.rate } : {}),

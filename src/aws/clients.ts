@@ -1,3 +1,4 @@
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
@@ -9,6 +10,7 @@ import { AwsCallStats } from "./call-stats.js";
 import { instrumentClient } from "./middleware.js";
 import { PacingMemory, pacingScope } from "./pacing-memory.js";
 import { AwsRateLimiter, serviceLimits } from "./rate-limiter.js";
+import { ReadLedger } from "./read-replay.js";
 import { createRetryStrategy } from "./retry-strategy.js";
 import { createCredentialSession, type CredentialSource } from "./session.js";
 
@@ -31,10 +33,18 @@ export interface AwsClients {
   identityStore(): IdentitystoreClient;
   ssoAdmin(): SSOAdminClient;
   organizations(): OrganizationsClient;
+  /**
+   * CloudTrail of the connector's own account, or of a member account through the member-account
+   * role, in one Region. Each (account, Region) is paced on its own: LookupEvents' quota is two
+   * requests per second per account and Region.
+   */
+  cloudTrail(region: string, accountId?: string): Promise<CloudTrailClient>;
   /** sts:GetCallerIdentity of the connector's credentials, asked once. */
   callerIdentity(): Promise<CallerIdentity>;
   readonly stats: AwsCallStats;
   readonly limiter: AwsRateLimiter;
+  /** Which AWS reads each piece of work made, their responses, and their replay (read-replay.ts). */
+  readonly reads: ReadLedger;
   /** Releases sockets. */
   destroy(): void;
 }
@@ -54,6 +64,7 @@ const SDK_SERVICE_ID: Record<AwsServiceId, string> = {
   identitystore: "IDENTITYSTORE",
   sso: "SSO_ADMIN",
   organizations: "ORGANIZATIONS",
+  cloudtrail: "CLOUDTRAIL",
 };
 
 /** AWS_ENDPOINT_URL_<SERVICE> wins over --aws-endpoint / AWS_ENDPOINT_URL (resolved in the config loader). */
@@ -71,6 +82,7 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export function createAwsClients(config: ConnectorConfig, options: AwsClientsOptions = {}): AwsClients {
   const log = options.log ?? silentLogger;
   const stats = options.stats ?? new AwsCallStats();
+  const reads = new ReadLedger();
   // One limiter per connector: every client and worker shares what it learns; it starts from, and saves to, the state directory.
   const limiter = new AwsRateLimiter(serviceLimits(config.rateLimits), {
     memory: PacingMemory.load(config.stateDir, pacingScope(config.aws.endpoint, config.aws.region, config.aws.ssoRegion), log),
@@ -89,8 +101,14 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       retryStrategy: createRetryStrategy({ service, maxAttempts: config.aws.maxAttempts, mode: config.aws.retryMode, limiter }),
     };
   }
-  const instrument = <C extends { middlewareStack: unknown }>(service: AwsServiceId, client: C, account?: string): C =>
-    instrumentClient(client as never, service, limiter, stats, account) as unknown as C;
+  /**
+   * `account`: whose credentials the client uses (none: the connector's own), for the read ledger
+   * and for pacing a per-account quota; `quotaKey`: the pacing bucket when it is narrower (CloudTrail's per Region).
+   */
+  const instrument = <C extends { middlewareStack: { use(p: unknown): void } }>(service: AwsServiceId, client: C, account?: string, quotaKey = account): C => {
+    client.middlewareStack.use(reads.plugin(service, account ?? "self"));
+    return instrumentClient(client as never, service, limiter, stats, quotaKey) as unknown as C;
+  };
 
   // The STS clients that assume roles are built like every other client (endpoint, retries, pacing).
   const session = createCredentialSession(config, {
@@ -107,10 +125,12 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
 
   let caller: Promise<CallerIdentity> | undefined;
   const memberIam = new Map<string, Promise<IAMClient>>();
+  const trails = new Map<string, Promise<CloudTrailClient>>();
 
   const clients: AwsClients = {
     stats,
     limiter,
+    reads,
     sts: () => sts,
     identityStore: () => identityStore,
     ssoAdmin: () => ssoAdmin,
@@ -141,9 +161,28 @@ export function createAwsClients(config: ConnectorConfig, options: AwsClientsOpt
       }
       return client;
     },
+    cloudTrail(region, accountId) {
+      const key = `${accountId ?? "self"} ${region}`;
+      let client = trails.get(key);
+      if (!client) {
+        client = (async () => {
+          const self = await clients.callerIdentity();
+          const own = accountId === undefined || accountId === self.accountId;
+          const creds = own ? credentials : session.memberAccount(accountId, partitionOf(self.arn));
+          if (!own) await (creds as () => Promise<unknown>)();
+          // Paced per account and Region: LookupEvents' quota is not shared with other sources.
+          const account = own ? self.accountId : accountId;
+          return instrument("cloudtrail", new CloudTrailClient(common("cloudtrail", region, creds)), own ? undefined : accountId, `${account} ${region}`);
+        })();
+        trails.set(key, client);
+        client.catch(() => trails.delete(key));
+      }
+      return client;
+    },
     destroy() {
       for (const client of [sts, iamSelf, identityStore, ssoAdmin, organizations]) client.destroy();
       for (const pending of memberIam.values()) pending.then((c) => c.destroy(), () => undefined);
+      for (const pending of trails.values()) pending.then((c) => c.destroy(), () => undefined);
       session.destroy();
       limiter.close();
     },

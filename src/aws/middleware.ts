@@ -11,6 +11,7 @@ const ACTION_PREFIX: Record<AwsServiceId, string> = {
   identitystore: "identitystore",
   sso: "sso",
   organizations: "organizations",
+  cloudtrail: "cloudtrail",
 };
 
 interface MiddlewareStackLike {

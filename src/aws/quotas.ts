@@ -28,6 +28,8 @@ export const AWS_SERVICE_QUOTAS: Readonly<Record<AwsServiceId, ServiceQuota>> = 
   // IAM Identity Center: "20 TPS collectively across the SSO Admin APIs" (its User Guide's quotas page).
   sso: { startRate: 20, published: true, perAccount: false },
   organizations: { startRate: 10, published: false, perAccount: false },
+  // CloudTrail LookupEvents: "two per second, per account, per Region" (published); each source is paced on its own.
+  cloudtrail: { startRate: 2, published: true, perAccount: true },
 };
 
 /** Requests per second per service as the table states them (the simulator's aws-like quotas). */

@@ -336,7 +336,7 @@ export class AwsRateLimiter {
   readonly memory: PacingMemory;
   readonly #autosave: NodeJS.Timeout | undefined;
 
-  constructor(limits: Record<AwsServiceId, ServiceLimit>, options: RateLimiterOptions = {}) {
+  constructor(limits: Partial<Record<AwsServiceId, ServiceLimit>>, options: RateLimiterOptions = {}) {
     for (const [service, limit] of Object.entries(limits) as Array<[AwsServiceId, ServiceLimit]>) {
       const start = limit.startRate ?? limit.requestsPerSecond;
       const startValid = limit.paced === false || (start > 0 && Number.isFinite(start));

@@ -328,6 +328,35 @@ export function withSources(grant: Uint8Array, sources: Uint8Array): Uint8Array 
   return out;
 }
 
+/** A deterministically encoded grant without its sources (field 5): as it was before expansion merged any. */
+export function withoutSources(grant: Uint8Array): Uint8Array {
+  const keep: Array<[number, number]> = [];
+  forEachField(grant, (number, _start, _end, fieldStart, fieldEnd) => {
+    if (number !== 5) keep.push([fieldStart, fieldEnd]);
+  });
+  const out = Buffer.allocUnsafe(keep.reduce((n, [a, b]) => n + b - a, 0));
+  let at = 0;
+  for (const [a, b] of keep) {
+    out.set(grant.subarray(a, b), at);
+    at += b - a;
+  }
+  return out;
+}
+
+/** Whether an encoded grant carries an annotation (field 4, an Any) of this type URL. */
+export function grantHasAnnotation(grant: Uint8Array, typeUrl: string): boolean {
+  const wanted = Buffer.from(typeUrl, "utf8");
+  let found = false;
+  forEachField(grant, (number, start, end) => {
+    if (found || number !== 4) return;
+    const annotation = grant.subarray(start, end);
+    forEachField(annotation, (n, s, e) => {
+      if (n === 1 && Buffer.compare(annotation.subarray(s, e), wanted) === 0) found = true;
+    });
+  });
+  return found;
+}
+
 /**
  * Calls `visit` for each field of an encoded message: its number, its value's bounds (the payload
  * of a length-delimited field; the varint/fixed bytes otherwise), and the whole field's bounds.

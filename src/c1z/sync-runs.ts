@@ -21,11 +21,12 @@ export function newSyncId(now = Date.now()): string {
   return KSUID.randomSync(now).string;
 }
 
-export function insertSyncRun(db: Database, run: { syncId: string; startedAt: Date; syncToken: string; syncType?: string }): void {
+/** `parentSyncId`: a partial (targeted) sync's parent, the latest full sync when it started (baton's rule). */
+export function insertSyncRun(db: Database, run: { syncId: string; startedAt: Date; syncToken: string; syncType?: string; parentSyncId?: string }): void {
   db.prepare(
     `insert into v1_sync_runs (sync_id, started_at, sync_token, sync_type, parent_sync_id, linked_sync_id, grants_backfilled)
-     values (?, ?, ?, ?, '', '', 1)`,
-  ).run(run.syncId, formatC1zTime(run.startedAt), run.syncToken, run.syncType ?? "full");
+     values (?, ?, ?, ?, ?, '', 1)`,
+  ).run(run.syncId, formatC1zTime(run.startedAt), run.syncToken, run.syncType ?? "full", run.parentSyncId ?? "");
 }
 
 export function updateSyncToken(db: Database, syncId: string, token: string): void {

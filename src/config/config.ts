@@ -5,9 +5,9 @@ import { MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS } from "../aws/quotas.js";
  * config file have been merged and validated (see load-config.ts). Everything else receives this
  * typed object; nothing below the CLI reads process.env for connector settings.
  */
-export type AwsServiceId = "iam" | "sts" | "identitystore" | "sso" | "organizations";
+export type AwsServiceId = "iam" | "sts" | "identitystore" | "sso" | "organizations" | "cloudtrail";
 
-export const AWS_SERVICES: readonly AwsServiceId[] = ["iam", "sts", "identitystore", "sso", "organizations"];
+export const AWS_SERVICES: readonly AwsServiceId[] = ["iam", "sts", "identitystore", "sso", "organizations", "cloudtrail"];
 
 export interface AssumeRoleHop {
   roleArn: string;
@@ -111,12 +111,19 @@ export interface ServerConfig {
   authTokenFile?: string;
 }
 
+/** Reading what changed from CloudTrail (incremental syncs, the event feed). */
+export interface ChangesConfig {
+  /** How late CloudTrail may show an event (AWS: "typically within about five minutes"). */
+  deliveryDelayMs: number;
+}
+
 export interface ConnectorConfig {
   aws: AwsConfig;
   features: FeatureConfig;
   rateLimits: RateLimitConfig;
   provisioning: ProvisioningConfig;
   server: ServerConfig;
+  changes: ChangesConfig;
   /** Directory for durable local state: page-token key, JIT ledger, audit log. */
   stateDir: string;
   /** Secret for page-token integrity; read from the state directory when absent. */
@@ -124,7 +131,7 @@ export interface ConnectorConfig {
 }
 
 /** Client-side pacing by default: learned, from src/aws/quotas.ts's rates, within published quotas. */
-export const DEFAULT_RATE_SETTINGS: Record<AwsServiceId, AwsRateSetting> = { iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto" };
+export const DEFAULT_RATE_SETTINGS: Record<AwsServiceId, AwsRateSetting> = { iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto", cloudtrail: "auto" };
 
 export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): ConnectorConfig {
   const base: ConnectorConfig = {
@@ -148,6 +155,7 @@ export function defaultConfig(overrides: DeepPartial<ConnectorConfig> = {}): Con
     rateLimits: { requestsPerSecond: { ...DEFAULT_RATE_SETTINGS }, maxConcurrency: 8 },
     provisioning: { enabled: false, assignmentDeadlineMs: 5 * 60_000, maxOutstandingAssignments: MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, createAccountResourceType: "iam_user" },
     server: { listen: "127.0.0.1:50051" },
+    changes: { deliveryDelayMs: 300_000 },
     stateDir: ".connector-state",
   };
   return mergeDeep(base, overrides);

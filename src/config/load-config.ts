@@ -226,6 +226,7 @@ function buildConfig(s: Settings, endpoints: Partial<Record<AwsServiceId, string
       tlsClientCaFile: resolvePath(cwd, s["tls-client-ca"]),
       authTokenFile: resolvePath(cwd, s["auth-token-file"]),
     },
+    changes: { deliveryDelayMs: s["cloudtrail-delay"] === undefined ? undefined : s["cloudtrail-delay"] * 1000 },
     stateDir: resolvePath(cwd, s["state-dir"]),
     pageTokenSecret: s["page-token-secret"],
   });

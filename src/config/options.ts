@@ -59,9 +59,10 @@ export const CONNECTOR_OPTIONS: readonly OptionSpec[] = [
   { key: "sync-only-attached-policies", kind: "boolean", group: "features", description: "baton-aws's spelling: true syncs only policies attached to something (customer-managed too); false syncs every policy, as sync-unattached-policies" },
   { key: "sync-secrets", kind: "boolean", group: "features", defaultText: "false", description: "Sync IAM users' access keys (access-key resources with their status and last use; never the secret), and use their last use in IAM users' last login" },
   { key: "sync-org-tree", kind: "boolean", group: "features", defaultText: "false", description: "Sync the Organizations root and OU tree (organization, organizational_unit) and place each account under its OU (requires global-aws-orgs-enabled)" },
+  { key: "cloudtrail-delay", kind: "integer", group: "features", argName: "seconds", defaultText: "300", description: "How late CloudTrail may show an event: the event feed reports events once they are this old, an incremental sync reads three times this far back again" },
 
   // --- Client-side pacing of AWS calls ---
-  { key: "aws-rate", kind: "string", group: "limits", argName: "service=rate,…", defaultText: "all=auto", description: "Pacing per AWS service (iam, sts, identitystore, sso, organizations, all): a cap in requests/s never exceeded, auto (learn the rate AWS allows, within published quotas), unlimited (learn, no ceiling) or off; e.g. sso=10,identitystore=5" },
+  { key: "aws-rate", kind: "string", group: "limits", argName: "service=rate,…", defaultText: "all=auto", description: "Pacing per AWS service (iam, sts, identitystore, sso, organizations, cloudtrail, all): a cap in requests/s never exceeded, auto (learn the rate AWS allows, within published quotas), unlimited (learn, no ceiling) or off; e.g. sso=10,identitystore=5" },
   { key: "rate-limit-iam", kind: "number", group: "limits", argName: "rps", description: "IAM requests per second, at most (same as --aws-rate iam=N)" },
   { key: "rate-limit-sts", kind: "number", group: "limits", argName: "rps", description: "STS requests per second, at most (same as --aws-rate sts=N)" },
   { key: "rate-limit-identitystore", kind: "number", group: "limits", argName: "rps", description: "Identity Store requests per second, at most (same as --aws-rate identitystore=N)" },
@@ -100,6 +101,7 @@ export const SERVICE_ENDPOINT_ENV = {
   identitystore: "AWS_ENDPOINT_URL_IDENTITYSTORE",
   sso: "AWS_ENDPOINT_URL_SSO_ADMIN",
   organizations: "AWS_ENDPOINT_URL_ORGANIZATIONS",
+  cloudtrail: "AWS_ENDPOINT_URL_CLOUDTRAIL",
 } as const;
 
 export function envName(key: string): string {
@@ -155,7 +157,7 @@ export const BATON_SETTINGS: readonly BatonSetting[] = [
   { key: "log-path", unsupported: "the log goes to stderr; redirect it to a file" },
   { key: "log-level-debug-expires-at", unsupported: "set log-level instead" },
   { key: "skip-full-sync", unsupported: "`connector sync` always runs a full sync" },
-  { key: "sync-resources", unsupported: "targeted syncs are not supported; `connector sync` syncs everything" },
+  { key: "sync-resources", sets: { commands: ["sync"], option: "sync-resources" } },
   { key: "sync-resource-types", unsupported: "syncing only some resource types is not supported; use the global-aws-*-enabled switches" },
   { key: "skip-entitlements-and-grants", unsupported: "a sync always lists entitlements and grants" },
   { key: "skip-grants", unsupported: "a sync always lists grants" },

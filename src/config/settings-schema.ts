@@ -82,6 +82,7 @@ export const settingsSchema = z.object({
   "sync-only-attached-policies": bool.optional(),
   "sync-secrets": bool.optional(),
   "sync-org-tree": bool.optional(),
+  "cloudtrail-delay": numberIn(0, 86_400, true).optional(),
   "identity-center-instance-arn": pattern(/^arn:aws(-cn|-us-gov)?:sso:::instance\/[\w.-]+$/, "an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)").optional(),
 
   "aws-rate": awsRates.optional(),

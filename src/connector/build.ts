@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { createAwsClients, type AwsClients } from "../aws/clients.js";
 import type { ConnectorConfig } from "../config/config.js";
 import { silentLogger, type Logger } from "../log.js";
+import { createEventFeeds } from "../changes/event-feed.js";
 import { createProvisioning, type Provisioning } from "../provisioning/index.js";
 import { createResourceSyncers } from "../resources/index.js";
 import { SyncProblems } from "../resources/sync-problems.js";
@@ -40,7 +41,7 @@ export interface ConnectorOptions {
 export function createConnector(config: ConnectorConfig, options: ConnectorOptions = {}): Connector {
   const log = options.log ?? silentLogger;
   const aws = options.aws ?? createAwsClients(config, { log });
-  const cache = new SyncCache();
+  const cache = new SyncCache(2, aws.reads);
   const problems = new SyncProblems();
   const syncers = createResourceSyncers({ aws, config, cache, log, problems });
   // Aborted on close: account-assignment operations outlive the request that started them until then.
@@ -60,6 +61,7 @@ export function createConnector(config: ConnectorConfig, options: ConnectorOptio
     describe: (signal) => describeConnector(config, aws, signal),
     validate: (signal) => validateConnector(config, aws, signal),
     cleanup: async (syncId) => cache.drop(syncId),
+    eventFeeds: createEventFeeds(config, aws, new Set(syncers.map((s) => s.resourceType.id))),
     log,
   });
   return {

@@ -60,6 +60,14 @@ import { silentLogger, type Logger } from "../log.js";
 import { annotation, findAnnotation, hasAnnotation } from "./annotations.js";
 import { CANCELLED, toConnectError } from "./errors.js";
 import type { PageState, PageTokenCodec, PageTokenScope } from "./page-token.js";
+import type { EventFeeds, FeedPosition } from "../changes/event-feed.js";
+import {
+  ListEventFeedsResponseSchema,
+  ListEventsResponseSchema,
+  type ListEventFeedsRequest,
+  type ListEventsRequest,
+} from "../gen/c1/connector/v2/event_feed_pb.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { AccountCreator, CallContext, Page, Provisioner, Requester, ResourceDeleter, ResourceSyncer } from "./resource-syncer.js";
 
 /** The version we report to baton hosts; ≥ 0.4.3 makes them send active_sync_id. */
@@ -91,6 +99,8 @@ export interface ConnectorDeps {
   validate(signal: AbortSignal): Promise<void>;
   /** Drops per-sync state for the sync that just ended. */
   cleanup(syncId: string): Promise<void>;
+  /** The event feeds (from CloudTrail); absent: EventService answers NotFound for every feed. */
+  eventFeeds?: EventFeeds;
   log?: Logger;
 }
 
@@ -109,7 +119,10 @@ export function createConnectorServices(deps: ConnectorDeps) {
   const deleters = indexByTypeId((deps.deleters ?? []).map((d) => [d.resourceTypeId, d] as const), "resource deleter");
   // Account creation and deletion are advertised only when they may be used (provisioning on).
   const accountCreator = deps.provisioningEnabled ? deps.accountCreator : undefined;
-  const capabilities = buildCapabilities(deps.syncers, provisioners, deps.provisioningEnabled ? { accountCreator, deleters } : {});
+  const capabilities = buildCapabilities(deps.syncers, provisioners, {
+    ...(deps.provisioningEnabled ? { accountCreator, deleters } : {}),
+    eventFeed: deps.eventFeeds !== undefined,
+  });
 
   function syncerFor(resourceTypeId: string, missing: Code = Code.NotFound): ResourceSyncer {
     checkId("resource type id", resourceTypeId);
@@ -321,6 +334,29 @@ export function createConnectorServices(deps: ConnectorDeps) {
     }),
   };
 
+  const events = {
+    listEventFeeds: guarded("ListEventFeeds", async (_req: ListEventFeedsRequest) =>
+      create(ListEventFeedsResponseSchema, { list: deps.eventFeeds?.feeds() ?? [] }),
+    ),
+    listEvents: guarded("ListEvents", async (req: ListEventsRequest, ctx) => {
+      if (Buffer.byteLength(req.cursor, "utf8") > MAX_CURSOR_BYTES) throw new ConnectError(`cursor must be at most ${MAX_CURSOR_BYTES} bytes`, Code.InvalidArgument);
+      if (req.pageSize > MAX_EVENT_PAGE_SIZE) throw new ConnectError(`page_size must be at most ${MAX_EVENT_PAGE_SIZE}`, Code.InvalidArgument);
+      if (Buffer.byteLength(req.eventFeedId, "utf8") > MAX_ID_BYTES) throw new ConnectError(`event_feed_id must be at most ${MAX_ID_BYTES} bytes`, Code.InvalidArgument);
+      const feeds = deps.eventFeeds;
+      if (!feeds || !feeds.has(req.eventFeedId)) throw new ConnectError(`event feed id "${req.eventFeedId}" not found`, Code.NotFound);
+      // The cursor is ours, signed like a page token: a host cannot forge a position.
+      const scope = { rpc: "ListEvents", resourceTypeId: req.eventFeedId };
+      const from = deps.pageTokens.decode(scope, req.cursor) as FeedPosition | undefined;
+      const startAt = req.startAt ? timestampMs(req.startAt) : undefined;
+      const page = await feeds.list(req.eventFeedId, from, startAt, req.pageSize, awsSignal(ctx));
+      return create(ListEventsResponseSchema, {
+        events: page.events,
+        cursor: deps.pageTokens.encode(scope, { ...page.position }),
+        hasMore: page.hasMore,
+      });
+    }),
+  };
+
   async function deleteResource(rpc: string, req: DeleteResourceRequest | DeleteResourceV2Request, ctx: HandlerContext) {
     requireProvisioning();
     if (!req.resourceId) throw new ConnectError("resource_id is required", Code.InvalidArgument);
@@ -401,6 +437,7 @@ export function createConnectorServices(deps: ConnectorDeps) {
     resourceManager,
     resourceDeleter,
     rateLimiter,
+    events,
     capabilities,
   };
 }
@@ -411,9 +448,12 @@ export type ConnectorServices = ReturnType<typeof createConnectorServices>;
 export function buildCapabilities(
   syncers: readonly ResourceSyncer[],
   provisioners: ReadonlyMap<string, Provisioner>,
-  writes: { accountCreator?: AccountCreator | undefined; deleters?: ReadonlyMap<string, ResourceDeleter> } = {},
+  writes: { accountCreator?: AccountCreator | undefined; deleters?: ReadonlyMap<string, ResourceDeleter>; eventFeed?: boolean } = {},
 ): ConnectorCapabilities {
   const connectorCapabilities = new Set<Capability>([Capability.SYNC]);
+  if (writes.eventFeed) connectorCapabilities.add(Capability.EVENT_FEED_V2);
+  // A targeted sync reads each resource by id: every type must answer GetResource.
+  if (syncers.length > 0 && syncers.every((s) => s.getResource !== undefined)) connectorCapabilities.add(Capability.TARGETED_SYNC);
   const resourceTypeCapabilities = syncers.map((s) => {
     const id = s.resourceType.id;
     const caps = [Capability.SYNC];
@@ -465,6 +505,8 @@ function indexByTypeId<T>(entries: ReadonlyArray<readonly [string, T]>, what: st
 
 // Request limits from baton's protoc-gen-validate rules, enforced here as its Go server would.
 const MAX_ID_BYTES = 1024;
+const MAX_CURSOR_BYTES = 4096;
+const MAX_EVENT_PAGE_SIZE = 1000;
 const MAX_PAGE_SIZE = 250;
 const MAX_TOKEN_BYTES = 1_048_576;
 

@@ -13,6 +13,7 @@ import {
 } from "@connectrpc/connect";
 import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import {
   AccountManagerService,
@@ -37,6 +38,7 @@ export interface ConnectorApi {
   entitlements: Client<typeof EntitlementsService>;
   grants: Client<typeof GrantsService>;
   grantManager: Client<typeof GrantManagerService>;
+  events: Client<typeof EventService>;
   accountManager: Client<typeof AccountManagerService>;
   resourceManager: Client<typeof ResourceManagerService>;
   resourceDeleter: Client<typeof ResourceDeleterService>;
@@ -52,6 +54,7 @@ export function createDirectConnectorApi(services: ConnectorServices): Connector
     entitlements: directClient(EntitlementsService, services.entitlements),
     grants: directClient(GrantsService, services.grants),
     grantManager: directClient(GrantManagerService, services.grantManager),
+    events: directClient(EventService, services.events),
     accountManager: directClient(AccountManagerService, services.accountManager),
     resourceManager: directClient(ResourceManagerService, services.resourceManager),
     resourceDeleter: directClient(ResourceDeleterService, services.resourceDeleter),
@@ -67,6 +70,7 @@ export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
     resourceGetter: createClient(ResourceGetterService, transport),
     entitlements: createClient(EntitlementsService, transport),
     grants: createClient(GrantsService, transport),
+    events: createClient(EventService, transport),
     grantManager: createClient(GrantManagerService, transport),
     accountManager: createClient(AccountManagerService, transport),
     resourceManager: createClient(ResourceManagerService, transport),

@@ -1,6 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
 import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
 import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
 import {
   AccountManagerService,
@@ -27,6 +28,7 @@ export const BATON_SERVICES = [
   EntitlementsService,
   GrantsService,
   GrantManagerService,
+  EventService,
   AccountManagerService,
   ResourceManagerService,
   ResourceDeleterService,
@@ -52,6 +54,7 @@ export function connectorRoutes(services: ConnectorServices, health: HealthState
     router.service(EntitlementsService, services.entitlements);
     router.service(GrantsService, services.grants);
     router.service(GrantManagerService, services.grantManager);
+    router.service(EventService, services.events);
     router.service(AccountManagerService, services.accountManager);
     router.service(ResourceManagerService, services.resourceManager);
     router.service(ResourceDeleterService, services.resourceDeleter);

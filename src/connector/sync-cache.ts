@@ -16,11 +16,24 @@
  * permission sets, provisioned pairs, one compact IAM snapshot per account); Identity Store
  * users, group memberships and account assignments stream through and are never cached.
  * Calls without a sync id are not cached at all.
+ *
+ * With `reads` (the AWS read ledger, src/aws/read-replay.ts), a load runs in a read scope of its
+ * own — kept across failed attempts, which `progress` records resume — and every caller, the one
+ * that started it and those served from the cache, is credited with the AWS reads it made: a
+ * listing depends on every read behind the answers it used.
  */
+export interface ReadScopes {
+  run<T>(reads: Set<string>, fn: () => Promise<T>): Promise<T>;
+  merge(reads: Iterable<string>): void;
+}
+
 export class SyncCache {
   readonly #syncs = new Map<string, Map<string, unknown>>();
 
-  constructor(private readonly maxSyncs = 2) {
+  constructor(
+    private readonly maxSyncs = 2,
+    private readonly reads?: ReadScopes,
+  ) {
     if (!(maxSyncs >= 1)) throw new Error("SyncCache needs room for at least one sync");
   }
 
@@ -30,15 +43,23 @@ export class SyncCache {
     const entries = this.#entries(syncId);
     const slot = `load:${key}`;
     let pending = entries.get(slot) as Promise<T> | undefined;
+    const reads = this.reads;
+    let keys = entries.get(`reads:${key}`) as Set<string> | undefined;
+    if (reads && !keys) entries.set(`reads:${key}`, (keys = new Set()));
     if (!pending) {
-      pending = load();
+      pending = reads && keys ? reads.run(keys, load) : load();
       entries.set(slot, pending);
       // Failures are not remembered: a retry of the call must reach AWS again.
       pending.catch(() => {
         if (entries.get(slot) === pending) entries.delete(slot);
       });
     }
-    return pending;
+    if (!reads || !keys) return pending;
+    const credited = keys;
+    return pending.then((value) => {
+      reads.merge(credited);
+      return value;
+    });
   }
 
   /** A mutable record for (syncId, key), created by `init` on first use; kept across failed loads. */

@@ -10,6 +10,7 @@ import { file_c1_connector_v2_annotation_v1_identifier } from "./c1/connector/v2
 import { file_c1_connector_v2_asset } from "./c1/connector/v2/asset_pb.js";
 import { file_c1_connector_v2_connector } from "./c1/connector/v2/connector_pb.js";
 import { file_c1_connector_v2_entitlement } from "./c1/connector/v2/entitlement_pb.js";
+import { file_c1_connector_v2_event_feed } from "./c1/connector/v2/event_feed_pb.js";
 import { file_c1_connector_v2_grant } from "./c1/connector/v2/grant_pb.js";
 import { file_c1_connector_v2_resource } from "./c1/connector/v2/resource_pb.js";
 import { file_c1_ratelimit_v1_ratelimit } from "./c1/ratelimit/v1/ratelimit_pb.js";
@@ -34,6 +35,7 @@ export const allGeneratedFiles: readonly DescFile[] = [
   file_c1_connector_v2_asset,
   file_c1_connector_v2_connector,
   file_c1_connector_v2_entitlement,
+  file_c1_connector_v2_event_feed,
   file_c1_connector_v2_grant,
   file_c1_connector_v2_resource,
   file_c1_ratelimit_v1_ratelimit,

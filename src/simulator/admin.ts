@@ -7,7 +7,11 @@
  *   GET  /_sim/knobs           current knobs
  *   POST /_sim/knobs           apply a partial knobs object; answers the new knobs
  *   GET  /_sim/info            region, credentials (ids and labels), organisation summary
+ *   POST /_sim/changes         apply a change script (change-script.ts); answers each change's outcome
+ *   GET  /_sim/cloudtrail      every CloudTrail event recorded, visible or not (oldest first)
  */
+import type { Logger } from "../log.js";
+import { applyChanges, parseChangeScript } from "./change-script.js";
 import type { SimRuntime } from "./runtime.js";
 
 export interface AdminResponse {
@@ -15,7 +19,7 @@ export interface AdminResponse {
   body: unknown;
 }
 
-export function handleAdmin(runtime: SimRuntime, method: string, path: string, body: string): AdminResponse {
+export function handleAdmin(runtime: SimRuntime, method: string, path: string, body: string, logger: Logger): AdminResponse {
   const route = `${method} ${path.replace(/\/+$/, "")}`;
   switch (route) {
     case "GET /_sim/counters":
@@ -33,6 +37,14 @@ export function handleAdmin(runtime: SimRuntime, method: string, path: string, b
       }
     case "GET /_sim/info":
       return { status: 200, body: info(runtime) };
+    case "POST /_sim/changes":
+      try {
+        return { status: 200, body: { outcomes: applyChanges(runtime, parseChangeScript(JSON.parse(body || "{}")), logger) } };
+      } catch (error) {
+        return { status: 400, body: { error: (error as Error).message } };
+      }
+    case "GET /_sim/cloudtrail":
+      return { status: 200, body: { events: runtime.cloudTrail.all().map((e) => ({ ...e.record, visibleAt: new Date(e.visibleAt).toISOString() })) } };
     default:
       return { status: 404, body: { error: `no admin route ${route}` } };
   }

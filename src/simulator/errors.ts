@@ -5,8 +5,8 @@
  * wire code, HTTP status and extra headers. Statuses follow the models' httpError traits so the
  * SDK raises the same exception classes it raises against AWS (aws-behaviour.md §5, §6).
  */
-export type ServiceName = "iam" | "sts" | "identitystore" | "sso-admin" | "organizations";
-export const SERVICE_NAMES: readonly ServiceName[] = ["iam", "sts", "identitystore", "sso-admin", "organizations"];
+export type ServiceName = "iam" | "sts" | "identitystore" | "sso-admin" | "organizations" | "cloudtrail";
+export const SERVICE_NAMES: readonly ServiceName[] = ["iam", "sts", "identitystore", "sso-admin", "organizations", "cloudtrail"];
 
 /** Errors every service has, under its own name. */
 export type ErrorKind =
@@ -75,6 +75,7 @@ const KIND_CODES: Record<ServiceName, Record<ErrorKind, string>> = {
   sts: { ...QUERY_SERVICE_KINDS, internal: "InternalFailure", expiredToken: "ExpiredTokenException" },
   identitystore: JSON_SERVICE_KINDS,
   "sso-admin": JSON_SERVICE_KINDS,
+  cloudtrail: JSON_SERVICE_KINDS,
   organizations: {
     ...JSON_SERVICE_KINDS,
     throttling: "TooManyRequestsException",

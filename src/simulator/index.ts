@@ -10,6 +10,8 @@
 import type { AddressInfo } from "node:net";
 import { silentLogger, type Logger } from "../log.js";
 import type { AssignmentEngine } from "./assignments.js";
+import { applyChanges, type ChangeOutcome, type ChangeScript } from "./change-script.js";
+import type { CloudTrailLog } from "./cloudtrail-log.js";
 import type { Counters } from "./counters.js";
 import type { CredentialBinding, SimModel } from "./model/types.js";
 import { SIM_CREDENTIALS } from "./credentials.js";
@@ -77,6 +79,10 @@ export interface Simulator {
   counters: Counters;
   knobs: KnobStore;
   assignments: AssignmentEngine;
+  /** CloudTrail's event history of the writes served (and sign-ins recorded). */
+  cloudTrail: CloudTrailLog;
+  /** Applies a change script (change-script.ts): writes as a client would make them, recorded by CloudTrail. */
+  applyChanges(script: ChangeScript): ChangeOutcome[];
   /** Told about every write operation served (the hook for a CloudTrail-like recorder). */
   writes: Pick<WriteEvents, "subscribe">;
   stop(): Promise<void>;
@@ -124,6 +130,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: runtime.counters,
     knobs,
     assignments: runtime.assignments,
+    cloudTrail: runtime.cloudTrail,
+    applyChanges: (script) => applyChanges(runtime, script, logger),
     writes: { subscribe: (listener) => runtime.writes.subscribe(listener) },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -139,6 +147,8 @@ export function createOrganization(options: { profile?: string | ProfileSizes; s
 }
 
 export { SIM_CREDENTIALS } from "./credentials.js";
+export { parseChangeScript, type Change, type ChangeOutcome, type ChangeScript } from "./change-script.js";
+export type { CloudTrailLog, SignIn, TrailEvent } from "./cloudtrail-log.js";
 export type { Caller } from "./credentials.js";
 export type { AssignmentEngine, AssignmentOperation, AssignmentStatus } from "./assignments.js";
 export type { CounterSnapshot, Counters, CallCounts, ServiceCounts, AssignmentCounts, PerSecondCounts } from "./counters.js";

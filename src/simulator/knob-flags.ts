@@ -18,6 +18,7 @@ export interface KnobFlags {
   principalAssignmentsIncludeGroups?: string;
   shortPageRate?: string;
   fault?: string[];
+  cloudtrailDelay?: string;
 }
 
 /** "30" → fixed 30; "30-80" → fixed 30 + jitter 50. */
@@ -142,5 +143,9 @@ export function knobPatchFromFlags(flags: KnobFlags): KnobPatch {
   }
   if (flags.shortPageRate !== undefined) patch.shortPageRate = parseProbability(flags.shortPageRate, "--short-page-rate");
   if (flags.fault?.length) patch.faults = flags.fault.map(parseFault);
+  if (flags.cloudtrailDelay !== undefined) {
+    const { fixedMs, jitterMs } = parseRange(flags.cloudtrailDelay, "--cloudtrail-delay");
+    patch.cloudTrail = { deliveryDelayMs: fixedMs, deliveryJitterMs: jitterMs };
+  }
   return patch;
 }

@@ -64,6 +64,15 @@ export interface IamLimitKnobs {
   managedPoliciesPerRole: number;
 }
 
+/** CloudTrail's event history (services/cloudtrail.ts). */
+export interface CloudTrailKnobs {
+  /** Time from a write until LookupEvents shows its event: fixed + U(0, jitter). AWS: typically within minutes. */
+  deliveryDelayMs: number;
+  deliveryJitterMs: number;
+  /** Events older than this are gone (AWS: 90 days). */
+  retentionDays: number;
+}
+
 export interface Knobs {
   seed: number;
   latency: LatencyKnob & { perService: Partial<Record<ServiceName, LatencyKnob>> };
@@ -75,6 +84,7 @@ export interface Knobs {
   shortPageRate: number;
   faults: FaultRule[];
   iamLimits: IamLimitKnobs;
+  cloudTrail: CloudTrailKnobs;
 }
 
 /**
@@ -87,6 +97,8 @@ export const DEFAULT_QUOTAS: Record<ServiceName, QuotaKnob> = {
   iam: perSecond(AWS_QUOTAS_PER_SECOND.iam),
   sts: perSecond(AWS_QUOTAS_PER_SECOND.sts),
   organizations: perSecond(AWS_QUOTAS_PER_SECOND.organizations),
+  // Per account and Region (services/cloudtrail.ts keys its buckets so).
+  cloudtrail: perSecond(AWS_QUOTAS_PER_SECOND.cloudtrail),
 };
 
 /** A token bucket that refills at `rate` per second and holds one second's worth. */
@@ -114,6 +126,7 @@ export function fastKnobs(): Knobs {
     shortPageRate: 0,
     faults: [],
     iamLimits: { managedPoliciesPerUser: 10, managedPoliciesPerGroup: 10, managedPoliciesPerRole: 10 },
+    cloudTrail: { deliveryDelayMs: 0, deliveryJitterMs: 0, retentionDays: 90 },
   };
 }
 
@@ -124,6 +137,9 @@ export function awsLikeKnobs(): Knobs {
   knobs.quotas.enabled = true;
   knobs.assignments.fixedMs = 1000;
   knobs.assignments.jitterMs = 2000;
+  // "Typically within about five minutes" (CloudTrail User Guide).
+  knobs.cloudTrail.deliveryDelayMs = 60_000;
+  knobs.cloudTrail.deliveryJitterMs = 240_000;
   return knobs;
 }
 
@@ -180,6 +196,13 @@ export const knobPatchSchema = z.strictObject({
       managedPoliciesPerRole: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  cloudTrail: z
+    .strictObject({
+      deliveryDelayMs: nonNegative.optional(),
+      deliveryJitterMs: nonNegative.optional(),
+      retentionDays: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 export type KnobPatch = z.infer<typeof knobPatchSchema>;
@@ -216,6 +239,7 @@ export function applyKnobPatch(knobs: Knobs, patch: KnobPatch): Knobs {
   if (patch.shortPageRate !== undefined) next.shortPageRate = patch.shortPageRate;
   if (patch.faults) next.faults = patch.faults;
   if (patch.iamLimits) Object.assign(next.iamLimits, defined(patch.iamLimits));
+  if (patch.cloudTrail) Object.assign(next.cloudTrail, defined(patch.cloudTrail));
   return next;
 }
 

@@ -23,6 +23,7 @@ export const PAGE_RULES: Record<ServiceName, PageRule> = {
   identitystore: { sizeField: "MaxResults", tokenField: "NextToken", min: 1, max: 100, defaultSize: 100 },
   "sso-admin": { sizeField: "MaxResults", tokenField: "NextToken", min: 1, max: 100, defaultSize: 100 },
   organizations: { sizeField: "MaxResults", tokenField: "NextToken", min: 1, max: 20, defaultSize: 20 },
+  cloudtrail: { sizeField: "MaxResults", tokenField: "NextToken", min: 1, max: 50, defaultSize: 50 },
 };
 
 export interface Page<T> {

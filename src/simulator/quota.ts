@@ -33,12 +33,9 @@ export class TokenBucket {
   }
 }
 
-/** Services whose quota is a bucket per calling account. */
-export const PER_ACCOUNT_QUOTAS: ReadonlySet<ServiceName> = new Set<ServiceName>(["iam", "sts"]);
-
 export interface Quotas {
-  /** 0 when the request may proceed, else ms until the service would accept it; `account`: the caller's. */
-  take(service: ServiceName, now: number, account?: string): number;
+  /** 0 when the request may proceed, else ms until the service would accept it; `scope`: a bucket of its own (per account and Region, …). */
+  take(service: ServiceName, now: number, scope?: string): number;
 }
 
 export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
@@ -53,11 +50,11 @@ export function createQuotas(knobs: KnobStore, clock: () => number): Quotas {
     if (JSON.stringify(next.quotas) !== JSON.stringify(previous.quotas)) rebuild(next.quotas.services);
   });
   return {
-    take(service, now, account) {
+    take(service, now, scope) {
       if (!knobs.current.quotas.enabled) return 0;
       const quota = knobsOf[service];
       if (!quota) return 0;
-      const key = PER_ACCOUNT_QUOTAS.has(service) && account !== undefined ? `${service} ${account}` : service;
+      const key = scope !== undefined ? `${service} ${scope}` : service;
       let bucket = buckets.get(key);
       if (!bucket) {
         bucket = new TokenBucket(quota.rate, quota.burst, now);

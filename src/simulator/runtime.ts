@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../log.js";
 import { createAssignmentEngine, type AssignmentEngine } from "./assignments.js";
+import { createCloudTrailLog, type CloudTrailLog } from "./cloudtrail-log.js";
 import { createCounters, type Counters } from "./counters.js";
 import { createCredentialRegistry, type CredentialRegistry } from "./credentials.js";
 import { createFaults, type Faults } from "./faults.js";
@@ -17,7 +18,7 @@ import { createWriteEvents, type WriteEvents } from "./write-events.js";
 /** Milliseconds since the epoch; tests may pass a controllable clock. */
 export type Clock = () => number;
 
-export type PrngStream = "ids" | "request-ids" | "faults" | "latency" | "pagination" | "assignment-timing" | "assignment-failures";
+export type PrngStream = "ids" | "request-ids" | "faults" | "latency" | "pagination" | "assignment-timing" | "assignment-failures" | "cloudtrail";
 
 export interface SimRuntime {
   model: SimModel;
@@ -30,6 +31,8 @@ export interface SimRuntime {
   credentials: CredentialRegistry;
   /** Listeners told about every write operation served. */
   writes: WriteEvents;
+  /** CloudTrail's event history of those writes (and of sign-ins). */
+  cloudTrail: CloudTrailLog;
   prng(stream: PrngStream): Prng;
 }
 
@@ -51,6 +54,7 @@ export function createRuntime(model: SimModel, knobs: KnobStore, clock: Clock, l
     return p;
   };
   const counters = createCounters();
+  const writes = createWriteEvents((error, event) => logger.error({ err: error, service: event.service, operation: event.operation }, "write listener failed"));
   return {
     model,
     knobs,
@@ -67,7 +71,8 @@ export function createRuntime(model: SimModel, knobs: KnobStore, clock: Clock, l
       failures: () => prng("assignment-failures"),
     }),
     credentials: createCredentialRegistry(model),
-    writes: createWriteEvents((error, event) => logger.error({ err: error, service: event.service, operation: event.operation }, "write listener failed")),
+    writes,
+    cloudTrail: createCloudTrailLog({ model, knobs, writes, clock, prng: () => prng("cloudtrail") }),
     prng,
   };
 }

@@ -12,19 +12,11 @@ import { decodeJsonBody, encodeJsonError, encodeJsonResult, JSON_CONTENT_TYPE, p
 import { decodeForm, encodeQueryError, encodeQueryResult } from "./protocol/query-xml.js";
 import type { SimRuntime } from "./runtime.js";
 import { SERVICES } from "./services/index.js";
-import type { RequestContext } from "./services/service.js";
-import { redactSecrets, type WriteEvent } from "./write-events.js";
+import { serve, type RoutedRequest } from "./serve.js";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const QUERY_VERSIONS: Record<string, ServiceName> = { "2010-05-08": "iam", "2011-06-15": "sts" };
-const CREDENTIAL = /Credential=([^/,\s]+)\/[^/]*\/[^/]*\/([^/]+)\//;
-
-interface RoutedRequest {
-  service: ServiceName;
-  operation: string;
-  input: Record<string, unknown>;
-  accessKeyId?: string;
-}
+const CREDENTIAL = /Credential=([^/,\s]+)\/[^/]*\/([^/]*)\/([^/]+)\//;
 
 interface Answer {
   status: number;
@@ -49,7 +41,7 @@ async function handle(runtime: SimRuntime, logger: Logger, req: IncomingMessage,
   const body = await readBody(req);
   const url = req.url ?? "/";
   if (url.startsWith("/_sim/")) {
-    const admin = handleAdmin(runtime, req.method ?? "GET", url.split("?")[0]!, body);
+    const admin = handleAdmin(runtime, req.method ?? "GET", url.split("?")[0]!, body, logger);
     return send(res, { status: admin.status, headers: { "content-type": "application/json" }, body: JSON.stringify(admin.body) });
   }
   const requestId = runtime.prng("request-ids").uuid();
@@ -80,80 +72,40 @@ async function handle(runtime: SimRuntime, logger: Logger, req: IncomingMessage,
 
 function dispatch(runtime: SimRuntime, request: RoutedRequest, requestId: string, injected: "throttle" | "internal" | undefined, logger: Logger): Answer {
   const { service, operation } = request;
-  const definition = SERVICES[service];
-  const now = runtime.clock();
-  // Set once the handler runs: only then is a write "served" (and reported).
-  let served: RequestContext | undefined;
-  try {
-    const handler = definition.operations[operation];
-    if (!handler) throw SimError.of("unknownOperation", `Operation ${operation} is not supported by the simulator.`);
-    const caller = runtime.credentials.resolve(request.accessKeyId, now);
-    const waitMs = runtime.quotas.take(service, now, caller.accountId);
-    if (waitMs > 0 || injected === "throttle") throw throttling(service, Math.max(waitMs, 1000));
-    if (injected === "internal") throw SimError.of("internal", "We encountered an internal error. Please try again.");
-    const ctx: RequestContext = { requestId, service, operation, caller, now, sim: runtime };
-    served = ctx;
-    const result = handler(ctx, request.input);
-    runtime.counters.outcome(service, operation, "ok");
-    if (definition.writes.has(operation)) reportWrite(runtime, ctx, request.input, { result: redactSecrets(result) });
-    return definition.protocol === "query"
-      ? { status: 200, headers: { "content-type": "text/xml" }, body: encodeQueryResult(service, operation, result, requestId) }
-      : { status: 200, headers: { "content-type": JSON_CONTENT_TYPE }, body: encodeJsonResult(result) };
-  } catch (error) {
-    if (!(error instanceof SimError)) logger.error({ err: error, service, operation }, "simulator handler bug");
-    const simError = toSimError(error);
-    const resolved = resolveError(service, simError);
-    if (served && definition.writes.has(operation)) reportWrite(runtime, served, request.input, { error: { code: resolved.code, message: resolved.message } });
-    runtime.counters.outcome(service, operation, simError.kind === "throttling" ? "throttled" : injected === "internal" ? "fault" : "error");
-    if (definition.protocol === "query") {
-      return { status: resolved.status, headers: { "content-type": "text/xml", ...resolved.headers }, body: encodeQueryError(service, resolved, requestId) };
-    }
-    return {
-      status: resolved.status,
-      headers: { "content-type": JSON_CONTENT_TYPE, "x-amzn-errortype": resolved.code, ...resolved.headers },
-      body: encodeJsonError(resolved),
-    };
+  const outcome = serve(runtime, request, requestId, logger, { injected, quota: true, count: true });
+  if (outcome.ok) {
+    return SERVICES[service].protocol === "query"
+      ? { status: 200, headers: { "content-type": "text/xml" }, body: encodeQueryResult(service, operation, outcome.result, requestId) }
+      : { status: 200, headers: { "content-type": JSON_CONTENT_TYPE }, body: encodeJsonResult(outcome.result) };
   }
-}
-
-function reportWrite(runtime: SimRuntime, ctx: RequestContext, input: Record<string, unknown>, outcome: Pick<WriteEvent, "result" | "error">): void {
-  runtime.writes.emit({
-    service: ctx.service,
-    operation: ctx.operation,
-    params: redactSecrets(input) as Record<string, unknown>,
-    principal: ctx.caller,
-    time: ctx.now,
-    requestId: ctx.requestId,
-    ...outcome,
-  });
-}
-
-function throttling(service: ServiceName, waitMs: number): SimError {
-  const error = SimError.of("throttling", "Rate exceeded");
-  // Identity Store models RetryAfterSeconds (bound to Retry-After); the others send no hint.
-  if (service === "identitystore") {
-    error.retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-    error.fields.RetryAfterSeconds = error.retryAfterSeconds;
+  const resolved = outcome.error;
+  if (SERVICES[service].protocol === "query") {
+    return { status: resolved.status, headers: { "content-type": "text/xml", ...resolved.headers }, body: encodeQueryError(service, resolved, requestId) };
   }
-  return error;
+  return {
+    status: resolved.status,
+    headers: { "content-type": JSON_CONTENT_TYPE, "x-amzn-errortype": resolved.code, ...resolved.headers },
+    body: encodeJsonError(resolved),
+  };
 }
 
 function route(req: IncomingMessage, url: string, body: string): RoutedRequest {
   const credential = CREDENTIAL.exec(String(req.headers.authorization ?? ""));
   const accessKeyId = credential?.[1];
-  const scopeService = credential?.[2];
+  const region = credential?.[2];
+  const scopeService = credential?.[3];
   const target = req.headers["x-amz-target"];
   if (typeof target === "string") {
     const parsed = parseTarget(target);
     if (!parsed) throw SimError.of("unknownOperation", `Unknown target ${target}`);
-    return { ...parsed, input: decodeJsonBody(body), accessKeyId };
+    return { ...parsed, input: decodeJsonBody(body), accessKeyId, region };
   }
   const query = url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
   const params = decodeForm(body || query);
   const operation = params.Action;
   const service = QUERY_VERSIONS[params.Version ?? ""] ?? (scopeService === "iam" || scopeService === "sts" ? scopeService : undefined);
   if (!operation || !service) throw SimError.of("unknownOperation", "Could not determine the service or operation of this request.");
-  return { service, operation, input: params, accessKeyId };
+  return { service, operation, input: params, accessKeyId, region };
 }
 
 function withStandardHeaders(answer: Answer, requestId: string): Answer {

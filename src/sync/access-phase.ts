@@ -5,8 +5,9 @@ import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { resourceExternalId, rowCount, RowEncoder, type EntitlementRows, type GrantRows } from "../c1z/rows.js";
 import type { ResourceCursor } from "./checkpoint.js";
-import { callConnector, describeError, isWarningError, warn, type SyncContext } from "./context.js";
-import { hasIdentity, skipsEntitlements, skipsGrants } from "./rules.js";
+import { callConnector, describeError, isWarningError, recorded, warn, type SyncContext } from "./context.js";
+import { accessListing } from "./read-log.js";
+import { hasIdentity, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants } from "./rules.js";
 import type { Page, Stream } from "./scheduler.js";
 import type { PlacedResources } from "./store-core.js";
 
@@ -87,12 +88,14 @@ export class AccessListings {
     // Entitlements are all committed once the grants phase has begun.
     if (ctx.token.phase !== "grants") {
       this.entitlements = this.#stream("entitlements", async (request, signal) => {
-        const res = await callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal);
+        const ref = accessListing("entitlements", request.resource.id!.resourceType, request.resource.id!.resource);
+        const res = await recorded(ctx, ref, () => callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s }), signal));
         return this.#entitlementPage(res.list, res.nextPageToken);
       });
     }
     this.grants = this.#stream("grants", async (request, signal) => {
-      const res = await callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s }), signal);
+      const ref = accessListing("grants", request.resource.id!.resourceType, request.resource.id!.resource);
+      const res = await recorded(ctx, ref, () => callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s }), signal));
       return this.#grantPage(res.list, res.annotations, res.nextPageToken);
     });
   }
@@ -121,8 +124,7 @@ export class AccessListings {
   /** baton drops entitlements without identity, and those of resource types this sync does not have. */
   #entitlementPage(items: Entitlement[], next: string): Page<Batch<EntitlementRows>> {
     if (items.length === 0 && next === "") return LAST_EMPTY_PAGE;
-    const types = this.#ctx.types;
-    const valid = items.filter((e) => e.id !== "" && hasIdentity(e.resource) && types.has(e.resource.id.resourceType));
+    const valid = keptEntitlements(this.#ctx.types, items);
     const rows = valid.length > 0 ? this.#rows.entitlements(valid) : undefined;
     return { content: { rows, dropped: items.length - valid.length }, count: valid.length, next };
   }
@@ -134,17 +136,7 @@ export class AccessListings {
    */
   #grantPage(items: Grant[], annotations: Any[], next: string): Page<GrantBatch> {
     if (items.length === 0 && next === "" && annotations.length === 0) return LAST_EMPTY_PAGE;
-    const types = this.#ctx.types;
-    const valid = items.filter(
-      (g) =>
-        g.id !== "" &&
-        !!g.entitlement &&
-        g.entitlement.id !== "" &&
-        hasIdentity(g.entitlement.resource) &&
-        hasIdentity(g.principal) &&
-        types.has(g.entitlement.resource.id.resourceType) &&
-        types.has(g.principal.id.resourceType),
-    );
+    const valid = keptGrants(this.#ctx.types, items);
     const batch: GrantBatch = { rows: valid.length > 0 ? this.#rows.grants(valid) : undefined, dropped: items.length - valid.length };
     // Not in our generated protos (we never emit it); recognised by its type URL.
     if (annotations.some((a) => a.typeUrl.endsWith("/c1.connector.v2.InsertResourceGrants"))) {

@@ -1,7 +1,10 @@
 import type { WorkingStore } from "./store.js";
 
-/** Phases in the order a sync runs them (baton's order). */
-export const PHASES = ["resource-types", "resources", "static-entitlements", "entitlements", "grants", "expansion", "finalize", "done"] as const;
+/**
+ * Phases in the order a sync runs them (baton's order). "incremental" marks an incremental sync
+ * in progress (incremental.ts): never resumed, only discarded.
+ */
+export const PHASES = ["resource-types", "resources", "static-entitlements", "entitlements", "grants", "expansion", "finalize", "done", "incremental"] as const;
 export type SyncPhase = (typeof PHASES)[number];
 
 /** Where a per-resource listing stands: every resource row ≤ afterRowId is done; head is mid-listing. */
@@ -50,6 +53,12 @@ export interface SyncToken {
   expanded_grants: number;
   step_durations_ms: Record<string, number>;
   connector_call_stats: Record<string, CallStatJson>;
+  /**
+   * Set on a finished sync whose listings' AWS reads were recorded (its read log is in the file):
+   * an incremental sync can start from it. `cursor` is where reading changes resumes (opaque to
+   * the engine), `fingerprint` the connector configuration it was made with.
+   */
+  changes?: { fingerprint: string; cursor: unknown; via: "full" | "incremental" };
 }
 
 const MAX_KEPT_WARNINGS = 50;
@@ -81,6 +90,11 @@ export function parseToken(text: string): SyncToken | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** An incremental sync that was interrupted: what it left in the working database is thrown away. */
+export function isInterruptedIncremental(run: { endedAt: string | null; syncToken: string }): boolean {
+  return run.endedAt === null && parseToken(run.syncToken)?.phase === "incremental";
 }
 
 export function addWarning(token: SyncToken, message: string): void {

@@ -4,6 +4,7 @@ import type { ConnectorApi } from "../connector/direct-client.js";
 import { addWarning, type CallStatJson, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
 import type { TypeFlags } from "./rules.js";
+import type { ListingRef, ReadRecorder } from "./read-log.js";
 import type { ListingScheduler } from "./scheduler.js";
 import type { WorkingStore } from "./store.js";
 
@@ -59,6 +60,13 @@ export interface SyncContext {
   signal?: AbortSignal;
   /** Resource types of this sync (filled after the resource-types phase), in listing order. */
   types: Map<string, TypeFlags>;
+  /** Records each listing's AWS reads (for incremental syncs), when the connector can tell them. */
+  reads?: ReadRecorder;
+}
+
+/** Runs one listing call, noting its AWS reads (and, for resources, what it produced) when they are recorded. */
+export function recorded<T>(ctx: SyncContext, ref: ListingRef, call: () => Promise<T>, produced?: (value: T) => Iterable<string>): Promise<T> {
+  return ctx.reads ? ctx.reads.listing(ref, call, produced) : call();
 }
 
 /**

@@ -28,7 +28,7 @@ export async function startDemoConnector(base: ConnectorConfig, options: { profi
       assumeRoleChain: [],
     },
     features: { ...base.features, organizations: true, identityCenter: true, crossAccountIam: true },
-    rateLimits: { ...base.rateLimits, requestsPerSecond: { iam: 500, sts: 500, identitystore: 500, sso: 500, organizations: 500 } },
+    rateLimits: { ...base.rateLimits, requestsPerSecond: { iam: 500, sts: 500, identitystore: 500, sso: 500, organizations: 500, cloudtrail: 500 } },
     provisioning: { ...base.provisioning, enabled: false },
     // A fixed secret: the simulator's organisation is public, and a resumed demo sync must be able
     // to replay its page tokens without a state directory.

@@ -7,6 +7,7 @@ import { AccessListings } from "./access-phase.js";
 import {
   Checkpointer,
   DEFAULT_CHECKPOINT_POLICY,
+  isInterruptedIncremental,
   newToken,
   parseToken,
   PHASES,
@@ -14,7 +15,9 @@ import {
   type CheckpointPolicy,
   type SyncToken,
 } from "./checkpoint.js";
+import type { ChangeTracking } from "./changes.js";
 import { describeError, SyncError, timed, warn, type SyncContext, type SyncObserver } from "./context.js";
+import { ReadRecorder } from "./read-log.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
 import { sendsActiveSyncId } from "./rules.js";
@@ -47,6 +50,12 @@ export interface SyncOptions {
   onCheckpoint?: (count: number) => void;
   /** Keep the working database on its own thread (default true); false runs it on this one. */
   writerThread?: boolean;
+  /**
+   * Record each listing's AWS reads (and their responses) in the file, so an incremental sync can
+   * start from this one (changes.ts). Only an uninterrupted sync records a complete log; a
+   * resumed one keeps none.
+   */
+  changes?: ChangeTracking;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -97,13 +106,14 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   });
   validating.catch(() => undefined); // awaited below, unless the sync ends before it matters
   try {
-    const { created, runs: initialRuns } = await store.call("open", options.target, {
-      syncId: newSyncId(),
-      startedAtMs: now().getTime(),
-      syncToken: JSON.stringify(newToken()),
-      keep: options.keepSyncs ?? 2,
-    });
-    let runs = initialRuns;
+    const initialRun = () => ({ run: { syncId: newSyncId(), startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()), keep: options.keepSyncs ?? 2 } });
+    let { created, runs } = await store.call("open", options.target, initialRun());
+    if (runs.some(isInterruptedIncremental)) {
+      // An interrupted incremental sync had rewritten the previous sync in place: start over from the file.
+      log.info("discarding an interrupted incremental sync");
+      await store.call("discard");
+      ({ created, runs } = await store.call("open", options.target, initialRun()));
+    }
     let run = resumable(runs);
     if (!run && isPublishPending(runs)) {
       const last = runs[runs.length - 1]!;
@@ -120,9 +130,11 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       });
     }
     const resumed = !!run && !created;
+    let startedAtMs = parseC1zTime(run?.startedAt ?? null)?.getTime() ?? now().getTime();
     if (!run) {
       const syncId = newSyncId();
-      runs = await store.call("startRun", { syncId, startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()) });
+      startedAtMs = now().getTime();
+      runs = await store.call("startRun", { syncId, startedAtMs, syncToken: JSON.stringify(newToken()) });
       run = runs.find((r) => r.syncId === syncId)!;
     }
     const token = parseToken(run.syncToken)!;
@@ -161,6 +173,12 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       signal: options.signal,
       types: new Map(),
     };
+    // A read log is only complete when this run made every listing of the sync.
+    const changes = options.changes && !resumed ? options.changes : undefined;
+    if (changes) {
+      changes.responses.clearRecorded();
+      ctx.reads = new ReadRecorder(changes.tracker);
+    }
 
     store.send("begin");
     try {
@@ -176,6 +194,10 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       token.access = undefined;
       token.typesToken = undefined;
       token.staticEntitlements = undefined;
+      if (changes && ctx.reads) {
+        token.changes = { fingerprint: changes.fingerprint, cursor: changes.cursorAt(startedAtMs), via: "full" };
+        store.send("putReadLog", JSON.stringify(ctx.reads.log.toJson()), [...changes.responses.takeRecorded()]);
+      }
       const stats = await store.call("finalize", { endedAtMs: now().getTime(), keep: options.keepSyncs ?? 2, token });
       // The sealed sync is a checkpoint too: a crash from here on only re-publishes.
       hook?.(checkpoint.count + 1);

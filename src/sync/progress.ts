@@ -151,6 +151,7 @@ const PHASE_LABELS: Record<SyncPhase | "starting", string> = {
   expansion: "grant expansion",
   finalize: "writing file",
   done: "done",
+  incremental: "changes",
 };
 const LABEL_WIDTH = Math.max(...Object.values(PHASE_LABELS).map((l) => l.length));
 const BAR_SIZE = 24;

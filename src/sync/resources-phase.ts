@@ -1,7 +1,8 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
-import { callConnector, describeError, isWarningError, SyncError, warn, type SyncContext } from "./context.js";
+import { callConnector, describeError, isWarningError, recorded, SyncError, warn, type SyncContext } from "./context.js";
+import { externalIdOf, resourcesListing } from "./read-log.js";
 import { childTypeIds, hasIdentity, missingTrait, typeFlags } from "./rules.js";
 import type { Page } from "./scheduler.js";
 import type { QueueEntry } from "./store-core.js";
@@ -72,11 +73,17 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
     startToken: (job) => (job.index === cursor.done ? (cursor.headToken ?? "") : ""),
     async fetchPage(job, pageToken, signal): Promise<Page<Resource[]>> {
       const parentResourceId = job.parentType ? { resourceType: job.parentType, resource: job.parentId } : undefined;
-      const res = await callConnector(
+      const res = await recorded(
         ctx,
-        "list-resources",
-        (s) => ctx.api.resources.listResources({ resourceTypeId: job.resourceTypeId, parentResourceId, pageToken, activeSyncId: ctx.activeSyncId }, { signal: s }),
-        signal,
+        resourcesListing(job.resourceTypeId, job.parentType, job.parentId),
+        () =>
+          callConnector(
+            ctx,
+            "list-resources",
+            (s) => ctx.api.resources.listResources({ resourceTypeId: job.resourceTypeId, parentResourceId, pageToken, activeSyncId: ctx.activeSyncId }, { signal: s }),
+            signal,
+          ),
+        (page) => page.list.filter((r) => r.id).map(externalIdOf),
       );
       return { content: res.list, count: res.list.length, next: res.nextPageToken };
     },

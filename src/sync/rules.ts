@@ -7,6 +7,8 @@ import {
   SkipGrantsSchema,
 } from "../gen/c1/connector/v2/annotation_resource_tree_pb.js";
 import { AppTraitSchema, GroupTraitSchema, RoleTraitSchema, UserTraitSchema } from "../gen/c1/connector/v2/annotation_trait_pb.js";
+import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
+import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceType_Trait, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import { findAnnotation } from "../connector/annotations.js";
 
@@ -96,4 +98,26 @@ export function sendsActiveSyncId(sdkVersion: string): boolean {
 /** The resource-level identity a baton syncer requires; records without it are dropped. */
 export function hasIdentity(resource: Resource | undefined): resource is Resource & { id: NonNullable<Resource["id"]> } {
   return !!resource?.id && resource.id.resourceType !== "" && resource.id.resource !== "";
+}
+
+/** baton keeps entitlements with an id and a resource of a type this sync has. */
+export function keptEntitlements(types: ReadonlyMap<string, TypeFlags>, items: readonly Entitlement[]): Entitlement[] {
+  return items.filter((e) => e.id !== "" && hasIdentity(e.resource) && types.has(e.resource.id.resourceType));
+}
+
+/**
+ * baton keeps grants with an id, an entitlement with a resource and a principal, both of resource
+ * types this sync has (its fresh-ingest filter).
+ */
+export function keptGrants(types: ReadonlyMap<string, TypeFlags>, items: readonly Grant[]): Grant[] {
+  return items.filter(
+    (g) =>
+      g.id !== "" &&
+      !!g.entitlement &&
+      g.entitlement.id !== "" &&
+      hasIdentity(g.entitlement.resource) &&
+      hasIdentity(g.principal) &&
+      types.has(g.entitlement.resource.id.resourceType) &&
+      types.has(g.principal.id.resourceType),
+  );
 }

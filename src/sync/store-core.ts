@@ -10,7 +10,9 @@ import type { Resource, ResourceType } from "../gen/c1/connector/v2/resource_pb.
 import type { CheckpointPolicy, SyncToken } from "./checkpoint.js";
 import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
 import { Expander } from "./expansion.js";
-import { dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
+import { advanceLatestSync, IncrementalSession, type ResourceChange } from "./incremental-store.js";
+import { putReadLog, readReadLog, type StoredReadLog } from "./read-log-store.js";
+import { discardWorkingDb, dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
 
 /** One entry of the resources phase's listing queue (see resources-phase.ts). */
 export interface QueueEntry {
@@ -50,10 +52,19 @@ export interface ExpansionRun {
   checkpoints: number;
 }
 
+export interface OpenInit {
+  /** A full sync's run, started in a new working database; `keep`: its retention, applied at once. */
+  run?: { syncId: string; startedAtMs: number; syncToken: string; keep?: number };
+  /** An incremental sync's run: the latest full sync made with this configuration becomes it. */
+  advance?: { syncId: string; startedAtMs: number; syncToken: string; fingerprint: string };
+}
+
 export interface FinalizeInput {
   endedAtMs: number;
   keep: number;
   token: SyncToken;
+  /** Row counts already known (an incremental sync's), instead of counting the rows. */
+  counts?: SyncStats;
 }
 
 /**
@@ -75,6 +86,7 @@ export class StoreCore {
   #expander: Expander | undefined;
   readonly #rows = new RowEncoder();
   #early: EarlyExpansion | undefined;
+  #incremental: IncrementalSession | undefined;
 
   constructor(private readonly emit: (event: StoreEvent) => void = () => undefined) {}
 
@@ -97,25 +109,37 @@ export class StoreCore {
   // --- opening and sync runs ---
 
   /**
-   * Opens the working database, making it from the target if there is none: then `initialRun` is
-   * started in it and, when `keep` is given, the syncs retention will drop once that run finishes
-   * are deleted at once, with the indexes a sync rebuilds anyway already gone (schema.ts).
+   * Opens the working database, making it from the target if there is none. A new one gets
+   * `init.run` started in it and, when `keep` is given, the syncs retention will drop once that run
+   * finishes are deleted at once, with the indexes a sync rebuilds anyway already gone (schema.ts).
+   * Or, for an incremental sync, `init.advance`: the file's latest full sync becomes that run
+   * (incremental-store.ts), while the database is still being made (no journal needed then).
    */
-  async open(target: string, initialRun: { syncId: string; startedAtMs: number; syncToken: string; keep?: number }): Promise<{ created: boolean; runs: SyncRun[] }> {
+  async open(target: string, init: OpenInit = {}): Promise<{ created: boolean; runs: SyncRun[]; advancedFrom?: SyncRun }> {
     this.#target = target;
+    let advancedFrom: SyncRun | undefined;
     const { db, created } = await openWorkingDb(target, {
       create: (fresh) => {
-        insertSyncRun(fresh, { syncId: initialRun.syncId, startedAt: new Date(initialRun.startedAtMs), syncToken: initialRun.syncToken });
-        deferIndexes(fresh);
-        if (initialRun.keep !== undefined) deleteSyncsRetentionWillDrop(fresh, initialRun.syncId, initialRun.keep, new Date(initialRun.startedAtMs));
+        const run = init.run;
+        if (run) {
+          insertSyncRun(fresh, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken });
+          deferIndexes(fresh);
+          if (run.keep !== undefined) deleteSyncsRetentionWillDrop(fresh, run.syncId, run.keep, new Date(run.startedAtMs));
+        }
+        if (init.advance) advancedFrom = advanceLatestSync(fresh, init.advance);
       },
     });
     this.#db = db;
-    return { created, runs: listSyncRuns(db) };
+    if (advancedFrom && init.advance) {
+      this.useSync(init.advance.syncId);
+      this.#incremental = new IncrementalSession(db, this.#w, init.advance.syncId);
+      this.begin();
+    }
+    return { created, runs: listSyncRuns(db), advancedFrom };
   }
 
-  startRun(run: { syncId: string; startedAtMs: number; syncToken: string }): SyncRun[] {
-    this.db.transaction(() => insertSyncRun(this.db, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken }))();
+  startRun(run: { syncId: string; startedAtMs: number; syncToken: string; syncType?: string; parentSyncId?: string }): SyncRun[] {
+    this.db.transaction(() => insertSyncRun(this.db, { ...run, startedAt: new Date(run.startedAtMs) }))();
     return listSyncRuns(this.db);
   }
 
@@ -270,6 +294,76 @@ export class StoreCore {
     );
   }
 
+  // --- the read log (incremental syncs; read-log.ts) ---
+
+  /** Stores this sync's read log and the responses of its reads (replacing any it had). */
+  putReadLog(log: string, responses: Array<[string, string]>): void {
+    putReadLog(this.db, this.#syncId, log, responses);
+  }
+
+  /** A sync's read log and responses, as putReadLog stored them. */
+  readLog(syncId: string): StoredReadLog {
+    return readReadLog(this.db, syncId);
+  }
+
+  // --- incremental syncs (incremental.ts, incremental-store.ts) ---
+
+  get #inc(): IncrementalSession {
+    if (!this.#incremental) throw new Error("no incremental sync in progress");
+    return this.#incremental;
+  }
+
+  incUpsertResources(rows: ResourceRows): ResourceChange[] {
+    return this.#inc.upsertResources(rows);
+  }
+
+  incResourceData(type: string, id: string): Uint8Array | undefined {
+    return this.#inc.resourceData(type, id);
+  }
+
+  incDeleteResource(type: string, id: string): string[] {
+    return this.#inc.deleteResource(type, id);
+  }
+
+  incReplaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
+    return this.#inc.replaceEntitlements(type, id, rows);
+  }
+
+  incReplaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
+    return this.#inc.replaceGrants(type, id, rows);
+  }
+
+  incReexpand(seeds: string[]): { destinations: number; created: number } {
+    return this.#inc.reexpand(seeds);
+  }
+
+  incStats(base: SyncStats): SyncStats {
+    return this.#inc.stats(base);
+  }
+
+  incGrantsOfPrincipal(type: string, id: string) {
+    return this.#inc.grantsOfPrincipal(type, id);
+  }
+
+  incGrant(id: string) {
+    return this.#inc.grant(id);
+  }
+
+  /** Where a sync keeps a resource: its parent (a targeted sync's target named without one). */
+  storedParent(syncId: string, externalId: string): { parentType?: string; parentId?: string } | undefined {
+    const row = this.#prepare(`select parent_resource_type_id as t, parent_resource_id as r from v1_resources where external_id = ? and sync_id = ?`).get(externalId, syncId) as
+      | { t: string | null; r: string | null }
+      | undefined;
+    return row ? { parentType: row.t ?? undefined, parentId: row.r ?? undefined } : undefined;
+  }
+
+  /** Closes the working database and deletes it (an interrupted incremental sync starts over from the .c1z). */
+  discard(): void {
+    this.close();
+    this.#statements.clear();
+    discardWorkingDb(this.#target);
+  }
+
   // --- grant expansion ---
 
   /**
@@ -323,7 +417,7 @@ export class StoreCore {
     this.begin();
     dropScratch(db);
     const stats: SyncStats = {
-      ...computeSyncStats(db, this.#syncId),
+      ...(input.counts ?? computeSyncStats(db, this.#syncId)),
       stepDurationsMs: { ...token.step_durations_ms },
       connectorCallStats: Object.fromEntries(
         Object.entries(token.connector_call_stats).map(([k, v]) => [k, { count: v.count, totalMs: v.total_ms, maxMs: v.max_ms, errors: v.errors }]),

@@ -4,6 +4,7 @@ import Table from "cli-table3";
 const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 import type { OperationStats } from "../aws/call-stats.js";
 import type { SyncResult } from "./engine.js";
+import type { IncrementalInfo } from "./incremental.js";
 
 export interface SummaryExtras {
   /** AWS calls by service, from the in-process connector's AwsCallStats. */
@@ -11,6 +12,12 @@ export interface SummaryExtras {
   /** Things the connector could not read but went on without (e.g. member accounts). */
   problems?: Array<{ kind: string; accountId?: string; message: string }>;
 }
+
+/** What kind of sync the file got: full, incremental (and what it did), or a targeted partial one. */
+export type SyncKind =
+  | { kind: "full"; fallback?: string }
+  | ({ kind: "incremental" } & IncrementalInfo)
+  | { kind: "partial"; parentSyncId: string; missing: string[] };
 
 export interface SyncSummary {
   file: string;
@@ -31,9 +38,10 @@ export interface SyncSummary {
   warnings: string[];
   warningCount: number;
   problems: NonNullable<SummaryExtras["problems"]>;
+  sync: SyncKind;
 }
 
-export function buildSummary(result: SyncResult, extras: SummaryExtras = {}): SyncSummary {
+export function buildSummary(result: SyncResult & { incremental?: IncrementalInfo; fallback?: string; parentSyncId?: string; missing?: string[] }, extras: SummaryExtras = {}): SyncSummary {
   const s = result.stats;
   const types = new Set([...Object.keys(s.resourcesByResourceType), ...Object.keys(s.entitlementsByResourceType), ...Object.keys(s.grantsByResourceType)]);
   const byResourceType: SyncSummary["byResourceType"] = {};
@@ -69,7 +77,26 @@ export function buildSummary(result: SyncResult, extras: SummaryExtras = {}): Sy
     warnings: result.warnings,
     warningCount: result.warningCount,
     problems: extras.problems ?? [],
+    sync: result.incremental
+      ? { kind: "incremental", ...result.incremental }
+      : result.parentSyncId !== undefined
+        ? { kind: "partial", parentSyncId: result.parentSyncId, missing: result.missing ?? [] }
+        : { kind: "full", ...(result.fallback ? { fallback: result.fallback } : {}) },
   };
+}
+
+function describeKind(sync: SyncKind): string {
+  switch (sync.kind) {
+    case "full":
+      return sync.fallback ? `full (not incremental: ${sync.fallback})` : "full";
+    case "incremental":
+      return (
+        `incremental, from ${sync.baseSyncId}: ${sync.applied} new change event(s) of ${sync.events} read (${sync.changeCalls} CloudTrail call(s)); ` +
+        `${sync.listingsRun} listing(s) run again, ${sync.resourcesRead} resource(s) read by id, ${sync.resourcesDeleted} deleted; ${sync.readsReplayed} AWS read(s) answered from the previous sync`
+      );
+    case "partial":
+      return `partial (targeted), parent ${sync.parentSyncId || "none"}${sync.missing.length > 0 ? `; not found: ${sync.missing.join(", ")}` : ""}`;
+  }
 }
 
 /** The human summary printed at the end of `connector sync`. */
@@ -79,6 +106,7 @@ export function renderSummary(summary: SyncSummary): string {
   head.push(
     { File: summary.file },
     { "Sync id": `${summary.syncId}${summary.resumed ? " (resumed)" : ""}` },
+    { Kind: describeKind(summary.sync) },
     { Duration: formatDuration(summary.durationMs) },
     { "File size": formatBytes(summary.fileBytes) },
   );

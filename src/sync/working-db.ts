@@ -139,6 +139,12 @@ export async function publishWorkingDb(db: Database, target: string, options: { 
   }
 }
 
+/** Deletes the working database (closed first by the caller); the target is untouched. */
+export function discardWorkingDb(target: string): void {
+  const path = workingPath(target);
+  for (const suffix of SIDE_FILES) removeIfExists(path + suffix);
+}
+
 /** Drops the sync's scratch tables so the published file has baton's schema only. */
 export function dropScratch(db: Database): void {
   for (const table of [QUEUE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE, EARLY_CREATED_TABLE, EARLY_STATE_TABLE]) db.exec(`drop table if exists ${table}`);

@@ -43,9 +43,11 @@ import {
 import {
   CreateGroupMembershipCommand,
   DeleteGroupMembershipCommand,
+  DescribeUserCommand,
   GetGroupMembershipIdCommand,
   IdentitystoreClient,
   ListUsersCommand as ListSsoUsersCommand,
+  UpdateUserCommand,
 } from "@aws-sdk/client-identitystore";
 import {
   CreateAccountAssignmentCommand,
@@ -276,9 +278,67 @@ const ROWS: Row[] = [
       }
     },
   },
+  {
+    name: "sync --incremental",
+    async prepare(lane) {
+      // A file whose latest sync an incremental one continues, then a change CloudTrail records.
+      const file = join(lane.dir, "incremental.c1z");
+      if (!existsSync(file)) {
+        const base = await run(lane, ["sync", "--file", file, "--no-progress"]);
+        if (base.code !== 0) throw new Error(`the full sync before --incremental failed: ${base.stderr}`);
+      }
+      await lane.iam.send(new CreateUserCommand({ UserName: `incremental-${++serial}` }));
+      return ["sync", "--incremental", "--file", file, "--no-progress", "-o", "json"];
+    },
+    // The new user is in the file: the incremental sync (or the full sync it fell back to) read AWS.
+    confirmed: async (lane, result) => /"incremental"|"full"/.test(result.stdout) && (await fileHoldsIamUsers(lane, join(lane.dir, "incremental.c1z"))),
+  },
+  {
+    name: "sync --sync-resources",
+    async prepare(lane) {
+      const { storeId, userId, userArn } = lane.ssoGroup;
+      await lane.identityStore.send(new UpdateUserCommand({ IdentityStoreId: storeId, UserId: userId, Operations: [{ AttributePath: "userName", AttributeValue: `targeted${++serial}@example.com` }] }));
+      return ["sync", "--sync-resources", `sso_user:${userArn}`, "--file", join(lane.dir, "targeted.c1z"), "--no-progress"];
+    },
+    // The file's newest sync is a partial one holding the user as AWS has it now (its user name is the display name).
+    async confirmed(lane) {
+      const { storeId, userId, userArn } = lane.ssoGroup;
+      const { UserName } = await lane.identityStore.send(new DescribeUserCommand({ IdentityStoreId: storeId, UserId: userId }));
+      const reader = await C1zReader.open(join(lane.dir, "targeted.c1z"));
+      try {
+        const newest = reader.syncs().at(-1);
+        if (newest?.syncType !== "partial" || !newest.endedAt) return false;
+        return reader.resource(newest.syncId, "sso_user", userArn)?.displayName === UserName;
+      } finally {
+        reader.close();
+      }
+    },
+  },
 ];
 
 const INLINE_POLICY = "exit-truth-inline";
+
+let serial = 0;
+
+/** The file's latest full sync holds the management account's IAM users as the SDK lists them now. */
+async function fileHoldsIamUsers(lane: Lane, file: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  const reader = await C1zReader.open(file);
+  try {
+    const syncId = reader.resolveSync().syncId;
+    const own = new Set([...reader.eachResource(syncId, { resourceTypeId: "iam_user" })].filter((r) => !r.parentResourceId).map((r) => r.displayName));
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await lane.iam.send(new ListIamUsersCommand({ Marker: marker }));
+      names.push(...(page.Users ?? []).map((u) => u.UserName!));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return own.size === names.length && names.every((name) => own.has(name));
+  } finally {
+    reader.close();
+  }
+}
 
 /** Faults every service a command uses gets, one column each. */
 const TRANSIENT: FaultKind[] = ["throttle", "internal", "reset"];

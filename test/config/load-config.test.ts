@@ -234,9 +234,9 @@ describe("baton settings (options.ts BATON_SETTINGS): honoured or refused, never
 
 describe("--aws-rate and --rate-limit-<service>", () => {
   it("defaults to auto for every service; caps, keywords and all= reach the config", () => {
-    expect(load().rateLimits.requestsPerSecond).toEqual({ iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto" });
+    expect(load().rateLimits.requestsPerSecond).toEqual({ iam: "auto", sts: "auto", identitystore: "auto", sso: "auto", organizations: "auto", cloudtrail: "auto" });
     const config = loadConnectorConfig(parse(["--aws-rate", "sso=10, identitystore=5.5,all=unlimited"]), {});
-    expect(config.rateLimits.requestsPerSecond).toEqual({ iam: "unlimited", sts: "unlimited", identitystore: 5.5, sso: 10, organizations: "unlimited" });
+    expect(config.rateLimits.requestsPerSecond).toEqual({ iam: "unlimited", sts: "unlimited", identitystore: 5.5, sso: 10, organizations: "unlimited", cloudtrail: "unlimited" });
     expect(load({}, { BATON_AWS_RATE: "organizations=off" }).rateLimits.requestsPerSecond.organizations).toBe("off");
   });
 

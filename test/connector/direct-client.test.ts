@@ -14,6 +14,7 @@ function apiWith(body: (ctx: HandlerContext) => Promise<void>) {
     entitlements: none,
     grants: none,
     grantManager: none,
+    events: none,
   };
   return createDirectConnectorApi(services as unknown as ConnectorServices);
 }

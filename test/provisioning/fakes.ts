@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import type { AwsClients } from "../../src/aws/clients.js";
+import { ReadLedger } from "../../src/aws/read-replay.js";
 import { AwsCallStats } from "../../src/aws/call-stats.js";
 import { AwsRateLimiter } from "../../src/aws/rate-limiter.js";
 import { AWS_SERVICES, defaultConfig, type ConnectorConfig, type DeepPartial } from "../../src/config/config.js";
@@ -37,8 +38,12 @@ export function fakeAwsClients(): AwsClients {
     ssoAdmin: () => sso,
     organizations: () => orgs,
     callerIdentity: async () => ({ accountId: SELF_ACCOUNT, arn: `arn:aws:iam::${SELF_ACCOUNT}:user/connector`, userId: "AIDAUNIT" }),
+    cloudTrail: async () => {
+      throw new Error("no CloudTrail in provisioning unit tests");
+    },
     stats: new AwsCallStats(),
     limiter: new AwsRateLimiter(limits as never),
+    reads: new ReadLedger(),
     destroy() {},
   };
 }

@@ -151,7 +151,7 @@ describe("account", () => {
   });
 
   test("many pairs and multi-page pairs: every assignment, several pairs per connector page, AWS tokens in the state", async () => {
-    setup = unitSetup({}, { rateLimits: { requestsPerSecond: { iam: 100, sts: 100, identitystore: 100, sso: 100, organizations: 100 }, maxConcurrency: 4 } });
+    setup = unitSetup({}, { rateLimits: { requestsPerSecond: { iam: 100, sts: 100, identitystore: 100, sso: 100, organizations: 100, cloudtrail: 100 }, maxConcurrency: 4 } });
     const arns = organisation(20, Array.from({ length: 25 }, (_, i) => active(i)));
     const { sso } = setup.mocks;
     sso.on(ListAccountsForProvisionedPermissionSetCommand).resolves({ AccountIds: [accountId(1)] });

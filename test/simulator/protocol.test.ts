@@ -67,7 +67,7 @@ describe("awsQuery (IAM, STS)", () => {
     expect(await missing.text()).toMatch(
       /^<ErrorResponse xmlns="https:\/\/iam\.amazonaws\.com\/doc\/2010-05-08\/"><Error><Type>Sender<\/Type><Code>NoSuchEntity<\/Code><Message>The group with name nope cannot be found\.<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/,
     );
-    const unknown = await query("Action=CreateRole&Version=2010-05-08&RoleName=x");
+    const unknown = await query("Action=CreateInstanceProfile&Version=2010-05-08&InstanceProfileName=x");
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain("<Code>InvalidAction</Code>");
     const anonymous = await query("Action=ListUsers&Version=2010-05-08", "iam", {});

@@ -32,7 +32,7 @@ describe("the working store on its own thread", () => {
     const store = await WorkingStore.start({ thread: true });
     try {
       const syncId = newSyncId();
-      await store.call("open", newTarget(), { syncId, startedAtMs: Date.now(), syncToken: "{}" });
+      await store.call("open", newTarget(), { run: { syncId, startedAtMs: Date.now(), syncToken: "{}" } });
       store.send("useSync", syncId);
       store.send("begin");
       store.send("putEntitlements", [create(EntitlementSchema, { id: "no resource" })]);

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { createLogger } from "../../log.js";
-import { OrgSpecError, PRESETS, SIM_CREDENTIALS, parseKnobPatch, startSimulator, type PresetName, type Simulator } from "../../simulator/index.js";
+import { OrgSpecError, PRESETS, SIM_CREDENTIALS, parseChangeScript, parseKnobPatch, startSimulator, type PresetName, type Simulator } from "../../simulator/index.js";
 import { knobPatchFromFlags, type KnobFlags } from "../../simulator/knob-flags.js";
 import { UserError } from "../fatal.js";
 import { interruptSignal } from "../runner.js";
@@ -16,6 +16,7 @@ interface SimOptions extends KnobFlags {
   org?: string;
   preset: PresetName;
   knobs?: string;
+  changes?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -42,6 +43,8 @@ export function simCommand(): Command {
     .option("--principal-assignments-include-groups <bool>", "ListAccountAssignmentsForPrincipal(USER) includes group assignments (true|false)")
     .option("--short-page-rate <p>", "probability of a short page that still carries a token")
     .option("--fault <kind:rate[:service[/op]][:ms]>", "inject throttle|internal|reset|slow faults (repeatable)", collect)
+    .option("--cloudtrail-delay <ms[-ms]>", "time until LookupEvents shows a write's CloudTrail event (AWS: typically minutes)")
+    .option("--changes <file>", "apply a change script (JSON, docs/simulator.md) once started: writes recorded by CloudTrail like a client's")
     .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .action(async (options: SimOptions) => runSimulator(options));
 }
@@ -65,6 +68,16 @@ async function runSimulator(options: SimOptions): Promise<void> {
     });
     if (filePatch) sim.knobs.update(filePatch);
     sim.knobs.update(flagPatch);
+    if (options.changes) {
+      const outcomes = sim.applyChanges(parseChangeScript(JSON.parse(await readFile(options.changes, "utf8"))));
+      const refused = outcomes.filter((o) => !o.ok);
+      if (refused.length > 0) {
+        await sim.stop();
+        const first = refused[0]!;
+        throw new UserError(`--changes: ${refused.length} of ${outcomes.length} changes were refused (change ${first.index}: ${first.error?.code}: ${first.error?.message})`);
+      }
+      logger.info({ changes: outcomes.length }, "change script applied");
+    }
   } catch (error) {
     if (error instanceof OrgSpecError) throw new UserError(`invalid organisation: ${error.message}`);
     if (error instanceof Error && !(error instanceof TypeError)) throw new UserError(error.message);

@@ -7,7 +7,11 @@ import { createRemoteConnectorApi, type ConnectorApi } from "../../connector/dir
 import { processLogOutput, type Logger } from "../../log.js";
 import { PROFILES } from "../../simulator/index.js";
 import { startDemoConnector } from "../../sync/demo.js";
+import { createChangeTracking } from "../../changes/change-tracking.js";
 import { DEFAULT_WORKERS, runSync, type SyncResult } from "../../sync/engine.js";
+import { runIncrementalSync } from "../../sync/incremental.js";
+import { runTargetedSync } from "../../sync/targeted.js";
+import { parseResourceSpec } from "../resource-spec.js";
 import { createProgress } from "../../sync/progress.js";
 import { buildSummary, renderSummary } from "../../sync/summary.js";
 import { workingPath } from "../../sync/working-db.js";
@@ -32,6 +36,8 @@ interface SyncFlags {
   expandGrants: boolean;
   output: OutputFormat;
   progress: boolean;
+  incremental?: boolean;
+  syncResources?: string | string[];
 }
 
 /** `connector sync`: a full sync into a baton c1z (v1) file; resumes an interrupted one. */
@@ -45,6 +51,8 @@ export function syncCommand(): Command {
     .option("--workers <n>", "concurrent listings (entitlements, grants, child resources), a quarter of them per resource type", String(DEFAULT_WORKERS))
     .option("--keep-syncs <n>", "finished full syncs kept in the file, this one included", "2")
     .option("--no-expand-grants", "skip grant expansion (store only what the connector returned)")
+    .option("--incremental", "read only what changed since the file's last sync (CloudTrail) and write a new complete sync; falls back to a full sync, saying why, when it cannot")
+    .option("--sync-resources <ids>", "targeted sync: re-read just these resources (TYPE:ID or baton ids bid:r:…, comma-separated or repeated), written as a partial sync", collect)
     .addOption(outputOption("summary format"))
     .option("--no-progress", "no progress display and no progress log lines");
   return addConnectorOptions(command).action(async (flags: SyncFlags & Record<string, unknown>) => {
@@ -53,6 +61,10 @@ export function syncCommand(): Command {
     const workers = positiveInt(flags.workers, "--workers");
     const keepSyncs = positiveInt(flags.keepSyncs, "--keep-syncs");
     const target = syncTarget(flags.file);
+    const targets = (Array.isArray(flags.syncResources) ? flags.syncResources : flags.syncResources ? [flags.syncResources] : []).flatMap(splitList).map(parseResourceSpec);
+    if (flags.incremental && targets.length > 0) throw new UserError("--incremental and --sync-resources cannot be combined", EXIT.usage);
+    if (flags.incremental && flags.connectorAddress) throw new UserError("--incremental needs the connector in-process (it reads CloudTrail): drop --connector-address", EXIT.usage);
+
     // Ctrl-C / SIGTERM: stop at the next page, keep what is checkpointed, say how to resume — in
     // one line: the calls cancelled on the way out are expected, so the log goes quiet first.
     const interrupt = interruptSignal();
@@ -68,8 +80,10 @@ export function syncCommand(): Command {
     const crashAt = Number(process.env[CRASH_HOOK_ENV] ?? 0);
     let result: SyncResult;
     limitHeapGrowth();
+    // In-process, a full sync records its listings' AWS reads, so that later incremental syncs can start from it.
+    const changes = source.connector ? createChangeTracking(source.connector.config, source.connector.aws) : undefined;
     try {
-      result = await runSync({
+      const common = {
         target,
         api: source.api,
         workers,
@@ -78,8 +92,13 @@ export function syncCommand(): Command {
         observer: progress.observer,
         log,
         signal: interrupt,
-        onCheckpoint: crashAt > 0 ? (n) => n === crashAt && process.kill(process.pid, "SIGKILL") : undefined,
-      });
+        onCheckpoint: crashAt > 0 ? (n: number) => n === crashAt && process.kill(process.pid, "SIGKILL") : undefined,
+      };
+      result = flags.incremental
+        ? await runIncrementalSync({ ...common, changes: changes! })
+        : targets.length > 0
+          ? await runTargetedSync({ ...common, resources: targets })
+          : await runSync({ ...common, changes });
     } catch (error) {
       throw failedSync(interrupt.aborted ? interrupt.reason : error, target);
     } finally {
@@ -114,6 +133,9 @@ async function openSource(flags: SyncFlags, config: Parameters<typeof createConn
   const connector = createConnector(config, { log });
   return { api: connector.api, connector, close: () => connector.close() };
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const splitList = (value: string) => value.split(",").map((v) => v.trim()).filter(Boolean);
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);

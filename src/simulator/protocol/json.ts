@@ -10,13 +10,16 @@ export const JSON_TARGET_PREFIXES: Record<string, ServiceName> = {
   AWSIdentityStore: "identitystore",
   SWBExternalService: "sso-admin",
   AWSOrganizationsV20161128: "organizations",
+  // The JS SDK sends the short prefix, botocore (the AWS CLI) the model's full one.
+  CloudTrail_20131101: "cloudtrail",
+  "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
 };
 
 export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 
-/** Splits `AWSIdentityStore.ListUsers` into service and operation. */
+/** Splits `AWSIdentityStore.ListUsers` into service and operation (the prefix may contain dots). */
 export function parseTarget(target: string): { service: ServiceName; operation: string } | undefined {
-  const dot = target.indexOf(".");
+  const dot = target.lastIndexOf(".");
   const service = JSON_TARGET_PREFIXES[target.slice(0, dot)];
   return dot > 0 && service ? { service, operation: target.slice(dot + 1) } : undefined;
 }

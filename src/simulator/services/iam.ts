@@ -123,6 +123,8 @@ export const iamService: ServiceDefinition = {
   name: "iam",
   protocol: "query",
   writes: new Set(Object.keys(writeOperations)),
+  // IAM's quota is a token bucket per account (AWS re:Post "iam-sts-throttling-error").
+  quotaScope: (caller) => caller.accountId,
   operations: {
     ...policyOperations,
     ...credentialReadOperations,

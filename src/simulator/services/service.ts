@@ -17,6 +17,8 @@ export interface RequestContext {
   caller: Caller;
   /** Simulator clock at arrival (ms). */
   now: number;
+  /** The Region of the request's SigV4 credential scope (the model's Region when unsigned). */
+  region: string;
   sim: SimRuntime;
 }
 
@@ -29,6 +31,8 @@ export interface ServiceDefinition {
   operations: Record<string, Handler>;
   /** Operations that change state: each one served is reported to write listeners (write-events.ts). */
   writes: ReadonlySet<string>;
+  /** A quota narrower than the service's single bucket (e.g. CloudTrail's per account and Region): the bucket's key. */
+  quotaScope?: (caller: Caller, region: string) => string;
 }
 
 /**

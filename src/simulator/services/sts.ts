@@ -64,6 +64,8 @@ export const stsService: ServiceDefinition = {
   name: "sts",
   protocol: "query",
   writes: new Set<string>(),
+  // Per account, like IAM's.
+  quotaScope: (caller) => caller.accountId,
   operations: {
     GetCallerIdentity: (ctx) => ({ UserId: ctx.caller.userId, Account: ctx.caller.accountId, Arn: ctx.caller.arn }),
     AssumeRole: assumeRole,

@@ -1,0 +1,267 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import type { Database, Statement } from "better-sqlite3";
+import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
+import { grantHasAnnotation, withoutSources } from "../c1z/grant-bytes.js";
+import { blobAt, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
+import { RECORD_TABLES } from "../c1z/schema.js";
+import type { SyncStats } from "../c1z/stats.js";
+import { defaultSync, insertSyncRun, listSyncRuns, type SyncRun } from "../c1z/sync-runs.js";
+import { parseToken } from "./checkpoint.js";
+import type { C1zWriter } from "../c1z/writer.js";
+import { applySteps, loadExpansionGraph } from "./expansion.js";
+
+/**
+ * The working-database side of an incremental sync (incremental.ts): the previous sync becomes
+ * the new one in place, then only what changed is replaced in it, and grant expansion is redone
+ * for the entitlements the changes reach. Row counts are kept as deltas on the previous sync's
+ * stats, so sealing the sync never scans the (possibly gigabytes of) rows again.
+ *
+ * Why in place: a complete sync of the c1z format is a copy of every row under its own sync id.
+ * Copying a previous sync's rows costs as much as writing them in the first place (and the file
+ * then holds both until retention deletes one). Relabelling the previous sync's rows moves them to
+ * the new sync in one pass, and the previous sync is superseded: the file keeps as many syncs as
+ * before, the newest complete and current.
+ */
+const IMMUTABLE = "type.googleapis.com/c1.connector.v2.GrantImmutable";
+
+export type ResourceChange = "new" | "changed" | "same";
+
+export class IncrementalSession {
+  readonly #statements = new Map<string, Statement>();
+  readonly #delta = { resources: new Map<string, number>(), entitlements: new Map<string, number>(), grants: new Map<string, number>() };
+
+  constructor(
+    private readonly db: Database,
+    private readonly writer: C1zWriter,
+    private readonly syncId: string,
+  ) {}
+
+  #prepare(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  #count(kind: "resources" | "entitlements" | "grants", type: string, n: number): void {
+    if (n !== 0) this.#delta[kind].set(type, (this.#delta[kind].get(type) ?? 0) + n);
+  }
+
+  /** Writes resources, telling for each whether it is new, changed, or the same bytes as before. */
+  upsertResources(rows: ResourceRows): ResourceChange[] {
+    const current = this.#prepare(`select data from v1_resources where external_id = ? and sync_id = ?`);
+    const out: ResourceChange[] = [];
+    for (let i = 0; i < rowCount(rows); i++) {
+      const before = current.get(rows.externalIds[i], this.syncId) as { data: Buffer } | undefined;
+      const data = blobAt(rows, i);
+      out.push(!before ? "new" : Buffer.compare(before.data, data) === 0 ? "same" : "changed");
+      if (!before) this.#count("resources", rows.resourceTypeIds[i]!, 1);
+    }
+    this.writer.writeResources(rows);
+    // An upsert keeps the row's columns: a resource that moved (an account to another OU) gets its new parent.
+    const parent = this.#prepare(`update v1_resources set parent_resource_type_id = ?, parent_resource_id = ? where external_id = ? and sync_id = ?`);
+    out.forEach((change, i) => {
+      if (change === "changed") parent.run(rows.parentTypeIds[i], rows.parentIds[i], rows.externalIds[i], this.syncId);
+    });
+    return out;
+  }
+
+  resourceData(type: string, id: string): Uint8Array | undefined {
+    return (this.#prepare(`select data from v1_resources where external_id = ? and sync_id = ?`).get(`${type}:${id}`, this.syncId) as { data: Buffer } | undefined)?.data;
+  }
+
+  /** Deletes a resource with its entitlements and the grants of those; returns the entitlement ids it had. */
+  deleteResource(type: string, id: string): string[] {
+    const removed = this.#prepare(`delete from v1_resources where external_id = ? and sync_id = ?`).run(`${type}:${id}`, this.syncId).changes;
+    this.#count("resources", type, -removed);
+    const entitlements = this.replaceEntitlements(type, id, undefined);
+    this.replaceGrants(type, id, undefined);
+    return entitlements;
+  }
+
+  /** Replaces a resource's entitlements; returns the ids it had and has (expansion starts from them). */
+  replaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
+    const before = (this.#prepare(`select external_id from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
+      external_id: string;
+    }>).map((r) => r.external_id);
+    this.#prepare(`delete from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId);
+    this.#count("entitlements", type, -before.length);
+    if (rows && rowCount(rows) > 0) {
+      this.writer.writeEntitlements(rows);
+      for (const t of rows.resourceTypeIds) this.#count("entitlements", t, 1);
+    }
+    return [...new Set([...before, ...(rows?.ids ?? [])])];
+  }
+
+  /**
+   * Replaces the grants on a resource's entitlements — those listed and those expansion derived
+   * (it derives them again) — and returns the entitlement ids whose grants changed.
+   */
+  replaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
+    const before = (this.#prepare(`select distinct entitlement_id from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
+      entitlement_id: string;
+    }>).map((r) => r.entitlement_id);
+    const removed = this.#prepare(`delete from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId).changes;
+    this.#count("grants", type, -removed);
+    const after = new Set(before);
+    if (rows && rowCount(rows) > 0) {
+      this.writer.writeGrants(rows);
+      for (let i = 0; i < rowCount(rows); i++) {
+        this.#count("grants", textAt(rows.resourceTypeIds, i), 1);
+        after.add(textAt(rows.entitlementIds, i));
+      }
+    }
+    return [...after];
+  }
+
+  /**
+   * Grant expansion for what changed: every destination reachable from `seeds` (entitlements
+   * whose grants or own bytes changed) loses what expansion gave it — grants it derived, sources
+   * it merged into listed grants — and gets it again from all its sources, in the plan's order.
+   */
+  reexpand(seeds: readonly string[]): { destinations: number; created: number } {
+    if (seeds.length === 0) return { destinations: 0, created: 0 };
+    const store = { db: this.db, writer: this.writer, syncId: this.syncId };
+    const { graph } = loadExpansionGraph(store);
+    const steps = graph.rounds().flat();
+    // Destinations reachable from a seed — along every edge a grant declares, also those whose
+    // source is gone (the plan drops them; what they gave must go too).
+    const edges = this.#declaredEdges();
+    const reached = new Set(seeds);
+    const queue = [...seeds];
+    while (queue.length > 0) {
+      for (const destination of edges.get(queue.pop()!) ?? []) {
+        if (reached.has(destination)) continue;
+        reached.add(destination);
+        queue.push(destination);
+      }
+    }
+    const declared = new Set([...edges.values()].flatMap((out) => [...out]));
+    const destinations = new Set([...reached].filter((e) => declared.has(e)));
+    for (const destination of destinations) this.#resetExpansion(destination);
+    let created = 0;
+    applySteps(
+      store,
+      steps.filter((s) => destinations.has(s.destination)),
+      (_step, made) => (created += made),
+    );
+    this.#countDerived(destinations);
+    return { destinations: destinations.size, created };
+  }
+
+  /** Source entitlement → destinations, as the grants needing expansion declare them. */
+  #declaredEdges(): Map<string, Set<string>> {
+    const edges = new Map<string, Set<string>>();
+    const rows = this.#prepare(`select entitlement_id, expansion from v1_grants where sync_id = ? and needs_expansion = 1 and expansion is not null`).iterate(this.syncId) as Iterable<{
+      entitlement_id: string;
+      expansion: Buffer;
+    }>;
+    for (const row of rows) {
+      for (const source of fromBinary(GrantExpandableSchema, row.expansion).entitlementIds) {
+        let out = edges.get(source);
+        if (!out) edges.set(source, (out = new Set()));
+        out.add(row.entitlement_id);
+      }
+    }
+    return edges;
+  }
+
+  /** Derived grants on a destination go; listed grants lose the sources expansion merged into them. */
+  #resetExpansion(entitlementId: string): void {
+    const rows = this.#prepare(`select id, resource_type_id, data from v1_grants where entitlement_id = ? and sync_id = ?`).all(entitlementId, this.syncId) as Array<{
+      id: number;
+      resource_type_id: string;
+      data: Buffer;
+    }>;
+    const remove = this.#prepare(`delete from v1_grants where id = ?`);
+    const update = this.#prepare(`update v1_grants set data = ? where id = ?`);
+    for (const row of rows) {
+      if (grantHasAnnotation(row.data, IMMUTABLE)) {
+        remove.run(row.id);
+        this.#count("grants", row.resource_type_id, -1);
+      } else {
+        const plain = withoutSources(row.data);
+        if (plain.length !== row.data.length) update.run(plain, row.id);
+      }
+    }
+  }
+
+  /** Derived grants written by reexpand, counted by their destination's resource type. */
+  #countDerived(destinations: Set<string>): void {
+    const derived = this.#prepare(`select resource_type_id, data from v1_grants where entitlement_id = ? and sync_id = ?`);
+    for (const destination of destinations) {
+      for (const row of derived.all(destination, this.syncId) as Array<{ resource_type_id: string; data: Buffer }>) {
+        if (grantHasAnnotation(row.data, IMMUTABLE)) this.#count("grants", row.resource_type_id, 1);
+      }
+    }
+  }
+
+  /** The previous sync's stats with this sync's changes applied. */
+  stats(base: SyncStats): SyncStats {
+    const apply = (counts: Record<string, number>, delta: Map<string, number>) => {
+      const out = { ...counts };
+      for (const [type, n] of delta) out[type] = (out[type] ?? 0) + n;
+      for (const [type, n] of Object.entries(out)) if (n === 0 && !(type in counts)) delete out[type];
+      return out;
+    };
+    const resourcesByResourceType = apply(base.resourcesByResourceType, this.#delta.resources);
+    const entitlementsByResourceType = apply(base.entitlementsByResourceType, this.#delta.entitlements);
+    const grantsByResourceType = apply(base.grantsByResourceType, this.#delta.grants);
+    for (const map of [entitlementsByResourceType, grantsByResourceType]) for (const [type, n] of Object.entries(map)) if (n === 0) delete map[type];
+    const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+    return {
+      ...base,
+      resources: sum(resourcesByResourceType),
+      entitlements: sum(entitlementsByResourceType),
+      grants: sum(grantsByResourceType),
+      resourcesByResourceType,
+      entitlementsByResourceType,
+      grantsByResourceType,
+    };
+  }
+
+  // --- what mapping changes asks of the previous sync (changes.ts Baseline) ---
+
+  grantsOfPrincipal(type: string, id: string): Array<{ id: string; entitlementId: string; resourceType: string; resourceId: string; derived: boolean }> {
+    return (
+      this.#prepare(
+        `select external_id, entitlement_id, resource_type_id, resource_id, data from v1_grants where principal_resource_type_id = ? and principal_resource_id = ? and sync_id = ?`,
+      ).all(type, id, this.syncId) as Array<Record<string, string> & { data: Buffer }>
+    ).map((r) => ({
+      id: r.external_id!,
+      entitlementId: r.entitlement_id!,
+      resourceType: r.resource_type_id!,
+      resourceId: r.resource_id!,
+      derived: grantHasAnnotation(r.data, IMMUTABLE),
+    }));
+  }
+
+  grant(id: string): { entitlementId: string; resourceType: string; resourceId: string; principalType: string; principalId: string } | undefined {
+    const row = this.#prepare(
+      `select entitlement_id, resource_type_id, resource_id, principal_resource_type_id, principal_resource_id from v1_grants where external_id = ? and sync_id = ?`,
+    ).get(id, this.syncId) as Record<string, string> | undefined;
+    return row
+      ? { entitlementId: row.entitlement_id!, resourceType: row.resource_type_id!, resourceId: row.resource_id!, principalType: row.principal_resource_type_id!, principalId: row.principal_resource_id! }
+      : undefined;
+  }
+}
+
+/**
+ * The file's latest full sync, if it carries a read log made with this configuration (`fingerprint`),
+ * becomes the new sync (advanceSync); returns it. Runs while the working database is made.
+ */
+export function advanceLatestSync(db: Database, run: { syncId: string; startedAtMs: number; syncToken: string; fingerprint: string }): SyncRun | undefined {
+  const base = defaultSync(listSyncRuns(db));
+  if (!base?.endedAt || base.syncType !== "full" || parseToken(base.syncToken)?.changes?.fingerprint !== run.fingerprint) return undefined;
+  advanceSync(db, base.syncId, run);
+  return base;
+}
+
+/**
+ * The previous sync's rows become the new sync's, in one pass per table; the previous sync's run
+ * row goes and the new one (unfinished) takes its place. Call inside a transaction.
+ */
+export function advanceSync(db: Database, fromSyncId: string, run: { syncId: string; startedAtMs: number; syncToken: string }): void {
+  for (const table of RECORD_TABLES) db.prepare(`update ${table} set sync_id = ? where sync_id = ?`).run(run.syncId, fromSyncId);
+  db.prepare(`delete from v1_sync_runs where sync_id = ?`).run(fromSyncId);
+  insertSyncRun(db, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken });
+}

@@ -3,7 +3,7 @@ import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { addWarning, type CallStatJson, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
-import type { TypeFlags } from "./rules.js";
+import { sendsActiveSyncId, type TypeFlags } from "./rules.js";
 import type { ListingRef, ReadRecorder } from "./read-log.js";
 import type { ListingScheduler } from "./scheduler.js";
 import type { WorkingStore } from "./store.js";
@@ -62,6 +62,15 @@ export interface SyncContext {
   types: Map<string, TypeFlags>;
   /** Records each listing's AWS reads (for incremental syncs), when the connector can tell them. */
   reads?: ReadRecorder;
+}
+
+/**
+ * The context of one run (full, incremental or targeted): `active_sync_id` follows the connector's
+ * SDK version, the resource types are filled by the run's resource-types phase.
+ */
+export function newSyncContext(init: Omit<SyncContext, "activeSyncId" | "types"> & { sdkVersion: string }): SyncContext {
+  const { sdkVersion, ...context } = init;
+  return { ...context, activeSyncId: sendsActiveSyncId(sdkVersion) ? init.syncId : "", types: new Map() };
 }
 
 /** Runs one listing call, noting its AWS reads (and, for resources, what it produced) when they are recorded. */

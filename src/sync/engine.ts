@@ -16,11 +16,10 @@ import {
   type SyncToken,
 } from "./checkpoint.js";
 import type { ChangeTracking } from "./changes.js";
-import { describeError, SyncError, timed, warn, type SyncContext, type SyncObserver } from "./context.js";
+import { describeError, newSyncContext, SyncError, timed, warn, type SyncContext, type SyncObserver } from "./context.js";
 import { ReadRecorder } from "./read-log.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
-import { sendsActiveSyncId } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
@@ -159,20 +158,19 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     checkpoint = new Checkpointer(store, token, policy, hook ? (n) => hook(n) : undefined);
     const workers = options.workers ?? DEFAULT_WORKERS;
     const scheduler = new ListingScheduler({ concurrency: workers, signal: options.signal });
-    const ctx: SyncContext = {
+    const ctx = newSyncContext({
       api: options.api,
       store,
       scheduler,
       syncId: run.syncId,
-      activeSyncId: sendsActiveSyncId(validation.sdkVersion) ? run.syncId : "",
+      sdkVersion: validation.sdkVersion,
       checkpoint,
       token,
       workers,
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       observer,
       signal: options.signal,
-      types: new Map(),
-    };
+    });
     // A read log is only complete when this run made every listing of the sync.
     const changes = options.changes && !resumed ? options.changes : undefined;
     if (changes) {

@@ -10,11 +10,11 @@ import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/con
 import { silentLogger } from "../log.js";
 import { matchesRead, parseKey, type Baseline, type ChangeBatch, type ChangeTracking, type ParsedReadKey, type ReadPattern, type ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, isInterruptedIncremental, newToken, parseToken, type SyncToken } from "./checkpoint.js";
-import { callConnector, describeError, isWarningError, SyncError, warn, type SyncContext } from "./context.js";
+import { callConnector, describeError, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, runSync, type SyncOptions, type SyncResult } from "./engine.js";
 import { accessListing, externalIdOf, listingKey, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
-import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, sendsActiveSyncId, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
+import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
@@ -187,21 +187,20 @@ async function incremental(
 
   const scheduler = new ListingScheduler({ concurrency: 1, signal: options.signal });
   try {
-    const ctx: SyncContext = {
+    const ctx = newSyncContext({
       api,
       store,
       scheduler,
       syncId,
-      activeSyncId: sendsActiveSyncId(validation.sdkVersion) ? syncId : "",
+      sdkVersion: validation.sdkVersion,
       checkpoint: new Checkpointer(store, token, DEFAULT_CHECKPOINT_POLICY),
       token,
       workers: options.workers ?? DEFAULT_WORKERS,
       retry,
       observer,
       signal: options.signal,
-      types: new Map(),
       reads: new ReadRecorder(changes.tracker, baseLog),
-    };
+    });
     for (const warning of batch.warnings) warn(ctx, warning);
     for (const data of await store.call("resourceTypes")) {
       const rt = fromBinary(ResourceTypeSchema, data);

@@ -8,10 +8,10 @@ import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import type { ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, newToken } from "./checkpoint.js";
-import { callConnector, describeError, isWarningError, SyncError, warn, type SyncContext } from "./context.js";
+import { callConnector, describeError, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, type SyncOptions, type SyncResult } from "./engine.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
-import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, sendsActiveSyncId, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
+import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
@@ -57,20 +57,19 @@ export async function runTargetedSync(options: TargetedSyncOptions): Promise<Tar
     const validation = await withRetry(() => options.api.connector.validate({}, { signal: options.signal }), { policy: retry, signal: options.signal }).catch((error: unknown) => {
       throw new SyncError(`the connector failed validation: ${describeError(error)}`);
     });
-    const ctx: SyncContext = {
+    const ctx = newSyncContext({
       api: options.api,
       store,
       scheduler,
       syncId,
-      activeSyncId: sendsActiveSyncId(validation.sdkVersion) ? syncId : "",
+      sdkVersion: validation.sdkVersion,
       checkpoint: new Checkpointer(store, token, DEFAULT_CHECKPOINT_POLICY),
       token,
       workers: options.workers ?? DEFAULT_WORKERS,
       retry,
       observer: options.observer ?? {},
       signal: options.signal,
-      types: new Map(),
-    };
+    });
     const writer = new PartialWriter(ctx);
     await writer.resourceTypes();
     const missing: string[] = [];

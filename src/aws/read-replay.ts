@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Pluggable } from "@aws-sdk/types";
 import type { AwsServiceId } from "../config/config.js";
+import { shownPolicyDocument } from "../resources/policy-documents.js";
 
 /**
  * What the connector read from AWS, and a way to read it again without asking AWS.
@@ -96,8 +97,10 @@ export class ReadLedger {
             async (args: { input: Record<string, unknown> }) => {
               const operation = (context.commandName ?? "").replace(/Command$/, "");
               if (NOT_RECORDED.has(service) || !READ_OPERATION.test(operation)) return next(args);
-              const key = readKeyString({ service, scope, operation, input: args.input });
               const current = ledger.#scope.getStore();
+              // Outside a sync (a server's calls) nothing records, replays or tracks: no key to build.
+              if (!current && !ledger.#recorded && !ledger.#replay) return next(args);
+              const key = readKeyString({ service, scope, operation, input: args.input });
               current?.add(key);
               const earlier = ledger.#replay?.get(key);
               if (earlier !== undefined) {
@@ -139,13 +142,22 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** An SDK output as JSON: dates kept as such, $metadata dropped. */
+/**
+ * A response as it is kept with the sync (in the .c1z): dates tagged, and policy documents as
+ * profiles show them — decoded, secret condition values (sts:ExternalId) replaced — since nothing
+ * read back from a response needs more than a profile shows.
+ */
 export function encodeResponse(output: Record<string, unknown>): string {
   const { $metadata: _metadata, ...rest } = output;
   return JSON.stringify(rest, function (this: Record<string, unknown>, key, value) {
     const raw = this[key];
-    return raw instanceof Date ? { $date: raw.getTime() } : value;
+    if (raw instanceof Date) return { $date: raw.getTime() };
+    return typeof raw === "string" && POLICY_DOCUMENT_FIELD.test(key) ? shownPolicyDocument(raw) : value;
   });
 }
+
+/** IAM's AssumeRolePolicyDocument/PolicyDocument and a policy version's Document; Identity Center's InlinePolicy. */
+const POLICY_DOCUMENT_FIELD = /^(\w*PolicyDocument|Document|InlinePolicy)$/;
 
 export function reviveResponse(json: string): Record<string, unknown> {
   return JSON.parse(json, (_key, value) =>

@@ -153,7 +153,6 @@ export function awsErrorKind(error: unknown): AwsErrorKind {
   return "unknown";
 }
 
-export const isThrottling = (error: unknown): boolean => awsErrorKind(error) === "throttling";
 export const isNotFound = (error: unknown): boolean => awsErrorKind(error) === "not-found";
 export const isAccessDenied = (error: unknown): boolean => awsErrorKind(error) === "access-denied";
 export const isConflict = (error: unknown): boolean => awsErrorKind(error) === "conflict";

@@ -113,12 +113,6 @@ export function attributeName(key: string): string {
   return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function optionSpec(key: string): OptionSpec {
-  const spec = CONNECTOR_OPTIONS.find((o) => o.key === key);
-  if (!spec) throw new Error(`unknown connector option "${key}"`);
-  return spec;
-}
-
 /**
  * Settings that baton (baton-sdk's default fields) or baton-aws define, as they may appear in a
  * shared .baton.yaml or as BATON_* environment variables. Each one is either honoured or refused

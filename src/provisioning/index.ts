@@ -91,8 +91,3 @@ export function createProvisioning(ctx: ProvisioningContext): Provisioning {
     },
   };
 }
-
-/** Grant/Revoke handlers by resource type (see createProvisioning for the scheduler and state). */
-export function createProvisioners(ctx: ProvisioningContext): Provisioner[] {
-  return createProvisioning(ctx).provisioners;
-}

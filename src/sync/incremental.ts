@@ -5,8 +5,7 @@ import { fileSize } from "../c1z/container.js";
 import { RowEncoder, resourceExternalId } from "../c1z/rows.js";
 import { parseSyncStats } from "../c1z/stats.js";
 import { defaultSync, newSyncId, type SyncRun } from "../c1z/sync-runs.js";
-import { parseC1zTime } from "../c1z/timestamps.js";
-import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { silentLogger } from "../log.js";
 import { matchesRead, parseKey, type Baseline, type ChangeBatch, type ChangeTracking, type ParsedReadKey, type ReadPattern, type ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, isInterruptedIncremental, newToken, parseToken, type SyncToken } from "./checkpoint.js";
@@ -14,7 +13,8 @@ import { callConnector, describeError, isWarningError, newSyncContext, SyncError
 import { DEFAULT_WORKERS, runSync, type SyncOptions, type SyncResult } from "./engine.js";
 import { accessListing, externalIdOf, listingKey, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
-import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
+import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants } from "./rules.js";
+import { loadTypes } from "./resources-phase.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
@@ -202,10 +202,7 @@ async function incremental(
       reads: new ReadRecorder(changes.tracker, baseLog),
     });
     for (const warning of batch.warnings) warn(ctx, warning);
-    for (const data of await store.call("resourceTypes")) {
-      const rt = fromBinary(ResourceTypeSchema, data);
-      ctx.types.set(rt.id, typeFlags(rt));
-    }
+    await loadTypes(ctx);
     const work = new Rework(ctx);
     await work.run(batch, invalid);
 
@@ -477,7 +474,3 @@ class Rework {
   }
 }
 
-/** The base sync's start, for cursors (ms). */
-export function runStartMs(run: SyncRun): number {
-  return parseC1zTime(run.startedAt)?.getTime() ?? 0;
-}

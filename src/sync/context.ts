@@ -1,9 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { addWarning, type CallStatJson, type Checkpointer, type SyncPhase, type SyncToken } from "./checkpoint.js";
 import { retryAfterFailure, type RetryEvent, type RetryPolicy } from "./retry.js";
-import { sendsActiveSyncId, type TypeFlags } from "./rules.js";
+import { hasIdentity, missingTrait, sendsActiveSyncId, type TypeFlags } from "./rules.js";
 import type { ListingRef, ReadRecorder } from "./read-log.js";
 import type { ListingScheduler } from "./scheduler.js";
 import type { WorkingStore } from "./store.js";
@@ -71,6 +72,26 @@ export interface SyncContext {
 export function newSyncContext(init: Omit<SyncContext, "activeSyncId" | "types"> & { sdkVersion: string }): SyncContext {
   const { sdkVersion, ...context } = init;
   return { ...context, activeSyncId: sendsActiveSyncId(sdkVersion) ? init.syncId : "", types: new Map() };
+}
+
+/** A listing's next page token; a connector answering the token it was given would loop forever. */
+export function nextPageToken(given: string, answered: string, listing: string): string {
+  if (answered !== "" && answered === given) throw new SyncError(`${listing} returned the same page token again (it would loop forever)`);
+  return answered;
+}
+
+/**
+ * baton's rules for a listed resource, in every kind of run: one without an identity is dropped
+ * (and counted), one lacking the trait its type declares fails the sync.
+ */
+export function acceptedResource(ctx: SyncContext, resource: Resource): resource is Resource & { id: NonNullable<Resource["id"]> } {
+  if (!hasIdentity(resource)) {
+    ctx.token.dropped.resources++;
+    return false;
+  }
+  const missing = missingTrait(resource, ctx.types.get(resource.id.resourceType));
+  if (missing) throw new SyncError(`resource ${resource.id.resourceType}:${resource.id.resource} lacks the ${missing} annotation its resource type declares`);
+  return true;
 }
 
 /** Runs one listing call, noting its AWS reads (and, for resources, what it produced) when they are recorded. */

@@ -9,11 +9,11 @@ import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_p
 import { silentLogger } from "../log.js";
 import { matchesRead, parseKey, type Baseline, type ChangeBatch, type ChangeTracking, type ParsedReadKey, type ReadPattern, type ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, isInterruptedIncremental, newToken, parseToken, type SyncToken } from "./checkpoint.js";
-import { callConnector, describeError, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
+import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, runSync, type SyncOptions, type SyncResult } from "./engine.js";
 import { accessListing, externalIdOf, listingKey, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
-import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants } from "./rules.js";
+import { childTypeIds, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants } from "./rules.js";
 import { loadTypes } from "./resources-phase.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
@@ -327,7 +327,7 @@ class Rework {
           (page) => page.list.filter((r) => r.id).map(externalIdOf),
         );
         for (const resource of res.list) if (this.#valid(resource)) found.push(resource);
-        pageToken = res.nextPageToken;
+        pageToken = nextPageToken(pageToken, res.nextPageToken, `ListResources ${ref.type}`);
       } while (pageToken !== "");
     } catch (error) {
       if (!isWarningError(error)) throw error;
@@ -386,13 +386,7 @@ class Rework {
 
   /** baton's rules for a listed resource: an identity, and the trait its type declares. */
   #valid(resource: Resource): resource is Stored {
-    if (!hasIdentity(resource)) {
-      this.ctx.token.dropped.resources++;
-      return false;
-    }
-    const missing = missingTrait(resource, this.ctx.types.get(resource.id.resourceType));
-    if (missing) throw new SyncError(`resource ${resource.id.resourceType}:${resource.id.resource} lacks the ${missing} annotation its resource type declares`);
-    return true;
+    return acceptedResource(this.ctx, resource);
   }
 
   /** A resource is gone: its rows, its listings, and (recursively) the resources listed under it. */
@@ -451,7 +445,7 @@ class Rework {
               ? await ctx.reads!.listing(ref, () => callConnector(ctx, "list-entitlements", (s) => ctx.api.entitlements.listEntitlements(request, { signal: s })))
               : await ctx.reads!.listing(ref, () => callConnector(ctx, "list-grants", (s) => ctx.api.grants.listGrants(request, { signal: s })));
           items.push(...res.list);
-          pageToken = res.nextPageToken;
+          pageToken = nextPageToken(pageToken, res.nextPageToken, kind === "entitlements" ? "ListEntitlements" : "ListGrants");
         } while (pageToken !== "");
       } catch (error) {
         if (!isWarningError(error)) throw error;

@@ -1,9 +1,9 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
-import { callConnector, describeError, isWarningError, recorded, SyncError, warn, type SyncContext } from "./context.js";
+import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, recorded, warn, type SyncContext } from "./context.js";
 import { externalIdOf, resourcesListing } from "./read-log.js";
-import { childTypeIds, hasIdentity, missingTrait, typeFlags } from "./rules.js";
+import { childTypeIds, typeFlags } from "./rules.js";
 import type { Page } from "./scheduler.js";
 import type { QueueEntry } from "./store-core.js";
 
@@ -17,8 +17,7 @@ export async function syncResourceTypes(ctx: SyncContext): Promise<void> {
     const valid = res.list.filter((rt) => rt.id !== "");
     ctx.store.send("putResourceTypes", valid);
     ctx.checkpoint.rows(valid.length);
-    if (res.nextPageToken !== "" && res.nextPageToken === pageToken) throw new SyncError("ListResourceTypes returned the same page token again");
-    pageToken = res.nextPageToken;
+    pageToken = nextPageToken(pageToken, res.nextPageToken, "ListResourceTypes");
     ctx.token.typesToken = pageToken;
     if (pageToken === "") break;
     await ctx.checkpoint.maybe();
@@ -96,17 +95,7 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
   await stream.commit({
     async commitPage(job, page) {
       const valid: Resource[] = [];
-      for (const resource of page.content) {
-        if (!hasIdentity(resource)) {
-          ctx.token.dropped.resources++;
-          continue;
-        }
-        const missing = missingTrait(resource, ctx.types.get(resource.id.resourceType));
-        if (missing) {
-          throw new SyncError(`resource ${resource.id.resourceType}:${resource.id.resource} lacks the ${missing} annotation its resource type declares`);
-        }
-        valid.push(resource);
-      }
+      for (const resource of page.content) if (acceptedResource(ctx, resource)) valid.push(resource);
       if (valid.length > 0) place(valid);
       const children: QueueEntry[] = [];
       for (const resource of valid) {

@@ -8,10 +8,10 @@ import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import type { ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, newToken } from "./checkpoint.js";
-import { callConnector, describeError, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
+import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, type SyncOptions, type SyncResult } from "./engine.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
-import { childTypeIds, hasIdentity, keptEntitlements, keptGrants, missingTrait, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
+import { childTypeIds, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
 import { ListingScheduler } from "./scheduler.js";
 import { WorkingStore } from "./store.js";
 
@@ -135,7 +135,7 @@ class PartialWriter {
       const valid = res.list.filter((rt) => rt.id !== "");
       ctx.store.send("putResourceTypes", valid);
       for (const rt of valid) ctx.types.set(rt.id, typeFlags(rt));
-      pageToken = res.nextPageToken;
+      pageToken = nextPageToken(pageToken, res.nextPageToken, "ListResourceTypes");
     } while (pageToken !== "");
     this.#resourceTypes = ctx.types.size;
   }
@@ -197,7 +197,7 @@ class PartialWriter {
   async #pages(what: string, page: (token: string, signal: AbortSignal | undefined) => Promise<string>): Promise<void> {
     let token = "";
     try {
-      do token = await callConnector(this.ctx, "targeted", (signal) => page(token, signal));
+      do token = nextPageToken(token, await callConnector(this.ctx, "targeted", (signal) => page(token, signal)), what);
       while (token !== "");
     } catch (error) {
       if (!isWarningError(error)) throw error;
@@ -206,10 +206,7 @@ class PartialWriter {
   }
 
   #valid(resource: Resource): resource is Stored {
-    if (!hasIdentity(resource)) return false;
-    const missing = missingTrait(resource, this.ctx.types.get(resource.id.resourceType));
-    if (missing) throw new SyncError(`resource ${resource.id.resourceType}:${resource.id.resource} lacks the ${missing} annotation its resource type declares`);
-    return true;
+    return acceptedResource(this.ctx, resource);
   }
 
   #putResources(list: Stored[]): void {

@@ -14,6 +14,7 @@ import {
 } from "../resources/ids.js";
 import { UserError } from "./fatal.js";
 import { readableFile } from "./files.js";
+import { splitTypeAndId } from "./resource-spec.js";
 
 /**
  * What `connector grant` / `connector revoke` send, built from ids on the command line — or, like
@@ -80,13 +81,11 @@ export function entitlementFromId(id: string): Entitlement {
 
 /** A principal from "<resource type>:<resource id>", e.g. "sso_user:arn:aws:identitystore:…/user/…". */
 export function principalFromRef(ref: string): Resource {
-  const colon = ref.indexOf(":");
-  const type = colon > 0 ? ref.slice(0, colon) : "";
-  const id = colon > 0 ? ref.slice(colon + 1) : "";
-  if (!PRINCIPAL_TYPES.includes(type) || id === "") {
+  const parsed = splitTypeAndId(ref);
+  if (!parsed || !PRINCIPAL_TYPES.includes(parsed.type)) {
     throw new UserError(`--principal must be TYPE:ID with TYPE one of ${PRINCIPAL_TYPES.join(", ")} (got "${ref}")`);
   }
-  return resourceRef(type, id);
+  return resourceRef(parsed.type, parsed.id);
 }
 
 /**
@@ -169,9 +168,9 @@ function hydrate(reader: C1zReader, syncId: string, entitlement: Entitlement): E
 
 /** "<resource type>:<resource id>" of any resource (delete-resource). */
 export function resourceIdFromRef(ref: string, flag: string): ResourceId {
-  const colon = ref.indexOf(":");
-  if (colon <= 0 || colon === ref.length - 1) throw new UserError(`${flag} must be TYPE:ID, e.g. iam_user:arn:aws:iam::123456789012:user/alice (got "${ref}")`);
-  return create(ResourceIdSchema, { resourceType: ref.slice(0, colon), resource: ref.slice(colon + 1) });
+  const parsed = splitTypeAndId(ref);
+  if (!parsed) throw new UserError(`${flag} must be TYPE:ID, e.g. iam_user:arn:aws:iam::123456789012:user/alice (got "${ref}")`);
+  return create(ResourceIdSchema, { resourceType: parsed.type, resource: parsed.id });
 }
 
 /** The resource as stored in the c1z's latest sync (its parent included). */

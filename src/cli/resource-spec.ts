@@ -8,8 +8,15 @@ import { EXIT, UserError } from "./fatal.js";
  */
 export function parseResourceSpec(text: string): ResourceRef {
   if (text.startsWith("bid:")) return parseBatonId(text);
+  const ref = splitTypeAndId(text);
+  if (!ref) throw new UserError(`--sync-resources: expected TYPE:ID or bid:r:…, got "${text}"`, EXIT.usage);
+  return ref;
+}
+
+/** `TYPE:ID` split at its first colon (ids such as ARNs hold colons); undefined when either part is empty. */
+export function splitTypeAndId(text: string): { type: string; id: string } | undefined {
   const colon = text.indexOf(":");
-  if (colon <= 0 || colon === text.length - 1) throw new UserError(`--sync-resources: expected TYPE:ID or bid:r:…, got "${text}"`, EXIT.usage);
+  if (colon <= 0 || colon === text.length - 1) return undefined;
   return { type: text.slice(0, colon), id: text.slice(colon + 1) };
 }
 

@@ -15,6 +15,7 @@ import { revokeCommand } from "../../src/cli/commands/revoke.js";
 import { createConnector } from "../../src/connector/build.js";
 import type { Simulator } from "../../src/simulator/index.js";
 import { runSync } from "../../src/sync/engine.js";
+import { simulatorFlags } from "../support/cli-process.js";
 import { fixtures, simConfig, startSim, tempStateDir } from "./sim-rig.js";
 
 const run = promisify(execFile);
@@ -29,15 +30,7 @@ beforeAll(async () => {
   sim = await startSim({ profile: "demo", seed: 5, knobs: { assignments: { fixedMs: 200, jitterMs: 200 } } });
   stateDir = tempStateDir();
   fx = fixtures(sim.model);
-  flags = [
-    "--aws-endpoint", sim.endpoint,
-    "--global-access-key-id", sim.credentials.accessKeyId,
-    "--global-secret-access-key", sim.credentials.secretAccessKey,
-    "--global-region", sim.region,
-    "--global-aws-sso-region", sim.region,
-    "--state-dir", stateDir,
-    "--log-level", "silent",
-  ];
+  flags = [...simulatorFlags(sim, stateDir), "--log-level", "silent"];
 });
 afterAll(async () => {
   await sim.stop();

@@ -8,20 +8,15 @@
  *  - `connector revoke` killed after Identity Store deleted the membership, before the answer
  *    arrived, for a grant that has not expired yet.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readAuditLog } from "../../src/provisioning/audit-log.js";
 import { openStateDbReadOnly } from "../../src/provisioning/state-db.js";
 import type { Simulator } from "../../src/simulator/index.js";
+import { simulatorFlags, spawnSourceCli } from "../support/cli-process.js";
 import { fixtures, GrantManagerClient, lifetimeAnnotation, startSim, tempStateDir } from "./sim-rig.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "src/cli/main.ts");
-const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 /** How long AWS takes to finish an account-assignment operation here. */
 const ASSIGNMENT_MS = 2_500;
 
@@ -49,21 +44,7 @@ interface Run {
 
 /** The connector CLI as a user runs it, pointed at the simulator. */
 function connector(args: string[]): Run {
-  const flags = [
-    "--aws-endpoint", sim.endpoint,
-    "--global-access-key-id", sim.credentials.accessKeyId,
-    "--global-secret-access-key", sim.credentials.secretAccessKey,
-    "--global-region", sim.region,
-    "--global-aws-sso-region", sim.region,
-    "--state-dir", stateDir,
-    "--page-token-secret", "jit-kill-test-page-tokens",
-    "--log-level", "info",
-  ];
-  const child = spawn(process.execPath, ["--import", TSX, MAIN, ...args, ...flags], {
-    cwd: mkdtempSync(join(tmpdir(), "connector-cwd-")),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnSourceCli([...args, ...simulatorFlags(sim, stateDir), "--page-token-secret", "jit-kill-test-page-tokens", "--log-level", "info"]);
   children.push(child);
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));

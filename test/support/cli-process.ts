@@ -3,14 +3,22 @@
  * build, not the TypeScript sources). The build is made fresh before the tests when any source is
  * newer than it (test/support/build-dist.ts, vitest globalSetup).
  */
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DIST_MAIN = join(ROOT, "dist/src/cli/main.js");
+const SOURCE_MAIN = join(ROOT, "src/cli/main.ts");
+const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+
+interface SimulatorAddress {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
 
 export interface CliResult {
   code: number | null;
@@ -38,7 +46,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** cleanEnv pointing the CLI at a simulator (endpoint, region, its credentials) the way a user's shell would. */
 export function simulatorEnv(
-  sim: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  sim: SimulatorAddress,
   extra: NodeJS.ProcessEnv = {},
 ): NodeJS.ProcessEnv {
   return cleanEnv({
@@ -48,6 +56,30 @@ export function simulatorEnv(
     AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
     ...extra,
+  });
+}
+
+/** Command-line flags pointing the CLI at a simulator (endpoint, region, its credentials) and a state directory. */
+export function simulatorFlags(sim: SimulatorAddress, stateDir: string): string[] {
+  return [
+    "--aws-endpoint", sim.endpoint,
+    "--global-access-key-id", sim.credentials.accessKeyId,
+    "--global-secret-access-key", sim.credentials.secretAccessKey,
+    "--global-region", sim.region,
+    "--global-aws-sso-region", sim.region,
+    "--state-dir", stateDir,
+  ];
+}
+
+/**
+ * The CLI from its TypeScript sources (through tsx) as a child the test controls — signals,
+ * kills, output read while it runs — in a fresh working directory and a clean environment.
+ */
+export function spawnSourceCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, ["--import", TSX_LOADER, SOURCE_MAIN, ...args], {
+    cwd: mkdtempSync(join(tmpdir(), "connector-cwd-")),
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
   });
 }
 

@@ -6,7 +6,7 @@ import { grantIdAt, rowCount, textAt, type GrantRows } from "../c1z/rows.js";
 import type { ExpandedGrantRow } from "../c1z/writer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { mergeSpec, type EdgeSpec, type ExpansionStep } from "./expansion-graph.js";
-import { applySteps, type ExpansionStore, type SourceGrant } from "./expansion.js";
+import { applySteps, SourceCache, type ExpansionStore } from "./expansion.js";
 
 /**
  * Grant expansion begun during the grants phase, so that its writes overlap the listings instead
@@ -86,7 +86,7 @@ export class EarlyExpansion {
   readonly #complete = new Set<string>();
   readonly #applied = new Set<string>();
   /** Grants of the sources early steps read: final once a step may run, and read again by every step from that source. */
-  readonly #sources = new Map<string, SourceGrant[]>();
+  readonly #sources = new SourceCache();
   /** Row ids early steps created, as ascending runs (mirrors EARLY_CREATED_TABLE). */
   readonly #created: Array<{ from: number; to: number }> = [];
   #hasApplied: boolean;

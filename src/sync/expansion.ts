@@ -5,8 +5,7 @@ import { annotation } from "../connector/annotations.js";
 import { GrantExpandableSchema, GrantImmutableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSourcesSchema, GrantSources_GrantSourceSchema, type GrantSources } from "../gen/c1/connector/v2/grant_pb.js";
-import { encodeGrantParts, grantPrincipalAndSources, sourcesInfo, withSources } from "../c1z/grant-bytes.js";
-import { deterministicBinary } from "../c1z/proto-bytes.js";
+import { encodeGrantParts, encodeGrantSources, grantPrincipalAndSources, sourcesInfo, withSources } from "../c1z/grant-bytes.js";
 import type { C1zWriter, ExpandedGrantRow } from "../c1z/writer.js";
 import { SyncError } from "./context.js";
 import { EntitlementGraph, type ExpansionStep } from "./expansion-graph.js";
@@ -29,10 +28,58 @@ export interface ExpansionStore {
   /** How derived and merged grants are written (default: the writer). */
   write?: (rows: ExpandedGrantRow[]) => void;
   /**
-   * Source grants kept between steps, by source entitlement: only for sources whose grants can no
-   * longer change (early steps). A group is the source of one step per account it is assigned to.
+   * Source grants kept between steps: only for sources whose grants can no longer change. A group
+   * is the source of one early step per account it is assigned to; a permission set's binding, of
+   * one final step per policy the set carries.
    */
-  sourceCache?: Map<string, SourceGrant[]>;
+  sourceCache?: SourceCache;
+}
+
+/**
+ * Source grants by source entitlement. A principal's grants mostly carry the same principal bytes,
+ * so one SourceGrant stands for all those with equal bytes and directness: a cached grant costs a
+ * reference. Past `limit` grants, sources are read again instead of kept.
+ */
+export class SourceCache {
+  readonly #bySource = new Map<string, SourceGrant[]>();
+  readonly #byPrincipal = new Map<string, SourceGrant[]>();
+  #size = 0;
+
+  constructor(private readonly limit = 4_000_000) {}
+
+  get(source: string): SourceGrant[] | undefined {
+    return this.#bySource.get(source);
+  }
+
+  /** False when the cache is full (the grants are not kept). */
+  set(source: string, grants: SourceGrant[]): boolean {
+    if (this.#size + grants.length > this.limit) return false;
+    this.#size += grants.length - (this.#bySource.get(source)?.length ?? 0);
+    this.#bySource.set(source, grants);
+    return true;
+  }
+
+  delete(source: string): void {
+    this.#size -= this.#bySource.get(source)?.length ?? 0;
+    this.#bySource.delete(source);
+  }
+
+  clear(): void {
+    this.#bySource.clear();
+    this.#byPrincipal.clear();
+    this.#size = 0;
+  }
+
+  /** The shared SourceGrant for these values; `principal` is copied when first seen (out of its row's buffer). */
+  intern(t: string, r: string, principal: Uint8Array, isDirect: boolean): SourceGrant {
+    const k = key(t, r);
+    let variants = this.#byPrincipal.get(k);
+    if (!variants) this.#byPrincipal.set(k, (variants = []));
+    for (const v of variants) if (v.isDirect === isDirect && Buffer.compare(v.principal, principal) === 0) return v;
+    const grant = { t, r, principal: new Uint8Array(principal), isDirect };
+    variants.push(grant);
+    return grant;
+  }
 }
 
 /** A grant of a step's source entitlement, as expansion uses it. */
@@ -44,7 +91,7 @@ export interface SourceGrant {
   isDirect: boolean;
 }
 
-/** Called after each step with its position; returning true stops the run there (to checkpoint). */
+/** Called after each step with its position; returning true stops the run there, or after the destination's last step (to checkpoint). */
 export type AfterStep = (round: number, step: number, grantsWritten: number, grantsCreated: number) => boolean | void;
 
 export interface GraphLoad {
@@ -106,6 +153,8 @@ export interface ExpansionTotals {
 /** The plan of one sync's expansion, loaded once and applied in slices (see StoreCore.expand). */
 export class Expander {
   #rounds: ExpansionStep[][] = [];
+  /** A round's sources are complete: their grants are read once, not once per destination. */
+  readonly #sources = new SourceCache();
 
   constructor(private readonly store: ExpansionStore) {}
 
@@ -123,7 +172,7 @@ export class Expander {
   }
 
   apply(start: { round: number; edge: number }, afterStep: AfterStep): ExpansionTotals {
-    return applyExpansion(this.store, this.#rounds, start, afterStep);
+    return applyExpansion({ ...this.store, sourceCache: this.#sources }, this.#rounds, start, afterStep);
   }
 }
 
@@ -131,15 +180,28 @@ export class Expander {
 export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][], start: { round: number; edge: number }, afterStep: AfterStep): ExpansionTotals {
   const runner = new StepRunner(store);
   const totals: ExpansionTotals = { created: 0, updated: 0, missingDestinations: 0, done: false };
+  // Steps left per source: a cached source goes once its last step has run.
+  const uses = new Map<string, number>();
+  if (store.sourceCache) {
+    for (let r = start.round; r < rounds.length; r++) {
+      for (const step of rounds[r]!.slice(r === start.round ? start.edge : 0)) uses.set(step.source, (uses.get(step.source) ?? 0) + 1);
+    }
+  }
   for (let r = start.round; r < rounds.length; r++) {
     const steps = rounds[r]!;
     for (let s = r === start.round ? start.edge : 0; s < steps.length; s++) {
       const result = runner.run(steps[s]!);
+      const left = (uses.get(steps[s]!.source) ?? 0) - 1;
+      if (left <= 0) store.sourceCache?.delete(steps[s]!.source);
+      else uses.set(steps[s]!.source, left);
       totals.created += result.created;
       totals.updated += result.updated;
       if (result.missingDestination) totals.missingDestinations++;
       const last = r === rounds.length - 1 && s === steps.length - 1;
-      if (afterStep(r, s, result.created + result.updated, result.created) === true && !last) {
+      // A destination's grants are written once, with all their sources: a stop inside its steps
+      // would write them, then read them back, decode and rewrite them after the checkpoint.
+      const within = s + 1 < steps.length && steps[s + 1]!.destination === steps[s]!.destination;
+      if (afterStep(r, s, result.created + result.updated, result.created) === true && !last && !within) {
         runner.flush();
         return totals;
       }
@@ -199,6 +261,8 @@ interface Holding {
   sources: GrantSources | (() => GrantSources);
   /** A new grant's encoded sources, while no step has merged into them. */
   createdSourcesBytes?: Uint8Array;
+  /** A stored grant without sources (a direct one), until a step merges into it. */
+  noSources?: boolean;
   /** In its destination's pending list, to be written. */
   pending?: boolean;
 }
@@ -215,7 +279,10 @@ interface DestinationState {
   resourceId: string;
   /** The entitlement as stored: derived grants embed exactly these bytes. */
   entitlementBytes: Uint8Array;
-  holders: Set<string>;
+  /** Principals holding it in the database, once loaded (see mayHold). */
+  holders?: Set<string>;
+  /** Principals looked up one by one so far. */
+  lookups: number;
   byPrincipal: Map<string, Holding[]>;
   /** Grants created or changed since the last write, in the order they first were. */
   pending: Holding[];
@@ -225,8 +292,22 @@ function loadDestination(store: ExpansionStore, q: Queries, id: string): Destina
   const row = q.entitlement.get(id, store.syncId) as { data: Buffer } | undefined;
   if (!row) return undefined;
   const resourceId = fromBinary(EntitlementSchema, row.data).resource?.id;
-  const holders = new Set((q.principalsOf.all(id, store.syncId) as Array<{ t: string; r: string }>).map((p) => key(p.t, p.r)));
-  return { id, resourceTypeId: resourceId?.resourceType ?? "", resourceId: resourceId?.resource ?? "", entitlementBytes: row.data, holders, byPrincipal: new Map(), pending: [] };
+  return { id, resourceTypeId: resourceId?.resourceType ?? "", resourceId: resourceId?.resource ?? "", entitlementBytes: row.data, lookups: 0, byPrincipal: new Map(), pending: [] };
+}
+
+/** Principals looked up one query each before a destination's holders are all loaded in one. */
+const SINGLE_LOOKUPS = 64;
+
+/**
+ * Whether the principal may hold the destination in the database (false: it surely does not).
+ * An early step often adds a few principals to a destination that has thousands (a role, to an
+ * AWS-managed policy): loading them all for each such step read the same rows again and again.
+ */
+function mayHold(store: ExpansionStore, q: Queries, dst: DestinationState, principalKey: string): boolean {
+  if (!dst.holders && ++dst.lookups > SINGLE_LOOKUPS) {
+    dst.holders = new Set((q.principalsOf.all(dst.id, store.syncId) as Array<{ t: string; r: string }>).map((p) => key(p.t, p.r)));
+  }
+  return dst.holders?.has(principalKey) ?? true;
 }
 
 class Queries {
@@ -288,7 +369,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
   if (!q.entitlement.get(step.source, syncId)) return { created: 0, updated: 0 };
   const filter = step.resourceTypeIds.length > 0 ? new Set(step.resourceTypeIds) : undefined;
   // Every grant this step creates has one of two sources fields: encode each once.
-  const createdSources = [false, true].map((isDirect) => deterministicBinary(GrantSourcesSchema, sourcesOf({ [step.source]: isDirect })));
+  const createdSources = [false, true].map((isDirect) => encodeGrantSources(sourcesOf({ [step.source]: isDirect })));
   let created = 0;
   let updated = 0;
   for (const rows of sourceGrantPages(store, q, step.source)) {
@@ -299,7 +380,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
       const k = key(row.t, row.r);
       let existing = dst.byPrincipal.get(k);
       if (!existing) {
-        existing = dst.holders.has(k) ? storedHoldings(q, dst, syncId, row.t, row.r) : [];
+        existing = mayHold(store, q, dst, k) ? storedHoldings(q, dst, syncId, row.t, row.r) : [];
         dst.byPrincipal.set(k, existing);
       }
       if (existing.length === 0) {
@@ -318,8 +399,9 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
       for (const holding of existing) {
         const merged = sourcesNow(holding).sources;
         let changed = false;
-        if (Object.keys(merged).length === 0) {
+        if (holding.noSources) {
           merged[step.destination] = create(GrantSources_GrantSourceSchema, { isDirect: true });
+          holding.noSources = false;
           changed = true;
         }
         const current = merged[step.source];
@@ -343,13 +425,14 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
 
 /** The source entitlement's grants in row order, a page at a time (from the cache when it has them). */
 function* sourceGrantPages(store: ExpansionStore, q: Queries, source: string): Generator<SourceGrant[]> {
-  const cached = store.sourceCache?.get(source);
+  const cache = store.sourceCache;
+  const cached = cache?.get(source);
   if (cached) {
     yield cached;
     return;
   }
   const sourceKey = Buffer.from(source, "utf8");
-  const all: SourceGrant[] | undefined = store.sourceCache ? [] : undefined;
+  const all: SourceGrant[] | undefined = cache ? [] : undefined;
   let last = 0;
   for (;;) {
     const rows = q.grantsOf.all(source, store.syncId, last) as Array<{ id: number; t: string; r: string; data: Buffer }>;
@@ -360,32 +443,34 @@ function* sourceGrantPages(store: ExpansionStore, q: Queries, source: string): G
       const { principal, sources } = grantPrincipalAndSources(row.data);
       if (!principal) continue;
       const info = sourcesInfo(sources, sourceKey);
-      // A kept principal is copied out of its row's buffer, which it would otherwise keep alive.
-      page.push({ t: row.t, r: row.r, principal: all ? new Uint8Array(principal) : principal, isDirect: info.empty || info.has });
+      const isDirect = info.empty || info.has;
+      page.push(cache ? cache.intern(row.t, row.r, principal, isDirect) : { t: row.t, r: row.r, principal, isDirect });
     }
     all?.push(...page);
     yield page;
   }
-  if (all) store.sourceCache!.set(source, all);
+  if (all) cache!.set(source, all);
 }
 
 /** The destination's stored grants for one principal, with their sources decoded for merging. */
 function storedHoldings(q: Queries, dst: DestinationState, syncId: string, type: string, id: string): Holding[] {
   const rows = q.grantsOfPrincipal.all(dst.id, syncId, type, id) as Array<{ external_id: string; data: Buffer }>;
   return rows.map((g) => {
-    const sources = grantPrincipalAndSources(g.data).sources;
+    const encoded = grantPrincipalAndSources(g.data).sources;
+    const sources = encoded ? fromBinary(GrantSourcesSchema, encoded) : create(GrantSourcesSchema, {});
     return {
       stored: g.data,
       // Only data is updated on conflict; the other columns of an existing row stay as they are.
       row: { resourceTypeId: dst.resourceTypeId, resourceId: dst.resourceId, entitlementId: dst.id, principalTypeId: type, principalId: id, id: g.external_id },
-      sources: sources ? fromBinary(GrantSourcesSchema, sources) : create(GrantSourcesSchema, {}),
+      sources,
+      noSources: Object.keys(sources.sources).length === 0,
     };
   });
 }
 
 /** The holding's grant with its current sources, encoded as deterministicBinary would. */
 function holdingBytes(dst: DestinationState, holding: Holding): Uint8Array {
-  const sourcesBytes = holding.createdSourcesBytes ?? deterministicBinary(GrantSourcesSchema, sourcesNow(holding));
+  const sourcesBytes = holding.createdSourcesBytes ?? encodeGrantSources(sourcesNow(holding));
   if (holding.stored) return withSources(holding.stored, sourcesBytes);
   return encodeGrantParts({ entitlement: dst.entitlementBytes, principal: holding.principalBytes!, id: holding.row.id, annotations: [IMMUTABLE_BYTES], sourcesBytes });
 }

@@ -144,6 +144,77 @@ describe("grant expansion over c1z rows", () => {
     expect(totals).toMatchObject({ created: 0, updated: 1 });
   });
 
+  test("a destination many principals reach: those holding it already get the source merged, before and after its holders are loaded at once", async () => {
+    const s = store();
+    const g = ent("group", "g");
+    const role = ent("role", "r", "assignment");
+    const users = Array.from({ length: 150 }, (_, i) => `u${String(i).padStart(3, "0")}`);
+    // Direct holders among the first principals looked up one by one, and among the later ones.
+    const direct = new Set(["u003", "u040", "u070", "u149"]);
+    s.put(
+      [g, role],
+      [...users.map((u) => s.grant(g, "user", u)), ...[...direct].map((u) => s.grant(role, "user", u)), s.grant(role, "group", "g", { ids: [g.id] })],
+    );
+    const totals = await s.expand();
+    const grants = s.grants();
+    for (const u of users) {
+      expect(sources(grants.get(`${role.id}:user:${u}`)), u).toEqual(direct.has(u) ? { [role.id]: true, [g.id]: true } : { [g.id]: true });
+    }
+    expect(totals).toMatchObject({ created: users.length - direct.size, updated: direct.size });
+  });
+
+  test("a run stopped for checkpoints after every step gives the rows of a run in one go, and never stops within a destination's steps", async () => {
+    const build = () => {
+      const s = store();
+      const a = ent("group", "a");
+      const b = ent("group", "b");
+      const top = ent("group", "top");
+      const role = ent("role", "r", "assignment");
+      const other = ent("role", "o", "assignment");
+      s.put(
+        [a, b, top, role, other],
+        [
+          s.grant(a, "user", "u1"),
+          s.grant(a, "user", "u2"),
+          s.grant(b, "user", "u2"),
+          s.grant(b, "user", "u3"),
+          s.grant(top, "group", "a", { ids: [a.id] }),
+          s.grant(role, "group", "a", { ids: [a.id] }),
+          s.grant(role, "group", "b", { ids: [b.id] }),
+          s.grant(role, "user", "u3"),
+          s.grant(other, "group", "b", { ids: [b.id] }),
+          s.grant(other, "group", "top", { ids: [top.id] }),
+        ],
+      );
+      return s;
+    };
+    const rows = (s: ReturnType<typeof store>) => s.db.prepare(`select id, external_id, data from v1_grants order by id`).all();
+    const whole = build();
+    await whole.expand();
+
+    const sliced = build();
+    const rounds = loadExpansionGraph(sliced).graph.rounds();
+    let start = { round: 0, edge: 0 };
+    let slices = 0;
+    for (;;) {
+      let at = start;
+      const totals = applyExpansion(sliced, rounds, start, (round, step) => {
+        at = { round, edge: step + 1 };
+        return true;
+      });
+      slices++;
+      if (totals.done) break;
+      const steps = rounds[at.round]!;
+      // Stopped after a destination's last step (or a round's).
+      if (at.edge < steps.length) expect(steps[at.edge]!.destination).not.toBe(steps[at.edge - 1]!.destination);
+      start = at;
+    }
+    expect(rounds.flat().filter((step) => step.destination === "role:r:assignment")).toHaveLength(2);
+    expect(slices).toBeGreaterThan(1);
+    expect(slices).toBeLessThan(rounds.flat().length + 1);
+    expect(rows(sliced)).toEqual(rows(whole));
+  });
+
   test("a source entitlement that does not belong to the grant's principal fails the sync, as in baton", async () => {
     const s = store();
     const g = ent("group", "g");

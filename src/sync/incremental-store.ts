@@ -1,8 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Database, Statement } from "better-sqlite3";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
-import { grantHasAnnotation, withoutSources } from "../c1z/grant-bytes.js";
-import { blobAt, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
+import { grantHasAnnotation, grantPrincipalAndSources, withoutSources } from "../c1z/grant-bytes.js";
+import { blobAt, grantIdAt, pickEntitlementRows, pickGrantRows, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { RECORD_TABLES } from "../c1z/schema.js";
 import type { SyncStats } from "../c1z/stats.js";
 import { defaultSync, insertSyncRun, listSyncRuns, type SyncRun } from "../c1z/sync-runs.js";
@@ -25,6 +25,16 @@ import { applySteps, loadExpansionGraph } from "./expansion.js";
 const IMMUTABLE = "type.googleapis.com/c1.connector.v2.GrantImmutable";
 
 export type ResourceChange = "new" | "changed" | "same";
+
+/** A stored listed grant is the one listed now: the same expansion, and the same bytes but for the sources expansion merged into it. */
+function sameListedGrant(row: { expansion: Buffer | null; data: Buffer }, rows: GrantRows, i: number): boolean {
+  const expansion = rows.expansions?.[i] ?? null;
+  if ((row.expansion === null) !== (expansion === null) || (expansion && row.expansion && Buffer.compare(row.expansion, expansion) !== 0)) return false;
+  const data = blobAt(rows, i);
+  if (Buffer.compare(row.data, data) === 0) return true;
+  // A grant listed with sources of its own is compared as it is (merged ones would hide a change in them).
+  return grantPrincipalAndSources(data).sources === undefined && Buffer.compare(withoutSources(row.data), data) === 0;
+}
 
 export class IncrementalSession {
   readonly #statements = new Map<string, Statement>();
@@ -78,39 +88,88 @@ export class IncrementalSession {
     return entitlements;
   }
 
-  /** Replaces a resource's entitlements; returns the ids it had and has (expansion starts from them). */
+  /**
+   * Replaces a resource's entitlements with those listed now; returns the ids of those that are
+   * new, gone or changed (expansion starts from them). Rows whose bytes did not change stay as they are.
+   */
   replaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
-    const before = (this.#prepare(`select external_id from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
+    const stored = this.#prepare(`select id, external_id, data from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
+      id: number;
       external_id: string;
-    }>).map((r) => r.external_id);
-    this.#prepare(`delete from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId);
-    this.#count("entitlements", type, -before.length);
-    if (rows && rowCount(rows) > 0) {
-      this.writer.writeEntitlements(rows);
-      for (const t of rows.resourceTypeIds) this.#count("entitlements", t, 1);
+      data: Buffer;
+    }>;
+    const listed = new Map<string, number>();
+    for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(rows!.ids[i]!, i);
+    const changed = new Set<string>();
+    const remove = this.#prepare(`delete from v1_entitlements where id = ?`);
+    for (const row of stored) {
+      const i = listed.get(row.external_id);
+      if (i !== undefined && Buffer.compare(row.data, blobAt(rows!, i)) === 0) {
+        listed.delete(row.external_id);
+        continue;
+      }
+      changed.add(row.external_id);
+      remove.run(row.id);
+      this.#count("entitlements", type, -1);
     }
-    return [...new Set([...before, ...(rows?.ids ?? [])])];
+    if (listed.size > 0) {
+      const written = pickEntitlementRows(rows!, [...listed.values()]);
+      this.writer.writeEntitlements(written);
+      for (let i = 0; i < rowCount(written); i++) {
+        changed.add(written.ids[i]!);
+        this.#count("entitlements", written.resourceTypeIds[i]!, 1);
+      }
+    }
+    return [...changed];
   }
 
   /**
-   * Replaces the grants on a resource's entitlements — those listed and those expansion derived
-   * (it derives them again) — and returns the entitlement ids whose grants changed.
+   * Replaces the grants on a resource's entitlements with those listed now, entitlement by
+   * entitlement: where the listed grants are what they were (bytes, expansion), the rows stay as
+   * they are — with what expansion derived and merged into them; elsewhere every grant on the
+   * entitlement goes, listed and derived (reexpand derives them again), and the listed ones are
+   * written. Returns the entitlement ids whose grants changed.
    */
   replaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
-    const before = (this.#prepare(`select distinct entitlement_id from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
-      entitlement_id: string;
-    }>).map((r) => r.entitlement_id);
-    const removed = this.#prepare(`delete from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId).changes;
-    this.#count("grants", type, -removed);
-    const after = new Set(before);
-    if (rows && rowCount(rows) > 0) {
-      this.writer.writeGrants(rows);
-      for (let i = 0; i < rowCount(rows); i++) {
-        this.#count("grants", textAt(rows.resourceTypeIds, i), 1);
-        after.add(textAt(rows.entitlementIds, i));
+    const stored = this.#prepare(`select id, entitlement_id, external_id, expansion, data from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(
+      type,
+      id,
+      this.syncId,
+    ) as Array<{ id: number; entitlement_id: string; external_id: string; expansion: Buffer | null; data: Buffer }>;
+    // The grants listed now, by id (a repeated id is one row, the last one: the upsert's rule).
+    const listed = new Map<string, number>();
+    for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(grantIdAt(rows!, i), i);
+    const changed = new Set<string>();
+    const kept = new Set<string>();
+    for (const row of stored) {
+      const derived = grantHasAnnotation(row.data, IMMUTABLE);
+      const i = listed.get(row.external_id);
+      if (i === undefined) {
+        if (!derived) changed.add(row.entitlement_id);
+      } else if (derived || textAt(rows!.entitlementIds, i) !== row.entitlement_id || !sameListedGrant(row, rows!, i)) {
+        changed.add(row.entitlement_id);
+      } else {
+        kept.add(row.external_id);
       }
     }
-    return [...after];
+    const write: number[] = [];
+    for (const [grantId, i] of listed) {
+      const entitlement = textAt(rows!.entitlementIds, i);
+      if (!kept.has(grantId)) changed.add(entitlement);
+    }
+    for (const i of listed.values()) if (changed.has(textAt(rows!.entitlementIds, i))) write.push(i);
+    const remove = this.#prepare(`delete from v1_grants where id = ?`);
+    for (const row of stored) {
+      if (!changed.has(row.entitlement_id)) continue;
+      remove.run(row.id);
+      this.#count("grants", type, -1);
+    }
+    if (write.length > 0) {
+      const written = pickGrantRows(rows!, write);
+      this.writer.writeGrants(written);
+      for (let i = 0; i < rowCount(written); i++) this.#count("grants", textAt(written.resourceTypeIds, i), 1);
+    }
+    return [...changed];
   }
 
   /**

@@ -26,6 +26,25 @@ const IMMUTABLE = "type.googleapis.com/c1.connector.v2.GrantImmutable";
 
 export type ResourceChange = "new" | "changed" | "same";
 
+/** What grant expansion reads from a listed grant: its principal (derived grants embed it), the edges it declares, and its sources. */
+interface ExpansionInput {
+  principal: Uint8Array | undefined;
+  expansion: Uint8Array | null;
+  ownSources: boolean;
+}
+
+/** Do an entitlement's listed grants give expansion the same inputs as before (principals, edges)? */
+function sameExpansionInputs(before: Map<string, ExpansionInput> | undefined, now: Map<string, ExpansionInput> | undefined): boolean {
+  if ((before?.size ?? 0) !== (now?.size ?? 0)) return false;
+  for (const [id, a] of before ?? []) {
+    const b = now!.get(id);
+    if (!b || a.ownSources || b.ownSources || !sameBytes(a.principal, b.principal) || !sameBytes(a.expansion ?? undefined, b.expansion ?? undefined)) return false;
+  }
+  return true;
+}
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined || b === undefined ? a === b : Buffer.compare(a, b) === 0);
+
 /** A stored listed grant is the one listed now: the same expansion, and the same bytes but for the sources expansion merged into it. */
 function sameListedGrant(row: { expansion: Buffer | null; data: Buffer }, rows: GrantRows, i: number): boolean {
   const expansion = rows.expansions?.[i] ?? null;
@@ -39,6 +58,12 @@ function sameListedGrant(row: { expansion: Buffer | null; data: Buffer }, rows: 
 export class IncrementalSession {
   readonly #statements = new Map<string, Statement>();
   readonly #delta = { resources: new Map<string, number>(), entitlements: new Map<string, number>(), grants: new Map<string, number>() };
+  /**
+   * Changed entitlements whose change reaches the destinations they are a source of: new or gone,
+   * or their listed grants' principals or declared edges changed. The others (only bytes that
+   * their own rows embed changed, e.g. the entitlement's description) are re-expanded themselves.
+   */
+  readonly #propagating = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -109,6 +134,8 @@ export class IncrementalSession {
         continue;
       }
       changed.add(row.external_id);
+      // Gone: the destinations it was a source of lose what it gave. Changed bytes only matter to its own derived grants.
+      if (i === undefined) this.#propagating.add(row.external_id);
       remove.run(row.id);
       this.#count("entitlements", type, -1);
     }
@@ -116,6 +143,7 @@ export class IncrementalSession {
       const written = pickEntitlementRows(rows!, [...listed.values()]);
       this.writer.writeEntitlements(written);
       for (let i = 0; i < rowCount(written); i++) {
+        if (!changed.has(written.ids[i]!)) this.#propagating.add(written.ids[i]!);
         changed.add(written.ids[i]!);
         this.#count("entitlements", written.resourceTypeIds[i]!, 1);
       }
@@ -141,8 +169,13 @@ export class IncrementalSession {
     for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(grantIdAt(rows!, i), i);
     const changed = new Set<string>();
     const kept = new Set<string>();
+    // What expansion takes from the listed grants of each entitlement, before and now (see #propagating).
+    const before = new Map<string, Map<string, ExpansionInput>>();
+    const now = new Map<string, Map<string, ExpansionInput>>();
+    const inputs = (map: Map<string, Map<string, ExpansionInput>>, entitlement: string) => map.get(entitlement) ?? map.set(entitlement, new Map()).get(entitlement)!;
     for (const row of stored) {
       const derived = grantHasAnnotation(row.data, IMMUTABLE);
+      if (!derived) inputs(before, row.entitlement_id).set(row.external_id, { principal: grantPrincipalAndSources(row.data).principal, expansion: row.expansion, ownSources: false });
       const i = listed.get(row.external_id);
       if (i === undefined) {
         if (!derived) changed.add(row.entitlement_id);
@@ -156,7 +189,10 @@ export class IncrementalSession {
     for (const [grantId, i] of listed) {
       const entitlement = textAt(rows!.entitlementIds, i);
       if (!kept.has(grantId)) changed.add(entitlement);
+      const parts = grantPrincipalAndSources(blobAt(rows!, i));
+      inputs(now, entitlement).set(grantId, { principal: parts.principal, expansion: rows!.expansions?.[i] ?? null, ownSources: parts.sources !== undefined });
     }
+    for (const entitlement of changed) if (!sameExpansionInputs(before.get(entitlement), now.get(entitlement))) this.#propagating.add(entitlement);
     for (const i of listed.values()) if (changed.has(textAt(rows!.entitlementIds, i))) write.push(i);
     const remove = this.#prepare(`delete from v1_grants where id = ?`);
     for (const row of stored) {
@@ -173,8 +209,8 @@ export class IncrementalSession {
   }
 
   /**
-   * Grant expansion for what changed: every destination reachable from `seeds` (entitlements
-   * whose grants or own bytes changed) loses what expansion gave it — grants it derived, sources
+   * Grant expansion for what changed: every destination among `seeds` (entitlements whose grants
+   * or own bytes changed) or reachable from one whose change propagates (#propagating) loses what expansion gave it — grants it derived, sources
    * it merged into listed grants — and gets it again from all its sources, in the plan's order.
    */
   reexpand(seeds: readonly string[]): { destinations: number; created: number } {
@@ -185,12 +221,15 @@ export class IncrementalSession {
     // Destinations reachable from a seed — along every edge a grant declares, also those whose
     // source is gone (the plan drops them; what they gave must go too).
     const edges = this.#declaredEdges();
+    // A seed whose change stays in its own rows is re-expanded itself; its destinations only if reached otherwise.
     const reached = new Set(seeds);
-    const queue = [...seeds];
+    const queue = seeds.filter((seed) => this.#propagating.has(seed));
+    const followed = new Set(queue);
     while (queue.length > 0) {
       for (const destination of edges.get(queue.pop()!) ?? []) {
-        if (reached.has(destination)) continue;
         reached.add(destination);
+        if (followed.has(destination)) continue;
+        followed.add(destination);
         queue.push(destination);
       }
     }

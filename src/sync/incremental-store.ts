@@ -159,11 +159,13 @@ export class IncrementalSession {
    * written. Returns the entitlement ids whose grants changed.
    */
   replaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
-    const stored = this.#prepare(`select id, entitlement_id, external_id, expansion, data from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(
+    // Streamed: most rows are derived grants (KiBs each), only looked at once.
+    const rowsOnResource = this.#prepare(`select id, entitlement_id, external_id, expansion, data from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).iterate(
       type,
       id,
       this.syncId,
-    ) as Array<{ id: number; entitlement_id: string; external_id: string; expansion: Buffer | null; data: Buffer }>;
+    ) as Iterable<{ id: number; entitlement_id: string; external_id: string; expansion: Buffer | null; data: Buffer }>;
+    const stored: Array<{ id: number; entitlement_id: string }> = [];
     // The grants listed now, by id (a repeated id is one row, the last one: the upsert's rule).
     const listed = new Map<string, number>();
     for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(grantIdAt(rows!, i), i);
@@ -173,7 +175,8 @@ export class IncrementalSession {
     const before = new Map<string, Map<string, ExpansionInput>>();
     const now = new Map<string, Map<string, ExpansionInput>>();
     const inputs = (map: Map<string, Map<string, ExpansionInput>>, entitlement: string) => map.get(entitlement) ?? map.set(entitlement, new Map()).get(entitlement)!;
-    for (const row of stored) {
+    for (const row of rowsOnResource) {
+      stored.push({ id: row.id, entitlement_id: row.entitlement_id });
       const derived = grantHasAnnotation(row.data, IMMUTABLE);
       if (!derived) inputs(before, row.entitlement_id).set(row.external_id, { principal: grantPrincipalAndSources(row.data).principal, expansion: row.expansion, ownSources: false });
       const i = listed.get(row.external_id);

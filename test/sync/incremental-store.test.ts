@@ -1,4 +1,4 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import BetterSqlite3 from "better-sqlite3";
 import { describe, expect, test } from "vitest";
 import { RowEncoder } from "../../src/c1z/rows.js";
@@ -13,8 +13,7 @@ import { applyExpansion, loadExpansionGraph } from "../../src/sync/expansion.js"
 import { IncrementalSession } from "../../src/sync/incremental-store.js";
 
 const res = (type: string, id: string) => create(ResourceSchema, { id: { resourceType: type, resource: id }, displayName: `${type} ${id}` });
-const ent = (type: string, id: string, init: Partial<MessageInitShape<typeof EntitlementSchema>> = {}) =>
-  create(EntitlementSchema, { id: `${type}:${id}:member`, resource: res(type, id), slug: "member", ...init });
+const ent = (type: string, id: string, description = "") => create(EntitlementSchema, { id: `${type}:${id}:member`, resource: res(type, id), slug: "member", description });
 const grant = (e: Entitlement, principalType: string, principalId: string, expand?: string[]): Grant =>
   create(GrantSchema, {
     id: `${e.id}:${principalType}:${principalId}`,
@@ -26,7 +25,7 @@ const grant = (e: Entitlement, principalType: string, principalId: string, expan
 /** An organisation: alice in g2, g2 and bob in g1, g1 assigned the role; `g2` may be described, and carol added to it. */
 function org(options: { g2Description?: string; carol?: boolean } = {}) {
   const g1 = ent("group", "g1");
-  const g2 = ent("group", "g2", { description: options.g2Description ?? "" });
+  const g2 = ent("group", "g2", options.g2Description);
   const role = ent("role", "admin");
   const grants = {
     g2: [grant(g2, "user", "alice"), ...(options.carol ? [grant(g2, "user", "carol")] : [])],

@@ -213,8 +213,9 @@ export class IncrementalSession {
 
   /**
    * Grant expansion for what changed: every destination among `seeds` (entitlements whose grants
-   * or own bytes changed) or reachable from one whose change propagates (#propagating) loses what expansion gave it — grants it derived, sources
-   * it merged into listed grants — and gets it again from all its sources, in the plan's order.
+   * or own bytes changed) or reachable from one whose change propagates (#propagating) loses what
+   * expansion gave it — grants it derived, sources it merged into listed grants — and gets it
+   * again from all its sources, in the plan's order.
    */
   reexpand(seeds: readonly string[]): { destinations: number; created: number } {
     if (seeds.length === 0) return { destinations: 0, created: 0 };

@@ -109,6 +109,29 @@ export function blobAt(rows: Blobs, i: number): Uint8Array {
   return rows.data.subarray(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i]);
 }
 
+/** The rows at `indices` (in that order), as a batch of their own. */
+export function pickGrantRows(rows: GrantRows, indices: readonly number[]): GrantRows {
+  const pick = <T>(column: T[]) => indices.map((i) => column[i]!);
+  const text = (column: TextColumn): TextColumn => (typeof column === "string" ? column : pick(column));
+  const out: GrantRows = {
+    ...pack(indices, (i) => blobAt(rows, i)),
+    resourceTypeIds: text(rows.resourceTypeIds),
+    resourceIds: text(rows.resourceIds),
+    entitlementIds: text(rows.entitlementIds),
+    principalTypeIds: text(rows.principalTypeIds),
+    principalIds: pick(rows.principalIds),
+  };
+  if (rows.ids) out.ids = pick(rows.ids);
+  if (rows.expansions) out.expansions = pick(rows.expansions);
+  return out;
+}
+
+/** The rows at `indices` (in that order), as a batch of their own. */
+export function pickEntitlementRows(rows: EntitlementRows, indices: readonly number[]): EntitlementRows {
+  const pick = <T>(column: T[]) => indices.map((i) => column[i]!);
+  return { ...pack(indices, (i) => blobAt(rows, i)), resourceTypeIds: pick(rows.resourceTypeIds), resourceIds: pick(rows.resourceIds), ids: pick(rows.ids) };
+}
+
 export function resourceExternalId(resourceType: string, resource: string): string {
   return `${resourceType}:${resource}`;
 }

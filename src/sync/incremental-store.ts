@@ -1,8 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Database, Statement } from "better-sqlite3";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
-import { grantHasAnnotation, withoutSources } from "../c1z/grant-bytes.js";
-import { blobAt, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
+import { grantHasAnnotation, grantPrincipalAndSources, withoutSources } from "../c1z/grant-bytes.js";
+import { blobAt, grantIdAt, pickEntitlementRows, pickGrantRows, rowCount, textAt, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { RECORD_TABLES } from "../c1z/schema.js";
 import type { SyncStats } from "../c1z/stats.js";
 import { defaultSync, insertSyncRun, listSyncRuns, type SyncRun } from "../c1z/sync-runs.js";
@@ -26,9 +26,44 @@ const IMMUTABLE = "type.googleapis.com/c1.connector.v2.GrantImmutable";
 
 export type ResourceChange = "new" | "changed" | "same";
 
+/** What grant expansion reads from a listed grant: its principal (derived grants embed it), the edges it declares, and its sources. */
+interface ExpansionInput {
+  principal: Uint8Array | undefined;
+  expansion: Uint8Array | null;
+  ownSources: boolean;
+}
+
+/** Do an entitlement's listed grants give expansion the same inputs as before (principals, edges)? */
+function sameExpansionInputs(before: Map<string, ExpansionInput> | undefined, now: Map<string, ExpansionInput> | undefined): boolean {
+  if ((before?.size ?? 0) !== (now?.size ?? 0)) return false;
+  for (const [id, a] of before ?? []) {
+    const b = now!.get(id);
+    if (!b || a.ownSources || b.ownSources || !sameBytes(a.principal, b.principal) || !sameBytes(a.expansion ?? undefined, b.expansion ?? undefined)) return false;
+  }
+  return true;
+}
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined || b === undefined ? a === b : Buffer.compare(a, b) === 0);
+
+/** A stored listed grant is the one listed now: the same expansion, and the same bytes but for the sources expansion merged into it. */
+function sameListedGrant(row: { expansion: Buffer | null; data: Buffer }, rows: GrantRows, i: number): boolean {
+  const expansion = rows.expansions?.[i] ?? null;
+  if ((row.expansion === null) !== (expansion === null) || (expansion && row.expansion && Buffer.compare(row.expansion, expansion) !== 0)) return false;
+  const data = blobAt(rows, i);
+  if (Buffer.compare(row.data, data) === 0) return true;
+  // A grant listed with sources of its own is compared as it is (merged ones would hide a change in them).
+  return grantPrincipalAndSources(data).sources === undefined && Buffer.compare(withoutSources(row.data), data) === 0;
+}
+
 export class IncrementalSession {
   readonly #statements = new Map<string, Statement>();
   readonly #delta = { resources: new Map<string, number>(), entitlements: new Map<string, number>(), grants: new Map<string, number>() };
+  /**
+   * Changed entitlements whose change reaches the destinations they are a source of: new or gone,
+   * or their listed grants' principals or declared edges changed. The others (only bytes that
+   * their own rows embed changed, e.g. the entitlement's description) are re-expanded themselves.
+   */
+  readonly #propagating = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -78,45 +113,109 @@ export class IncrementalSession {
     return entitlements;
   }
 
-  /** Replaces a resource's entitlements; returns the ids it had and has (expansion starts from them). */
-  replaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
-    const before = (this.#prepare(`select external_id from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
-      external_id: string;
-    }>).map((r) => r.external_id);
-    this.#prepare(`delete from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId);
-    this.#count("entitlements", type, -before.length);
-    if (rows && rowCount(rows) > 0) {
-      this.writer.writeEntitlements(rows);
-      for (const t of rows.resourceTypeIds) this.#count("entitlements", t, 1);
-    }
-    return [...new Set([...before, ...(rows?.ids ?? [])])];
-  }
-
   /**
-   * Replaces the grants on a resource's entitlements — those listed and those expansion derived
-   * (it derives them again) — and returns the entitlement ids whose grants changed.
+   * Replaces a resource's entitlements with those listed now; returns the ids of those that are
+   * new, gone or changed (expansion starts from them). Rows whose bytes did not change stay as they are.
    */
-  replaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
-    const before = (this.#prepare(`select distinct entitlement_id from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
-      entitlement_id: string;
-    }>).map((r) => r.entitlement_id);
-    const removed = this.#prepare(`delete from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).run(type, id, this.syncId).changes;
-    this.#count("grants", type, -removed);
-    const after = new Set(before);
-    if (rows && rowCount(rows) > 0) {
-      this.writer.writeGrants(rows);
-      for (let i = 0; i < rowCount(rows); i++) {
-        this.#count("grants", textAt(rows.resourceTypeIds, i), 1);
-        after.add(textAt(rows.entitlementIds, i));
+  replaceEntitlements(type: string, id: string, rows: EntitlementRows | undefined): string[] {
+    const stored = this.#prepare(`select id, external_id, data from v1_entitlements where resource_type_id = ? and resource_id = ? and sync_id = ?`).all(type, id, this.syncId) as Array<{
+      id: number;
+      external_id: string;
+      data: Buffer;
+    }>;
+    const listed = new Map<string, number>();
+    for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(rows!.ids[i]!, i);
+    const changed = new Set<string>();
+    const remove = this.#prepare(`delete from v1_entitlements where id = ?`);
+    for (const row of stored) {
+      const i = listed.get(row.external_id);
+      if (i !== undefined && Buffer.compare(row.data, blobAt(rows!, i)) === 0) {
+        listed.delete(row.external_id);
+        continue;
+      }
+      changed.add(row.external_id);
+      // Gone: the destinations it was a source of lose what it gave. Changed bytes only matter to its own derived grants.
+      if (i === undefined) this.#propagating.add(row.external_id);
+      remove.run(row.id);
+      this.#count("entitlements", type, -1);
+    }
+    if (listed.size > 0) {
+      const written = pickEntitlementRows(rows!, [...listed.values()]);
+      this.writer.writeEntitlements(written);
+      for (let i = 0; i < rowCount(written); i++) {
+        if (!changed.has(written.ids[i]!)) this.#propagating.add(written.ids[i]!);
+        changed.add(written.ids[i]!);
+        this.#count("entitlements", written.resourceTypeIds[i]!, 1);
       }
     }
-    return [...after];
+    return [...changed];
   }
 
   /**
-   * Grant expansion for what changed: every destination reachable from `seeds` (entitlements
-   * whose grants or own bytes changed) loses what expansion gave it — grants it derived, sources
-   * it merged into listed grants — and gets it again from all its sources, in the plan's order.
+   * Replaces the grants on a resource's entitlements with those listed now, entitlement by
+   * entitlement: where the listed grants are what they were (bytes, expansion), the rows stay as
+   * they are — with what expansion derived and merged into them; elsewhere every grant on the
+   * entitlement goes, listed and derived (reexpand derives them again), and the listed ones are
+   * written. Returns the entitlement ids whose grants changed.
+   */
+  replaceGrants(type: string, id: string, rows: GrantRows | undefined): string[] {
+    // Streamed: most rows are derived grants (KiBs each), only looked at once.
+    const rowsOnResource = this.#prepare(`select id, entitlement_id, external_id, expansion, data from v1_grants where resource_type_id = ? and resource_id = ? and sync_id = ?`).iterate(
+      type,
+      id,
+      this.syncId,
+    ) as Iterable<{ id: number; entitlement_id: string; external_id: string; expansion: Buffer | null; data: Buffer }>;
+    const stored: Array<{ id: number; entitlement_id: string }> = [];
+    // The grants listed now, by id (a repeated id is one row, the last one: the upsert's rule).
+    const listed = new Map<string, number>();
+    for (let i = 0; i < (rows ? rowCount(rows) : 0); i++) listed.set(grantIdAt(rows!, i), i);
+    const changed = new Set<string>();
+    const kept = new Set<string>();
+    // What expansion takes from the listed grants of each entitlement, before and now (see #propagating).
+    const before = new Map<string, Map<string, ExpansionInput>>();
+    const now = new Map<string, Map<string, ExpansionInput>>();
+    const inputs = (map: Map<string, Map<string, ExpansionInput>>, entitlement: string) => map.get(entitlement) ?? map.set(entitlement, new Map()).get(entitlement)!;
+    for (const row of rowsOnResource) {
+      stored.push({ id: row.id, entitlement_id: row.entitlement_id });
+      const derived = grantHasAnnotation(row.data, IMMUTABLE);
+      if (!derived) inputs(before, row.entitlement_id).set(row.external_id, { principal: grantPrincipalAndSources(row.data).principal, expansion: row.expansion, ownSources: false });
+      const i = listed.get(row.external_id);
+      if (i === undefined) {
+        if (!derived) changed.add(row.entitlement_id);
+      } else if (derived || textAt(rows!.entitlementIds, i) !== row.entitlement_id || !sameListedGrant(row, rows!, i)) {
+        changed.add(row.entitlement_id);
+      } else {
+        kept.add(row.external_id);
+      }
+    }
+    const write: number[] = [];
+    for (const [grantId, i] of listed) {
+      const entitlement = textAt(rows!.entitlementIds, i);
+      if (!kept.has(grantId)) changed.add(entitlement);
+      const parts = grantPrincipalAndSources(blobAt(rows!, i));
+      inputs(now, entitlement).set(grantId, { principal: parts.principal, expansion: rows!.expansions?.[i] ?? null, ownSources: parts.sources !== undefined });
+    }
+    for (const entitlement of changed) if (!sameExpansionInputs(before.get(entitlement), now.get(entitlement))) this.#propagating.add(entitlement);
+    for (const i of listed.values()) if (changed.has(textAt(rows!.entitlementIds, i))) write.push(i);
+    const remove = this.#prepare(`delete from v1_grants where id = ?`);
+    for (const row of stored) {
+      if (!changed.has(row.entitlement_id)) continue;
+      remove.run(row.id);
+      this.#count("grants", type, -1);
+    }
+    if (write.length > 0) {
+      const written = pickGrantRows(rows!, write);
+      this.writer.writeGrants(written);
+      for (let i = 0; i < rowCount(written); i++) this.#count("grants", textAt(written.resourceTypeIds, i), 1);
+    }
+    return [...changed];
+  }
+
+  /**
+   * Grant expansion for what changed: every destination among `seeds` (entitlements whose grants
+   * or own bytes changed) or reachable from one whose change propagates (#propagating) loses what
+   * expansion gave it — grants it derived, sources it merged into listed grants — and gets it
+   * again from all its sources, in the plan's order.
    */
   reexpand(seeds: readonly string[]): { destinations: number; created: number } {
     if (seeds.length === 0) return { destinations: 0, created: 0 };
@@ -126,12 +225,15 @@ export class IncrementalSession {
     // Destinations reachable from a seed — along every edge a grant declares, also those whose
     // source is gone (the plan drops them; what they gave must go too).
     const edges = this.#declaredEdges();
+    // A seed whose change stays in its own rows is re-expanded itself; its destinations only if reached otherwise.
     const reached = new Set(seeds);
-    const queue = [...seeds];
+    const queue = seeds.filter((seed) => this.#propagating.has(seed));
+    const followed = new Set(queue);
     while (queue.length > 0) {
       for (const destination of edges.get(queue.pop()!) ?? []) {
-        if (reached.has(destination)) continue;
         reached.add(destination);
+        if (followed.has(destination)) continue;
+        followed.add(destination);
         queue.push(destination);
       }
     }

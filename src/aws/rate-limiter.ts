@@ -418,8 +418,10 @@ export class AwsRateLimiter {
     const name = limit.perAccount && account !== undefined ? `${service}:${account}` : service;
     let bucket = this.#buckets.get(name);
     if (!bucket) {
-      const lesson = this.#learned[name] ?? (limit.perAccount ? this.#siblingLesson(service) : undefined);
-      bucket = new Bucket(name, limit, lesson);
+      bucket = new Bucket(name, limit, this.#learned[name]);
+      // Nothing remembered of its own: what the service's other accounts learned (see #siblingLesson).
+      const sibling = this.#learned[name] || !limit.perAccount ? undefined : this.#siblingLesson(service);
+      if (sibling) bucket.adopt(sibling);
       this.#buckets.set(name, bucket);
     }
     return bucket;

@@ -12,13 +12,14 @@ import { LoadAhead } from "./load-ahead.js";
 import type { ResourceTypes } from "./resource-types.js";
 
 /**
- * Accounts whose keys load at once. Each account's IAM quota is its own (2 requests/s is the
- * lowest we have met), so every account more adds its quota to the listing's pace; an account
- * keeps at most the configured concurrency in flight, so 16 accounts bound the requests in flight
- * (and the sockets) even when AWS sets no limit, and reach 100 member accounts' keys (about ten
- * calls each) within a minute at 2/s — less than the connector's own account's keys take there.
+ * Accounts whose keys load at once. Each account's IAM quota is its own, so every account more
+ * adds its quota to the listing's pace; an account keeps at most the configured concurrency in
+ * flight, so 16 accounts bound the requests in flight (and the sockets) even when AWS sets no
+ * limit, and still read 100 member accounts' keys (about ten calls each) within a minute at an
+ * IAM quota of 2 requests/s. The keys themselves are small; the snapshots they need are kept for
+ * the whole sync anyway (every account's policies are read from them).
  */
-export const ACCOUNTS_AT_ONCE = 16;
+const ACCOUNTS_AT_ONCE = 16;
 
 /**
  * `access-key` (`sync-secrets`): the access keys of every synced account's IAM users, at the top

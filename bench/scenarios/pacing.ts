@@ -16,8 +16,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AWS_SERVICE_QUOTAS } from "../../src/aws/quotas.js";
 import { AWS_SERVICES, type AwsRateSetting, type AwsServiceId } from "../../src/config/config.js";
-import { connectorCallPlan, type CallPlan, type OrgShape } from "../../src/resources/call-plan.js";
-import { IAM_MAX_ITEMS } from "../../src/resources/iam-snapshot.js";
+import { connectorCallPlan, iamCallsByAccount, type CallPlan, type OrgShape } from "../../src/resources/call-plan.js";
 import { createPrng, PROFILES, startSimulator, type ProfileSizes, type Simulator } from "../../src/simulator/index.js";
 import { BENCH_LATENCY, lowerBound, SIM_SERVICE, type LowerBound, type Quotas } from "../lib/aws-quotas.js";
 import { fixed, int, ratio, seconds } from "../lib/format.js";
@@ -84,10 +83,10 @@ export function drawQuotas(random: () => number, [low, high]: [number, number]):
   return Object.fromEntries(AWS_SERVICES.map((s) => [s, draw()])) as Quotas;
 }
 
-/** IAM's calls in the account that makes the most of them (its quota is per account). */
+/** IAM's calls in the account that makes the most of them (its quota is per account): the connector's own, usually. */
 function busiestIamAccount(shape: OrgShape): number {
-  const pages = (n: number) => Math.max(1, Math.ceil(n / IAM_MAX_ITEMS));
-  return Math.max(...shape.accounts.map((a) => pages(a.iam.users + a.iam.groups + a.iam.roles)));
+  const perAccount = [...iamCallsByAccount(shape).values()].map((calls) => Object.values(calls).reduce((a, b) => a + b, 0));
+  return Math.max(0, ...perAccount);
 }
 
 const figuresOf = (run: SyncWorkerOutput, activity: Record<string, ServiceActivity>): SyncFigures => {

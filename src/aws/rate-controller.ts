@@ -180,11 +180,14 @@ export class RateController {
   /**
    * Takes another bucket's lesson while this one has none of its own (never throttled): the same
    * quota met elsewhere (another account's, for a per-account service). Returns whether it did.
+   * The rate AWS refused there was measured with that bucket's saved-up burst, a little above the
+   * quota: this bucket starts as after a throttle of its own (β × that rate) and climbs back on the
+   * curve — a member account's dozen calls then meet no throttle at all.
    */
   adopt(lesson: LearnedRate, now: number): boolean {
     if (this.#limit !== undefined || lesson.limit === undefined || !(lesson.limit > 0) || lesson.limit >= this.#rate) return false;
     this.#limit = Math.max(this.settings.floor, lesson.limit);
-    this.#rate = this.#clamp(Math.min(this.#rate, lesson.rate));
+    this.#rate = this.#clamp(Math.min(this.#rate, lesson.rate, this.#tuning.beta * this.#limit));
     this.#epoch = now - this.#timeToReach(this.#rate);
     return true;
   }

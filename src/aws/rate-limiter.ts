@@ -367,14 +367,13 @@ export class AwsRateLimiter {
     if (outcome === "throttled") this.#share(bucket);
   }
 
-  /** A per-account bucket just met the quota: its accounts-in-waiting siblings that never did take the lesson now (see #siblingLesson). */
+  /** A per-account bucket just met the quota: its siblings (the service's other accounts) that never did take the lesson now (see #siblingLesson). */
   #share(bucket: Bucket): void {
-    const colon = bucket.name.indexOf(":");
-    if (colon < 0) return;
+    if (!bucket.limit.perAccount) return;
     const lesson = bucket.learned();
     if (lesson?.limit === undefined) return;
-    const prefix = bucket.name.slice(0, colon + 1);
-    for (const [name, sibling] of this.#buckets) if (sibling !== bucket && name.startsWith(prefix)) sibling.adopt(lesson);
+    const service = serviceOf(bucket.name);
+    for (const [name, sibling] of this.#buckets) if (sibling !== bucket && serviceOf(name) === service) sibling.adopt(lesson);
   }
 
   /** AWS said to wait (Retry-After): hold every new request to the service (in that account) for `ms`. */
@@ -419,8 +418,10 @@ export class AwsRateLimiter {
     const name = limit.perAccount && account !== undefined ? `${service}:${account}` : service;
     let bucket = this.#buckets.get(name);
     if (!bucket) {
-      const lesson = this.#learned[name] ?? (name !== service ? this.#siblingLesson(service) : undefined);
-      bucket = new Bucket(name, limit, lesson);
+      bucket = new Bucket(name, limit, this.#learned[name]);
+      // Nothing remembered of its own: what the service's other accounts learned (see #siblingLesson).
+      const sibling = this.#learned[name] || !limit.perAccount ? undefined : this.#siblingLesson(service);
+      if (sibling) bucket.adopt(sibling);
       this.#buckets.set(name, bucket);
     }
     return bucket;
@@ -434,13 +435,22 @@ export class AwsRateLimiter {
    * quota). The most cautious lesson, the lowest rate AWS refused; none until AWS refused one.
    */
   #siblingLesson(service: AwsServiceId): LearnedRate | undefined {
-    const prefix = `${service}:`;
     let lowest: LearnedRate | undefined;
     const consider = (lesson: LearnedRate | undefined) => {
       if (lesson?.limit !== undefined && (lowest?.limit === undefined || lesson.limit < lowest.limit)) lowest = lesson;
     };
-    for (const [name, bucket] of this.#buckets) if (name.startsWith(prefix)) consider(bucket.learned());
-    for (const [name, lesson] of Object.entries(this.#learned)) if (name.startsWith(prefix)) consider(lesson);
+    for (const [name, bucket] of this.#buckets) if (serviceOf(name) === service) consider(bucket.learned());
+    for (const [name, lesson] of Object.entries(this.#learned)) if (serviceOf(name) === service) consider(lesson);
     return lowest;
   }
+}
+
+/**
+ * The service of a bucket: "iam" for the connector's own account's IAM bucket ("iam") and for a
+ * member account's ("iam:123456789012") — the same quota, AWS's per account, so each one's
+ * lesson serves the others (the own account is usually the first to meet it).
+ */
+function serviceOf(bucket: string): string {
+  const colon = bucket.indexOf(":");
+  return colon < 0 ? bucket : bucket.slice(0, colon);
 }

@@ -8,7 +8,18 @@ import { SecretTrait_CredentialType, Status_ResourceStatus, secretResource } fro
 import { ResourceTypeIds } from "./ids.js";
 import type { SyncerDeps } from "./index.js";
 import { MEMORY_PAGE_SIZE, badState, stateOffset } from "./paging.js";
+import { LoadAhead } from "./load-ahead.js";
 import type { ResourceTypes } from "./resource-types.js";
+
+/**
+ * Accounts whose keys load at once. Each account's IAM quota is its own, so every account more
+ * adds its quota to the listing's pace; an account keeps at most the configured concurrency in
+ * flight, so 16 accounts bound the requests in flight (and the sockets) even when AWS sets no
+ * limit, and still read 100 member accounts' keys (about ten calls each) within a minute at an
+ * IAM quota of 2 requests/s. The keys themselves are small; the snapshots they need are kept for
+ * the whole sync anyway (every account's policies are read from them).
+ */
+const ACCOUNTS_AT_ONCE = 16;
 
 /**
  * `access-key` (`sync-secrets`): the access keys of every synced account's IAM users, at the top
@@ -25,16 +36,22 @@ export function createAccessKeySyncer({ types, accessKeys, iamAccounts }: Syncer
       let offset = stateOffset(state);
       if (index > accounts.length) throw badState("account index past the end");
       const items: Resource[] = [];
-      while (index < accounts.length && items.length < MEMORY_PAGE_SIZE) {
-        const keys = await accessKeys.forAccount(accounts[index]!, call);
-        if (offset > keys.length) throw badState("offset past the end of the account's keys");
-        const take = keys.slice(offset, offset + MEMORY_PAGE_SIZE - items.length);
-        items.push(...take.map((key) => accessKeyResource(types, key)));
-        offset += take.length;
-        if (offset >= keys.length) {
-          index++;
-          offset = 0;
+      // Each account's IAM has its own quota: the accounts after this one load meanwhile.
+      const ahead = new LoadAhead(accounts.length, ACCOUNTS_AT_ONCE, (i) => accessKeys.forAccount(accounts[i]!, call), index);
+      try {
+        while (index < accounts.length && items.length < MEMORY_PAGE_SIZE) {
+          const keys = await ahead.get(index);
+          if (offset > keys.length) throw badState("offset past the end of the account's keys");
+          const take = keys.slice(offset, offset + MEMORY_PAGE_SIZE - items.length);
+          items.push(...take.map((key) => accessKeyResource(types, key)));
+          offset += take.length;
+          if (offset >= keys.length) {
+            index++;
+            offset = 0;
+          }
         }
+      } finally {
+        await ahead.settle();
       }
       const page: Page<Resource> = { items };
       if (index < accounts.length) page.next = { a: index, o: offset };

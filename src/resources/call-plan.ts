@@ -122,11 +122,17 @@ function memberAccounts(shape: OrgShape): AccountShape[] {
   return directory(shape).filter((a) => a.id !== shape.ownAccountId && a.active !== false);
 }
 
-export function connectorCallPlan(shape: OrgShape): CallPlan {
+/**
+ * The plan's IAM calls by the account whose quota they count against (IAM's quota is per
+ * account): each synced account's own reads, and the global AWS-managed policies' in the
+ * connector's own account.
+ */
+export function iamCallsByAccount(shape: OrgShape): Map<string, Record<string, number>> {
   const { features } = shape;
-  const { byOperation, add } = counter();
+  const out = new Map<string, Record<string, number>>();
   /** One account's IAM: the snapshot, what it leaves out, and (sync-secrets) its access keys. */
-  const iamReads = (iam: IamShape) => {
+  const iamReads = (accountId: string, iam: IamShape) => {
+    const { byOperation, add } = counter();
     add("iam:GetAccountAuthorizationDetails", pages(iamEntities(iam), IAM_MAX_ITEMS));
     add("iam:ListRoles", pagesIfAny(iam.roles, IAM_MAX_ITEMS));
     add("iam:ListUsers", pagesIfAny(iam.users, IAM_MAX_ITEMS));
@@ -134,24 +140,29 @@ export function connectorCallPlan(shape: OrgShape): CallPlan {
       add("iam:ListAccessKeys", iam.users);
       add("iam:GetAccessKeyLastUsed", iam.accessKeys ?? 0);
     }
+    out.set(accountId, byOperation);
+    return add;
   };
   const own = shape.accounts.find((a) => a.id === shape.ownAccountId);
-  iamReads(own?.iam ?? { users: 0, groups: 0, roles: 0 });
+  const addOwn = iamReads(shape.ownAccountId, own?.iam ?? { users: 0, groups: 0, roles: 0 });
+  for (const account of memberAccounts(shape)) if (account.assumable !== false) iamReads(account.id, account.iam);
+  // AWS-managed policies no snapshot documents: attached only to permission sets, and (scope all) the unattached ones.
+  addOwn("iam:GetPolicy", shape.permissionSetOnlyAwsPolicies ?? 0);
+  addOwn("iam:GetPolicyVersion", shape.permissionSetOnlyAwsPolicies ?? 0);
+  if (features.managedPolicies === "all") {
+    addOwn("iam:ListPolicies", pages(shape.awsManagedCatalog?.total ?? 0, IAM_MAX_ITEMS));
+    addOwn("iam:GetPolicyVersion", shape.awsManagedCatalog?.undocumented ?? 0);
+  }
+  return out;
+}
 
-  const members = memberAccounts(shape);
+export function connectorCallPlan(shape: OrgShape): CallPlan {
+  const { features } = shape;
+  const { byOperation, add } = counter();
+  for (const calls of iamCallsByAccount(shape).values()) for (const [operation, n] of Object.entries(calls)) add(operation, n);
   // The `account` type (Identity Center) and the `account_iam` type (cross-account IAM) list the accounts.
   if (features.organizations && (features.identityCenter || features.crossAccountIam)) add("organizations:ListAccounts", pages(shape.accounts.length, ORGANIZATIONS_PAGE_SIZE));
-  for (const account of members) {
-    add("sts:AssumeRole", 1);
-    if (account.assumable !== false) iamReads(account.iam);
-  }
-  // AWS-managed policies no snapshot documents: attached only to permission sets, and (scope all) the unattached ones.
-  add("iam:GetPolicy", shape.permissionSetOnlyAwsPolicies ?? 0);
-  add("iam:GetPolicyVersion", shape.permissionSetOnlyAwsPolicies ?? 0);
-  if (features.managedPolicies === "all") {
-    add("iam:ListPolicies", pages(shape.awsManagedCatalog?.total ?? 0, IAM_MAX_ITEMS));
-    add("iam:GetPolicyVersion", shape.awsManagedCatalog?.undocumented ?? 0);
-  }
+  add("sts:AssumeRole", memberAccounts(shape).length);
   if (features.organizationTree && features.organizations) {
     add("organizations:ListRoots", 1);
     for (const node of shape.tree ?? []) {

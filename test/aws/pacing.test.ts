@@ -133,6 +133,23 @@ describe("adaptive pacing against a token-bucket quota it is not told", () => {
     expect(fresh.currentRate("iam", "222222222222")).toBe(20);
   });
 
+  it("the connector's own account's lesson serves the member accounts (one quota, AWS's per account)", async () => {
+    const iam: ServiceLimit = { requestsPerSecond: Number.POSITIVE_INFINITY, startRate: 20, maxConcurrency: 8, perAccount: true };
+    const members = Array.from({ length: 16 }, (_, i) => String(100_000_000_000 + i));
+    // The own account (no account: bucket "iam") meets the quota first, as in a sync.
+    const limiter = limiterWith("iam", iam);
+    const own = await drive(limiter, "iam", { quota: 2, calls: 40, workers: 8 });
+    expect(own.throttled).toBeGreaterThan(0);
+    expect(limiter.currentRate("iam", members[0])).toBeLessThan(2 * 2);
+    const after = await drive(limiter, "iam", { quota: 2, calls: 16 * 14, workers: 16 * 6, account: (w) => members[w % 16], seed: 3 });
+    // Without the lesson each member account finds the quota on its own.
+    const alone = await drive(limiterWith("iam", iam), "iam", { quota: 2, calls: 16 * 14, workers: 16 * 6, account: (w) => members[w % 16], seed: 3 });
+    expect(alone.throttled).toBeGreaterThanOrEqual(16);
+    expect(after.throttled).toBe(0);
+    // …and it costs them little time: they start below the quota, not at a guess ten times above it.
+    expect(after.seconds).toBeLessThan(alone.seconds * 1.25);
+  });
+
   it("accounts paced at once share the quota the first of them meets", async () => {
     const iam: ServiceLimit = { requestsPerSecond: Number.POSITIVE_INFINITY, startRate: 20, maxConcurrency: 8, perAccount: true };
     const accounts = ["111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"];

@@ -98,4 +98,27 @@ describe("access-key (sync-secrets)", () => {
     expect((await get("AKIADAVE000000000001"))?.displayName).toBe("dave|AKIADAVE000000000001");
     expect(await get("AKIANOBODY0000000000")).toBeUndefined();
   });
+  test("a member account's keys load while the own account's are still loading (each account's IAM quota is its own)", async () => {
+    setup = unitSetup({ syncSecrets: true, crossAccountIam: true, identityCenter: false });
+    iam();
+    let memberAsked!: () => void;
+    const memberCalled = new Promise<boolean>((resolve) => (memberAsked = () => resolve(true)));
+    let overlapped: boolean | undefined;
+    setup.mocks.iam
+      .on(ListAccessKeysCommand, { UserName: "dave" })
+      .callsFake(() => {
+        memberAsked();
+        return { AccessKeyMetadata: [] };
+      })
+      .on(ListAccessKeysCommand, { UserName: "alice" })
+      .callsFake(async () => {
+        // Walking the accounts one by one, the member's keys would only be asked after these.
+        overlapped = await Promise.race([memberCalled, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+        return { AccessKeyMetadata: [] };
+      });
+    await keys();
+    expect(overlapped).toBe(true);
+    // Still one ListAccessKeys per user: nothing read twice.
+    expect(setup.mocks.iam.commandCalls(ListAccessKeysCommand)).toHaveLength(3);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { connectorCallPlan, estimateSeconds, naivePerPairPlan, uniformOrgShape, type OrgShape } from "../../src/resources/call-plan.js";
+import { connectorCallPlan, estimateSeconds, iamCallsByAccount, naivePerPairPlan, uniformOrgShape, type OrgShape } from "../../src/resources/call-plan.js";
 
 const iam = (users: number, groups = 0, roles = 0) => ({ users, groups, roles });
 const base = (features: Partial<OrgShape["features"]> = {}): OrgShape => ({
@@ -93,6 +93,23 @@ describe("call plan", () => {
     const all = connectorCallPlan({ ...shape, features: { ...shape.features, managedPolicies: "all" }, awsManagedCatalog: { total: 1300, undocumented: 1290 } }).byOperation;
     expect(all["iam:ListPolicies"]).toBe(2);
     expect(all["iam:GetPolicyVersion"]).toBe(2 + 1290);
+  });
+
+  test("IAM's calls by the account whose quota they count against: the plan's IAM calls, split", () => {
+    const shape = base({ crossAccountIam: true, syncSecrets: true });
+    shape.accounts[0]!.iam = { users: 3, groups: 0, roles: 1, accessKeys: 4 };
+    shape.accounts[1]!.iam = { users: 2, groups: 1, roles: 0, accessKeys: 1 };
+    shape.permissionSetOnlyAwsPolicies = 2;
+    const perAccount = iamCallsByAccount(shape);
+    const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+    // own: GAAD, ListRoles, ListUsers, 3 ListAccessKeys, 4 GetAccessKeyLastUsed, and the global policies' 2 + 2.
+    expect(total(perAccount.get("111111111111")!)).toBe(3 + 3 + 4 + 4);
+    // member 222: GAAD, ListUsers, 2 ListAccessKeys, 1 GetAccessKeyLastUsed; 333 cannot be entered, 444 is suspended.
+    expect(total(perAccount.get("222222222222")!)).toBe(2 + 2 + 1);
+    expect([...perAccount.keys()].sort()).toEqual(["111111111111", "222222222222"]);
+    const plan = connectorCallPlan(shape).byOperation;
+    const iamInPlan = Object.entries(plan).filter(([op]) => op.startsWith("iam:")).reduce((a, [, n]) => a + n, 0);
+    expect([...perAccount.values()].reduce((a, c) => a + total(c), 0)).toBe(iamInPlan);
   });
 
   test("discovery per account when there are fewer accounts than permission sets", () => {

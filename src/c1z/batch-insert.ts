@@ -30,8 +30,13 @@ export interface BatchTable {
   conflict: string;
 }
 
-/** Rows per statement: a batch is cut into these (largest first), so a few statements serve every size. */
-const CHUNKS = [64, 32, 16, 8, 4, 2, 1];
+/**
+ * Rows per statement: a batch is cut into these (largest first), so a few statements serve every
+ * size. 100 is the page size of most AWS listings (and so of most grant pages): one statement per
+ * page instead of three (64 + 32 + 4) binds the page's shared values once — about a tenth less
+ * insert time per grant (1M grants, engine benchmark's shape).
+ */
+const CHUNKS = [100, 64, 32, 16, 8, 4, 2, 1];
 
 export class BatchInsert {
   readonly #statements = new Map<string, Statement>();

@@ -197,11 +197,12 @@ export async function readC1zToDb(c1zPath: string, dbPath: string): Promise<void
  */
 export function replaceAtomically(tmpPath: string, target: string): void {
   renameSync(tmpPath, target);
-  fsyncDirectory(dirname(target));
+  fsyncPath(dirname(target));
 }
 
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
+/** Flushes a file's (or a directory's) writes to disk. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
   try {
     fsyncSync(fd);
   } finally {

@@ -1,6 +1,6 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { existsSync, rmSync } from "node:fs";
-import { C1zFormatError, fileSize, readC1zToDb, removeIfExists, replaceAtomically, writeC1z } from "../c1z/container.js";
+import { C1zFormatError, fileSize, fsyncPath, readC1zToDb, removeIfExists, replaceAtomically, writeC1z } from "../c1z/container.js";
 import { asFormatError } from "../c1z/reader.js";
 import { ensureSchema } from "../c1z/schema.js";
 import { EARLY_CREATED_TABLE, EARLY_STATE_TABLE, EARLY_STEPS_TABLE, EARLY_UNDO_TABLE } from "./early-expansion.js";
@@ -56,6 +56,8 @@ export async function openWorkingDb(target: string, options: { create: (db: Data
     } finally {
       db.close();
     }
+    // Written with synchronous OFF: on disk before the rename makes it the working database.
+    fsyncPath(init);
     // Atomic: a crash during initialisation never leaves a half-made working database.
     replaceAtomically(init, path);
     for (const suffix of SIDE_FILES.slice(1)) removeIfExists(init + suffix);

@@ -1,4 +1,5 @@
 import { AWS_SERVICES, type AwsServiceId, type RateLimitConfig } from "../config/config.js";
+import { isUrgent } from "./call-urgency.js";
 import { PacingMemory } from "./pacing-memory.js";
 import { AWS_SERVICE_QUOTAS } from "./quotas.js";
 import { RateController, type LearnedRate } from "./rate-controller.js";
@@ -10,11 +11,12 @@ import { RateController, type LearnedRate } from "./rate-controller.js";
  * (rate-controller.ts: start from the table's or the remembered rate, probe upward while AWS
  * accepts, back off on a throttle, never past the ceiling), plus a cap on requests in flight.
  *
- * Waiting calls are served first come, first served, with one exception: calls that continue a
- * listing (`listingStartedAt`, see middleware.ts) go oldest listing first among themselves. A
- * sync commits listings in the order it started them, so a listing that finishes early only
- * waits; serving the oldest one first lets each finish in turn. A call without a listing keeps
- * its place in line: only listing calls that queued before it can be served before it.
+ * Waiting calls are served first come, first served, with two exceptions: urgent calls
+ * (call-urgency.ts: the resources phase's) go first; and calls that continue a listing
+ * (`listingStartedAt`, see middleware.ts) go oldest listing first among themselves. A sync commits
+ * listings in the order it started them, so a listing that finishes early only waits; serving the
+ * oldest one first lets each finish in turn. A call without a listing keeps its place in line:
+ * only listing calls that queued before it can be served before it.
  */
 export interface ServiceLimit {
   /** Never exceeded (Infinity: no ceiling). */
@@ -106,6 +108,8 @@ interface Waiter {
   listingStartedAt?: number;
   /** Had to wait for the rate (not only for a slot in flight). */
   waitedForRate: boolean;
+  /** Goes ahead of every non-urgent waiter (call-urgency.ts). */
+  urgent: boolean;
 }
 
 class Bucket {
@@ -121,6 +125,8 @@ class Bucket {
   /** No new request before this time (performance.now() clock): AWS asked us to wait. */
   #heldUntil = 0;
   readonly #waiters: Waiter[] = [];
+  /** Urgent calls among the waiters. */
+  #urgentWaiting = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -176,7 +182,7 @@ class Bucket {
     const waited = await new Promise<boolean>((resolve, reject) => {
       const onAbort = () => {
         const index = this.#waiters.indexOf(waiter);
-        if (index >= 0) this.#waiters.splice(index, 1);
+        if (index >= 0) this.#remove(index);
         reject(signal?.reason ?? new Error("aborted"));
       };
       const waiter: Waiter = {
@@ -186,10 +192,12 @@ class Bucket {
         },
         listingStartedAt,
         waitedForRate,
+        urgent: isUrgent(),
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
+      if (waiter.urgent) this.#urgentWaiting++;
       this.#schedule();
     });
     return this.#permit(waited);
@@ -275,9 +283,10 @@ class Bucket {
     this.#schedule();
   }
 
-  /** The first waiter, or, when it continues a listing, the oldest listing's among the listing calls queued before any other call. */
+  /** The first urgent waiter; else the first waiter, or, when it continues a listing, the oldest listing's among the listing calls queued before any other call. */
   #takeNext(): Waiter {
     const waiters = this.#waiters;
+    if (this.#urgentWaiting > 0) return this.#remove(waiters.findIndex((w) => w.urgent));
     if (waiters[0]!.listingStartedAt === undefined) return waiters.shift()!;
     let chosen = 0;
     for (let i = 1; i < waiters.length; i++) {
@@ -286,6 +295,12 @@ class Bucket {
       if (startedAt < waiters[chosen]!.listingStartedAt!) chosen = i;
     }
     return waiters.splice(chosen, 1)[0]!;
+  }
+
+  #remove(index: number): Waiter {
+    const waiter = this.#waiters.splice(index, 1)[0]!;
+    if (waiter.urgent) this.#urgentWaiting--;
+    return waiter;
   }
 
   #schedule(): void {

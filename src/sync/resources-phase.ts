@@ -1,6 +1,7 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { urgently } from "../aws/call-urgency.js";
 import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, recorded, warn, type SyncContext } from "./context.js";
 import { externalIdOf, resourcesListing } from "./read-log.js";
 import { childTypeIds, typeFlags } from "./rules.js";
@@ -72,7 +73,8 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
     startToken: (job) => (job.index === cursor.done ? (cursor.headToken ?? "") : ""),
     async fetchPage(job, pageToken, signal): Promise<Page<Resource[]>> {
       const parentResourceId = job.parentType ? { resourceType: job.parentType, resource: job.parentId } : undefined;
-      const res = await recorded(
+      // Urgent: nothing past the resources phase is committed before its last listing is in.
+      const res = await urgently(() => recorded(
         ctx,
         resourcesListing(job.resourceTypeId, job.parentType, job.parentId),
         () =>
@@ -83,7 +85,7 @@ export async function syncResources(ctx: SyncContext, place: (resources: Resourc
             signal,
           ),
         (page) => page.list.filter((r) => r.id).map(externalIdOf),
-      );
+      ));
       return { content: res.list, count: res.list.length, next: res.nextPageToken };
     },
     isWarning: isWarningError,

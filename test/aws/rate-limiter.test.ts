@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { urgently } from "../../src/aws/call-urgency.js";
 import { AwsRateLimiter } from "../../src/aws/rate-limiter.js";
 
 const limits = { requestsPerSecond: 1000, maxConcurrency: 4 };
@@ -53,5 +54,29 @@ describe("AwsRateLimiter: the order waiting calls are served in", () => {
     await vi.advanceTimersByTimeAsync(1_100);
     await Promise.all(waiting);
     expect(served).toEqual(["first", "listing-100", "listing-200", "other", "listing-10", "listing-50"]);
+  });
+
+  it("urgent calls (the resources phase's) go ahead of every other waiting call, first come first served among themselves", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const wide = { requestsPerSecond: 1000, maxConcurrency: 100 };
+    const l = new AwsRateLimiter({ iam: wide, sts: wide, identitystore: wide, sso: wide, organizations: wide });
+    l.holdOff("sso", 1_000);
+    const served: string[] = [];
+    const queue = (label: string, startedAt?: number) => l.acquire("sso", undefined, startedAt).then(() => served.push(label));
+    const waiting = [
+      queue("first"),
+      queue("listing-10", 10),
+      // Urgency follows the async context: a call made inside urgently() after an await (it queues last).
+      urgently(() => Promise.resolve().then(() => queue("urgent-late"))),
+      queue("other"),
+      urgently(() => queue("urgent", 5)),
+    ];
+    const controller = new AbortController();
+    const aborted = urgently(() => l.acquire("sso", controller.signal));
+    controller.abort(new Error("cancelled"));
+    await expect(aborted).rejects.toThrow("cancelled");
+    await vi.advanceTimersByTimeAsync(1_100);
+    await Promise.all(waiting);
+    expect(served).toEqual(["urgent", "urgent-late", "first", "listing-10", "other"]);
   });
 });

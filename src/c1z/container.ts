@@ -117,6 +117,32 @@ export function parseFrameHeader(buf: Uint8Array): FrameHeader {
   return { contentSize, windowSize, checksum };
 }
 
+/**
+ * What baton's reader (baton-sdk v0.25) decompresses at most by default: a v1 file whose frame
+ * declares a larger database is refused before decoding unless BATON_DECODER_MAX_DECODED_SIZE_MB
+ * raises the cap.
+ */
+export const BATON_READER_MAX_DECODED_BYTES = 10 * 1024 ** 3;
+
+/**
+ * A warning for a published c1z whose database is larger than baton's reader opens by default
+ * (read from the frame header's content size); undefined when it is within the cap.
+ */
+export async function decodedSizeWarning(c1zPath: string): Promise<string | undefined> {
+  const file = await open(c1zPath, "r");
+  try {
+    const head = Buffer.alloc(32);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    const size = parseFrameHeader(head.subarray(C1Z_V1_MAGIC.length, bytesRead)).contentSize;
+    if (size === undefined || size <= BATON_READER_MAX_DECODED_BYTES) return undefined;
+    const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+    const mib = Math.ceil(size / 1024 ** 2);
+    return `${c1zPath} holds a ${gib(size)} GiB database: baton's reader opens at most ${gib(BATON_READER_MAX_DECODED_BYTES)} GiB unless BATON_DECODER_MAX_DECODED_SIZE_MB is set (at least ${mib}); connector inspect and report read it as it is`;
+  } finally {
+    await file.close();
+  }
+}
+
 /** Magic-number check; throws C1zFormatError naming what the file is instead. */
 export function checkMagic(head: Uint8Array, path: string): void {
   const magic = Buffer.from(head.subarray(0, 5));

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { decodedSizeWarning } from "../c1z/container.js";
 import type { SyncStats } from "../c1z/stats.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
@@ -156,6 +157,12 @@ export function warn(ctx: SyncContext, message: string, options: { limit?: boole
   if (count > 10 && done > 0 && count / done > 0.1) {
     throw new SyncError(`too many warnings (${count} in ${done} completed listings); last: ${message}`);
   }
+}
+
+/** After publishing: warns when baton's reader will not open the file with its default cap. */
+export async function warnIfTooLargeForBaton(ctx: SyncContext, c1zPath: string): Promise<void> {
+  const warning = await decodedSizeWarning(c1zPath);
+  if (warning) warn(ctx, warning, { limit: false });
 }
 
 export function describeError(error: unknown): string {

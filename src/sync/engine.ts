@@ -16,7 +16,7 @@ import {
   type SyncToken,
 } from "./checkpoint.js";
 import type { ChangeTracking } from "./changes.js";
-import { describeError, newSyncContext, SyncError, timed, warn, type SyncContext, type SyncObserver } from "./context.js";
+import { describeError, newSyncContext, SyncError, timed, warn, warnIfTooLargeForBaton, type SyncContext, type SyncObserver } from "./context.js";
 import { ReadRecorder } from "./read-log.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
@@ -204,6 +204,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       });
       const fileBytes = await store.call("publish", options.compressionLevel);
       published = true;
+      await warnIfTooLargeForBaton(ctx, options.target);
       observer.phase?.("done", {});
       return result(options.target, run, token, { resumed, publishedOnly: false, stats, checkpoints: checkpoint.count, started, fileBytes });
     } finally {

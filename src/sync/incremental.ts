@@ -9,7 +9,7 @@ import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_p
 import { silentLogger } from "../log.js";
 import { matchesRead, parseKey, type Baseline, type ChangeBatch, type ChangeTracking, type ParsedReadKey, type ReadPattern, type ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, isInterruptedIncremental, newToken, parseToken, type SyncToken } from "./checkpoint.js";
-import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
+import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, warnIfTooLargeForBaton, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, runSync, type SyncOptions, type SyncResult } from "./engine.js";
 import { accessListing, externalIdOf, listingKey, ReadLog, ReadRecorder, resourcesListing, type ListingRef } from "./read-log.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
@@ -224,6 +224,7 @@ async function incremental(
     const stats = await store.call("finalize", { endedAtMs: Date.now(), keep: options.keepSyncs ?? 2, token, counts });
     await api.connector.cleanup({ activeSyncId: ctx.activeSyncId }).catch(() => undefined);
     const fileBytes = await store.call("publish", options.compressionLevel);
+    await warnIfTooLargeForBaton(ctx, options.target);
     observer.phase?.("done", {});
     return {
       path: options.target,

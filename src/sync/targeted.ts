@@ -8,7 +8,7 @@ import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import type { ResourceRef } from "./changes.js";
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, newToken } from "./checkpoint.js";
-import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, type SyncContext } from "./context.js";
+import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, newSyncContext, SyncError, warn, warnIfTooLargeForBaton, type SyncContext } from "./context.js";
 import { DEFAULT_WORKERS, type SyncOptions, type SyncResult } from "./engine.js";
 import { DEFAULT_RETRY_POLICY, withRetry } from "./retry.js";
 import { childTypeIds, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants, typeFlags } from "./rules.js";
@@ -86,6 +86,7 @@ export async function runTargetedSync(options: TargetedSyncOptions): Promise<Tar
     await options.api.connector.cleanup({ activeSyncId: ctx.activeSyncId }).catch(() => undefined);
     const fileBytes = await store.call("publish", options.compressionLevel);
     published = true;
+    await warnIfTooLargeForBaton(ctx, options.target);
     return {
       path: options.target,
       syncId,

@@ -1,10 +1,10 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import BetterSqlite3 from "better-sqlite3";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { C1Z_V1_MAGIC, MAX_WINDOW_BYTES, parseFrameHeader, writeC1z } from "../../src/c1z/container.js";
+import { BATON_READER_MAX_DECODED_BYTES, C1Z_V1_MAGIC, decodedSizeWarning, MAX_WINDOW_BYTES, parseFrameHeader, writeC1z } from "../../src/c1z/container.js";
 import { deterministicBinary } from "../../src/c1z/proto-bytes.js";
 import { splitExpansion } from "../../src/c1z/rows.js";
 import { ensureSchema } from "../../src/c1z/schema.js";
@@ -280,6 +280,27 @@ describe("container", () => {
     expect(header.checksum).toBe(true);
     expect(header.windowSize).toBeGreaterThan(0);
     expect(header.windowSize).toBeLessThanOrEqual(MAX_WINDOW_BYTES);
+  });
+
+  test("a database larger than baton's reader opens by default is named, with the setting that lets it through", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "c1z-w-"));
+    const db = new BetterSqlite3(join(dir, "db"));
+    ensureSchema(db);
+    db.close();
+    await writeC1z(join(dir, "db"), join(dir, "small.c1z"));
+    expect(await decodedSizeWarning(join(dir, "small.c1z"))).toBeUndefined();
+    // Only the frame header is read: magic, frame header with an 8-byte content size (FCS flag 3), window 128 MiB.
+    const frameHeader = (contentSize: bigint) => {
+      const fcs = Buffer.alloc(8);
+      fcs.writeBigUInt64LE(contentSize);
+      return Buffer.concat([C1Z_V1_MAGIC, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xc4, (27 - 10) << 3]), fcs]);
+    };
+    writeFileSync(join(dir, "at-cap.c1z"), frameHeader(BigInt(BATON_READER_MAX_DECODED_BYTES)));
+    expect(await decodedSizeWarning(join(dir, "at-cap.c1z"))).toBeUndefined();
+    writeFileSync(join(dir, "large.c1z"), frameHeader(15_720_071_168n));
+    const warning = await decodedSizeWarning(join(dir, "large.c1z"));
+    expect(warning).toContain("14.6 GiB database");
+    expect(warning).toContain("BATON_DECODER_MAX_DECODED_SIZE_MB is set (at least 14992)");
   });
 
   test("timestamps: Go layout, local time, trailing zeros trimmed", () => {

@@ -203,6 +203,8 @@ export class RowEncoder {
     const principalTypeIds = new TextColumnBuilder(first?.principal?.id?.resourceType ?? "");
     const principalIds: string[] = [];
     let ids: string[] | undefined;
+    // Which ids are conventional: the encoder writes those from their parts rather than reading them again.
+    const conventional = new Uint8Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const grant = list[i]!;
       const resource = grant.entitlement!.resource!.id!;
@@ -212,13 +214,13 @@ export class RowEncoder {
       entitlementIds.add(grant.entitlement!.id);
       principalTypeIds.add(principal.resourceType);
       principalIds.push(principal.resource);
+      const isConventional = isConventionalGrantId(grant.id, grant.entitlement!.id, principal.resourceType, principal.resource);
+      conventional[i] = isConventional ? 1 : 0;
       if (ids) ids.push(grant.id);
-      else if (!isConventionalGrantId(grant.id, grant.entitlement!.id, principal.resourceType, principal.resource)) {
-        ids = list.slice(0, i + 1).map((g) => g.id);
-      }
+      else if (!isConventional) ids = list.slice(0, i + 1).map((g) => g.id);
     }
     const rows: GrantRows = {
-      ...this.#grants.encodeAll(stored),
+      ...this.#grants.encodeAll(stored, conventional),
       resourceTypeIds: resourceTypeIds.column,
       resourceIds: resourceIds.column,
       entitlementIds: entitlementIds.column,

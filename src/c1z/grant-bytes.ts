@@ -481,7 +481,7 @@ function forEachField(
   }
 }
 
-function varintSize(n: number): number {
+export function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -490,7 +490,7 @@ function varintSize(n: number): number {
   return size;
 }
 
-function writeVarint(buf: Uint8Array, at: number, n: number): number {
+export function writeVarint(buf: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
     buf[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);

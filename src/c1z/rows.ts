@@ -3,8 +3,9 @@ import { anyIs, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { GrantExpandableSchema, type GrantExpandable } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { GrantEncoder } from "./grant-bytes.js";
+import { encodeResources } from "./resource-bytes.js";
 import { deterministicBinary } from "./proto-bytes.js";
 
 /**
@@ -160,7 +161,7 @@ export class RowEncoder {
   readonly #grants = new GrantEncoder();
 
   resources(list: readonly Resource[]): ResourceRows {
-    const rows: ResourceRows = { resourceTypeIds: [], externalIds: [], parentTypeIds: [], parentIds: [], ...pack(list, (r) => deterministicBinary(ResourceSchema, r)) };
+    const rows: ResourceRows = { resourceTypeIds: [], externalIds: [], parentTypeIds: [], parentIds: [], ...encodeResources(list) };
     for (const r of list) {
       const id = r.id!;
       const parent = r.parentResourceId;

@@ -5,23 +5,15 @@ import { deterministicBinary } from "../../src/c1z/proto-bytes.js";
 import { EntitlementSchema } from "../../src/gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema } from "../../src/gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema } from "../../src/gen/c1/connector/v2/resource_pb.js";
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createPrng } from "../../src/simulator/generate/prng.js";
 
 // Empty parts, separators inside parts, two-, three- and four-byte characters, lone surrogates.
 const PIECES = ["a", "Z", "0", ":", "-", "é", "日", "😀", "\ud800", "\udfff", "x".repeat(90)];
 
 describe("grant rows: conventional ids written from their parts", () => {
   test("every grant's bytes are deterministicBinary's, whether its id is conventional or not", () => {
-    const next = random(7);
+    const prng = createPrng(7, "grant-ids-bytes.test.ts");
+    const next = () => prng.next();
     const text = () => Array.from({ length: Math.floor(next() * 6) }, () => PIECES[Math.floor(next() * PIECES.length)]).join("");
     const encoder = new RowEncoder();
     for (let page = 0; page < 200; page++) {

@@ -5,23 +5,15 @@ import { deterministicBinary } from "../../src/c1z/proto-bytes.js";
 import { encodeResources } from "../../src/c1z/resource-bytes.js";
 import { blobAt } from "../../src/c1z/rows.js";
 import { ResourceSchema, type Resource } from "../../src/gen/c1/connector/v2/resource_pb.js";
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createPrng } from "../../src/simulator/generate/prng.js";
 
 // Empty, unicode (two-, three-, four-byte), lone surrogates, integer-like keys, long text (multi-byte lengths).
 const PIECES = ["a", "Z", "0", "7", ":", "é", "日", "😀", "\ud800", "\uffff", "x".repeat(70), "y".repeat(200)];
 
 describe("encodeResources", () => {
   test("writes exactly deterministicBinary's bytes for random resources", () => {
-    const next = random(11);
+    const prng = createPrng(11, "resource-bytes.test.ts");
+    const next = () => prng.next();
     const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
     const text = (max = 4) => Array.from({ length: Math.floor(next() * max) }, () => pick(PIECES)).join("");
     const json = (depth: number): JsonValue => {

@@ -5,22 +5,14 @@ import { GrantMetadataSchema } from "../../src/gen/c1/connector/v2/annotation_gr
 import { GrantSchema } from "../../src/gen/c1/connector/v2/grant_pb.js";
 import { ResourceTypeSchema, ResourceType_Trait } from "../../src/gen/c1/connector/v2/resource_pb.js";
 import { entitlementRef, groupResource, newGrant, type GrantInit } from "../../src/resources/baton-shapes.js";
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createPrng } from "../../src/simulator/generate/prng.js";
 
 const ALPHABET = ["a", "Z", "0", ":", "-", "é", "日", "😀", ""];
 
 describe("newGrant", () => {
   it("builds exactly what create(GrantSchema, …) builds, field for field and byte for byte", () => {
-    const next = random(19);
+    const prng = createPrng(19, "baton-shapes.test.ts");
+    const next = () => prng.next();
     const text = () => Array.from({ length: Math.floor(next() * 12) }, () => ALPHABET[Math.floor(next() * ALPHABET.length)]).join("");
     const groupType = create(ResourceTypeSchema, { id: "group", displayName: "Group", traits: [ResourceType_Trait.GROUP] });
     for (let i = 0; i < 500; i++) {

@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { EntitlementSchema } from "../gen/c1/connector/v2/entitlement_pb.js";
+import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import { GrantSchema, GrantSourcesSchema, type Grant, type GrantSources } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { compareGoStrings, deterministicBinary } from "./proto-bytes.js";
@@ -59,7 +59,12 @@ export class GrantEncoder {
   #general: Array<Uint8Array | undefined> = [];
   #entitlements: Uint8Array[] = [];
   #annotations: Uint8Array[][] = [];
+  /** Per grant with a conventional id: its entitlement id's UTF-8 bytes, the id's first part. */
+  #idPrefixes: Array<Uint8Array | undefined> = [];
   #lengths = new Uint32Array(3 * 256);
+  /** The entitlement id bytes of the last entitlement seen (a page's grants nearly always share it). */
+  #lastEntitlement: object | undefined;
+  #lastEntitlementId = new Uint8Array(0);
 
   encode(grant: Grant): Uint8Array {
     return this.encodeAll([grant]).data;
@@ -69,13 +74,14 @@ export class GrantEncoder {
    * Encodes `grants` back to back into one new buffer (grant i spans [ends[i - 1] ?? 0, ends[i])):
    * sizes first, then every grant written in place — no buffer per grant, no copy into the batch.
    */
-  encodeAll(grants: readonly Grant[]): { data: Uint8Array; ends: Uint32Array } {
+  encodeAll(grants: readonly Grant[], conventionalIds?: Uint8Array): { data: Uint8Array; ends: Uint32Array } {
     const n = grants.length;
     if (this.#lengths.length < 3 * n) this.#lengths = new Uint32Array(3 * n);
     const lengths = this.#lengths;
     const general = this.#general;
     const entitlements = this.#entitlements;
     const annotationsOf = this.#annotations;
+    const idPrefixes = this.#idPrefixes;
     const ends = new Uint32Array(n);
     let size = 0;
     for (let i = 0; i < n; i++) {
@@ -96,7 +102,16 @@ export class GrantEncoder {
       const id = principal.id!;
       const typeLen = (lengths[3 * i] = utf8Length(id.resourceType));
       const resLen = (lengths[3 * i + 1] = utf8Length(id.resource));
-      const idLen = (lengths[3 * i + 2] = utf8Length(grant.id));
+      // A conventional id is written from its parts (conventionalIds, from isConventionalGrantId): the
+      // entitlement id's bytes, then the principal's type and resource bytes already in the grant.
+      let idLen: number;
+      if (conventionalIds?.[i]) {
+        const prefix = (idPrefixes[i] = this.#entitlementIdBytes(grant.entitlement));
+        idLen = lengths[3 * i + 2] = prefix.length + 1 + typeLen + 1 + resLen;
+      } else {
+        idPrefixes[i] = undefined;
+        idLen = lengths[3 * i + 2] = utf8Length(grant.id);
+      }
       ends[i] = size += idOnlyPrincipalGrantSize(entitlement.length, typeLen, resLen, !!id.batonResource, idLen, annotations);
     }
     const out = Buffer.allocUnsafeSlow(size);
@@ -108,13 +123,22 @@ export class GrantEncoder {
         general[i] = undefined;
       } else {
         const grant = grants[i]!;
-        writeIdOnlyPrincipalGrant(out, at, entitlements[i]!, grant.principal!.id!, grant.id, annotationsOf[i]!, lengths[3 * i]!, lengths[3 * i + 1]!, lengths[3 * i + 2]!);
+        writeIdOnlyPrincipalGrant(out, at, entitlements[i]!, grant.principal!.id!, grant.id, idPrefixes[i], annotationsOf[i]!, lengths[3 * i]!, lengths[3 * i + 1]!, lengths[3 * i + 2]!);
       }
       at = ends[i]!;
     }
     entitlements.length = 0;
     annotationsOf.length = 0;
+    idPrefixes.length = 0;
     return { data: out, ends };
+  }
+
+  #entitlementIdBytes(entitlement: Entitlement): Uint8Array {
+    if (entitlement !== this.#lastEntitlement) {
+      this.#lastEntitlement = entitlement;
+      this.#lastEntitlementId = Buffer.from(entitlement.id, "utf8");
+    }
+    return this.#lastEntitlementId;
   }
 
   #general1(grant: Grant): Uint8Array {
@@ -156,6 +180,7 @@ function writeIdOnlyPrincipalGrant(
   entitlement: Uint8Array,
   id: NonNullable<Resource["id"]>,
   grantId: string,
+  idPrefix: Uint8Array | undefined,
   annotations: Uint8Array[],
   typeLen: number,
   resLen: number,
@@ -171,14 +196,18 @@ function writeIdOnlyPrincipalGrant(
   at = writeVarint(out, at, principalLen);
   out[at++] = 0x0a;
   at = writeVarint(out, at, resourceIdLen);
+  let typeAt = at;
   if (typeLen > 0) {
     out[at++] = 0x0a;
     at = writeVarint(out, at, typeLen);
+    typeAt = at;
     at = writeUtf8(out, at, id.resourceType, typeLen);
   }
+  let resourceAt = at;
   if (resLen > 0) {
     out[at++] = 0x12;
     at = writeVarint(out, at, resLen);
+    resourceAt = at;
     at = writeUtf8(out, at, id.resource, resLen);
   }
   if (id.batonResource) {
@@ -188,7 +217,14 @@ function writeIdOnlyPrincipalGrant(
   if (idLen > 0) {
     out[at++] = 0x1a;
     at = writeVarint(out, at, idLen);
-    at = writeUtf8(out, at, grantId, idLen);
+    if (idPrefix) {
+      // "<entitlement id>:<type>:<resource>": UTF-8 of the parts joined (":" never splits a character).
+      for (let k = 0; k < idPrefix.length; k++) out[at++] = idPrefix[k]!;
+      out[at++] = 0x3a;
+      for (let k = 0; k < typeLen; k++) out[at++] = out[typeAt + k]!;
+      out[at++] = 0x3a;
+      for (let k = 0; k < resLen; k++) out[at++] = out[resourceAt + k]!;
+    } else at = writeUtf8(out, at, grantId, idLen);
   }
   for (const a of annotations) {
     out[at++] = 0x22;
@@ -445,7 +481,7 @@ function forEachField(
   }
 }
 
-function varintSize(n: number): number {
+export function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -454,7 +490,7 @@ function varintSize(n: number): number {
   return size;
 }
 
-function writeVarint(buf: Uint8Array, at: number, n: number): number {
+export function writeVarint(buf: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
     buf[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);

@@ -3,8 +3,9 @@ import { anyIs, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { GrantExpandableSchema, type GrantExpandable } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
-import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import type { Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { GrantEncoder } from "./grant-bytes.js";
+import { encodeResources } from "./resource-bytes.js";
 import { deterministicBinary } from "./proto-bytes.js";
 
 /**
@@ -160,7 +161,7 @@ export class RowEncoder {
   readonly #grants = new GrantEncoder();
 
   resources(list: readonly Resource[]): ResourceRows {
-    const rows: ResourceRows = { resourceTypeIds: [], externalIds: [], parentTypeIds: [], parentIds: [], ...pack(list, (r) => deterministicBinary(ResourceSchema, r)) };
+    const rows: ResourceRows = { resourceTypeIds: [], externalIds: [], parentTypeIds: [], parentIds: [], ...encodeResources(list) };
     for (const r of list) {
       const id = r.id!;
       const parent = r.parentResourceId;
@@ -203,6 +204,8 @@ export class RowEncoder {
     const principalTypeIds = new TextColumnBuilder(first?.principal?.id?.resourceType ?? "");
     const principalIds: string[] = [];
     let ids: string[] | undefined;
+    // Which ids are conventional: the encoder writes those from their parts rather than reading them again.
+    const conventional = new Uint8Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const grant = list[i]!;
       const resource = grant.entitlement!.resource!.id!;
@@ -212,13 +215,13 @@ export class RowEncoder {
       entitlementIds.add(grant.entitlement!.id);
       principalTypeIds.add(principal.resourceType);
       principalIds.push(principal.resource);
+      const isConventional = isConventionalGrantId(grant.id, grant.entitlement!.id, principal.resourceType, principal.resource);
+      conventional[i] = isConventional ? 1 : 0;
       if (ids) ids.push(grant.id);
-      else if (!isConventionalGrantId(grant.id, grant.entitlement!.id, principal.resourceType, principal.resource)) {
-        ids = list.slice(0, i + 1).map((g) => g.id);
-      }
+      else if (!isConventional) ids = list.slice(0, i + 1).map((g) => g.id);
     }
     const rows: GrantRows = {
-      ...this.#grants.encodeAll(stored),
+      ...this.#grants.encodeAll(stored, conventional),
       resourceTypeIds: resourceTypeIds.column,
       resourceIds: resourceIds.column,
       entitlementIds: entitlementIds.column,

@@ -28,6 +28,11 @@ export interface ExpansionStore {
   /** How derived and merged grants are written (default: the writer). */
   write?: (rows: ExpandedGrantRow[]) => void;
   /**
+   * A table of grant row ids (column `id`) expansion treats as absent: an incremental sync's
+   * re-expansion hides the derived grants it is about to make again (incremental-store.ts).
+   */
+  hiddenRowsTable?: string;
+  /**
    * Source grants kept between steps: only for sources whose grants can no longer change. A group
    * is the source of one early step per account it is assigned to; a permission set's binding, of
    * one final step per policy the set carries.
@@ -233,7 +238,7 @@ class StepRunner {
   #destination: DestinationState | undefined;
 
   constructor(private readonly store: ExpansionStore) {
-    this.#q = new Queries(store.db);
+    this.#q = new Queries(store.db, store.hiddenRowsTable);
   }
 
   run(step: ExpansionStep): { created: number; updated: number; missingDestination: boolean } {
@@ -316,17 +321,18 @@ class Queries {
   readonly grantsOf: Statement;
   readonly grantsOfPrincipal: Statement;
 
-  constructor(db: Database) {
+  constructor(db: Database, hiddenRowsTable?: string) {
+    const visible = hiddenRowsTable ? `and id not in (select id from ${hiddenRowsTable})` : "";
     this.entitlement = db.prepare(`select data from v1_entitlements where external_id = ? and sync_id = ?`);
     this.principalsOf = db.prepare(
-      `select distinct principal_resource_type_id as t, principal_resource_id as r from v1_grants where entitlement_id = ? and sync_id = ?`,
+      `select distinct principal_resource_type_id as t, principal_resource_id as r from v1_grants where entitlement_id = ? and sync_id = ? ${visible}`,
     );
     this.grantsOf = db.prepare(
       `select id, principal_resource_type_id as t, principal_resource_id as r, data from v1_grants
-       where entitlement_id = ? and sync_id = ? and id > ? order by id limit 2000`,
+       where entitlement_id = ? and sync_id = ? and id > ? ${visible} order by id limit 2000`,
     );
     this.grantsOfPrincipal = db.prepare(
-      `select external_id, data from v1_grants where entitlement_id = ? and sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ? order by id`,
+      `select external_id, data from v1_grants where entitlement_id = ? and sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ? ${visible} order by id`,
     );
   }
 }

@@ -7,7 +7,7 @@ import { RECORD_TABLES } from "../c1z/schema.js";
 import type { SyncStats } from "../c1z/stats.js";
 import { defaultSync, insertSyncRun, listSyncRuns, type SyncRun } from "../c1z/sync-runs.js";
 import { parseToken } from "./checkpoint.js";
-import type { C1zWriter } from "../c1z/writer.js";
+import type { C1zWriter, ExpandedGrantRow } from "../c1z/writer.js";
 import { applySteps, loadExpansionGraph } from "./expansion.js";
 
 /**
@@ -23,6 +23,8 @@ import { applySteps, loadExpansionGraph } from "./expansion.js";
  * before, the newest complete and current.
  */
 const IMMUTABLE = "type.googleapis.com/c1.connector.v2.GrantImmutable";
+/** The derived grants a re-expansion has not made again (yet): see reexpand. */
+const REEXPANDED_TABLE = "temp.connector_reexpanded_grants";
 
 export type ResourceChange = "new" | "changed" | "same";
 
@@ -216,6 +218,12 @@ export class IncrementalSession {
    * or own bytes changed) or reachable from one whose change propagates (#propagating) loses what
    * expansion gave it — grants it derived, sources it merged into listed grants — and gets it
    * again from all its sources, in the plan's order.
+   *
+   * Its derived grants are not deleted and written again: most of them come out the same (a
+   * thousand changes reach most policies, each through a few of its holders). They are hidden
+   * from expansion instead (REEXPANDED_TABLE); a grant expansion makes again is kept when its
+   * bytes are the same, rewritten in place when not, and shown again either way; the ones still
+   * hidden at the end are no longer derived and go.
    */
   reexpand(seeds: readonly string[]): { destinations: number; created: number } {
     if (seeds.length === 0) return { destinations: 0, created: 0 };
@@ -239,13 +247,35 @@ export class IncrementalSession {
     }
     const declared = new Set([...edges.values()].flatMap((out) => [...out]));
     const destinations = new Set([...reached].filter((e) => declared.has(e)));
+    this.db.exec(`create temp table if not exists ${REEXPANDED_TABLE} (id integer primary key)`);
+    this.db.exec(`delete from ${REEXPANDED_TABLE}`);
     for (const destination of destinations) this.#resetExpansion(destination);
+    const q = {
+      existing: this.#prepare(`select id, data from v1_grants where external_id = ? and sync_id = ? and id in (select id from ${REEXPANDED_TABLE})`),
+      show: this.#prepare(`delete from ${REEXPANDED_TABLE} where id = ?`),
+      rewrite: this.#prepare(`update v1_grants set data = ? where id = ?`),
+    };
+    const write = (rows: ExpandedGrantRow[]) => {
+      const rest: ExpandedGrantRow[] = [];
+      for (const row of rows) {
+        const hidden = q.existing.get(row.id, this.syncId) as { id: number; data: Buffer } | undefined;
+        if (!hidden) {
+          rest.push(row);
+          continue;
+        }
+        if (Buffer.compare(hidden.data, row.data) !== 0) q.rewrite.run(row.data, hidden.id);
+        q.show.run(hidden.id);
+      }
+      if (rest.length > 0) this.writer.putExpandedGrants(rest);
+    };
     let created = 0;
     applySteps(
-      store,
+      { ...store, write, hiddenRowsTable: REEXPANDED_TABLE },
       steps.filter((s) => destinations.has(s.destination)),
       (_step, made) => (created += made),
     );
+    this.db.exec(`delete from v1_grants where id in (select id from ${REEXPANDED_TABLE})`);
+    this.db.exec(`delete from ${REEXPANDED_TABLE}`);
     this.#countDerived(destinations);
     return { destinations: destinations.size, created };
   }
@@ -267,18 +297,18 @@ export class IncrementalSession {
     return edges;
   }
 
-  /** Derived grants on a destination go; listed grants lose the sources expansion merged into them. */
+  /** Derived grants on a destination are hidden (counted as gone until made again); listed grants lose the sources expansion merged into them. */
   #resetExpansion(entitlementId: string): void {
     const rows = this.#prepare(`select id, resource_type_id, data from v1_grants where entitlement_id = ? and sync_id = ?`).all(entitlementId, this.syncId) as Array<{
       id: number;
       resource_type_id: string;
       data: Buffer;
     }>;
-    const remove = this.#prepare(`delete from v1_grants where id = ?`);
+    const hide = this.#prepare(`insert into ${REEXPANDED_TABLE} (id) values (?)`);
     const update = this.#prepare(`update v1_grants set data = ? where id = ?`);
     for (const row of rows) {
       if (grantHasAnnotation(row.data, IMMUTABLE)) {
-        remove.run(row.id);
+        hide.run(row.id);
         this.#count("grants", row.resource_type_id, -1);
       } else {
         const plain = withoutSources(row.data);

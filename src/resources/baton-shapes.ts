@@ -25,6 +25,7 @@ import {
   type ResourceType,
 } from "../gen/c1/connector/v2/resource_pb.js";
 import { entitlementId, grantId } from "./ids.js";
+import { grantableForm } from "./resource-types.js";
 
 /**
  * Builders for baton messages, filling what baton-sdk's Go helpers (pkg/types/resource,
@@ -167,7 +168,7 @@ export function assignmentEntitlement(init: EntitlementInit): Entitlement {
     id: init.id ?? entitlementId(resourceId.resourceType, resourceId.resource, init.slug),
     displayName: init.displayName,
     description: init.description,
-    grantableTo: init.grantableTo,
+    grantableTo: init.grantableTo.map(grantableForm),
     annotations: init.annotations ?? [],
     purpose: Entitlement_PurposeValue.ASSIGNMENT,
     slug: init.slug,

@@ -161,3 +161,26 @@ export function createResourceTypes(features: PermissionFeatures): ResourceTypes
     accessKey: type("accessKey", "Access Key", [T.SECRET], "IAM users' access keys (never the secret).", { leading: [skipAll()], v1: false }),
   };
 }
+
+const CAPABILITY_PERMISSIONS_URL = `type.googleapis.com/${CapabilityPermissionsSchema.typeName}`;
+const grantableForms = new WeakMap<ResourceType, ResourceType>();
+
+/**
+ * A type as an entitlement's grantable_to names it: baton-aws's descriptor (id, display name,
+ * traits, its annotations), without the description and CapabilityPermissions that
+ * ListResourceTypes adds. Every derived grant embeds its entitlement, so these bytes repeat in
+ * each of them (hundreds of thousands of copies on a medium organisation).
+ */
+export function grantableForm(type: ResourceType): ResourceType {
+  let form = grantableForms.get(type);
+  if (!form) {
+    form = create(ResourceTypeSchema, {
+      id: type.id,
+      displayName: type.displayName,
+      traits: type.traits,
+      annotations: type.annotations.filter((a) => a.typeUrl !== CAPABILITY_PERMISSIONS_URL),
+    });
+    grantableForms.set(type, form);
+  }
+  return form;
+}

@@ -4,7 +4,9 @@ import { annotation } from "../../src/connector/annotations.js";
 import { GrantMetadataSchema } from "../../src/gen/c1/connector/v2/annotation_grant_pb.js";
 import { GrantSchema } from "../../src/gen/c1/connector/v2/grant_pb.js";
 import { ResourceTypeSchema, ResourceType_Trait } from "../../src/gen/c1/connector/v2/resource_pb.js";
-import { entitlementRef, groupResource, newGrant, type GrantInit } from "../../src/resources/baton-shapes.js";
+import { CapabilityPermissionsSchema } from "../../src/gen/c1/connector/v2/connector_pb.js";
+import { assignmentEntitlement, entitlementRef, groupResource, newGrant, type GrantInit } from "../../src/resources/baton-shapes.js";
+import { createResourceTypes } from "../../src/resources/resource-types.js";
 import { createPrng } from "../../src/simulator/generate/prng.js";
 
 const ALPHABET = ["a", "Z", "0", ":", "-", "é", "日", "😀", ""];
@@ -34,5 +36,25 @@ describe("newGrant", () => {
       expect(Object.keys(grant.principal!.id!).sort()).toEqual(Object.keys(expected.principal!.id!).sort());
       expect(toBinary(GrantSchema, grant)).toEqual(toBinary(GrantSchema, expected));
     }
+  });
+});
+
+describe("assignmentEntitlement", () => {
+  it("names grantable types as baton-aws declares them: no description, no CapabilityPermissions", () => {
+    const types = createResourceTypes({ organizations: true, syncSecrets: true, organizationTree: true, managedPolicies: "customer-and-attached" });
+    const group = groupResource({ type: types.iamGroup, id: "arn:aws:iam::111111111111:group/admins", displayName: "admins" });
+    const entitlement = assignmentEntitlement({ resource: group, slug: "member", displayName: "admins Group Member", description: "", grantableTo: [types.iamUser, types.iamRole] });
+    const capabilityUrl = `type.googleapis.com/${CapabilityPermissionsSchema.typeName}`;
+    expect(types.iamUser.description).not.toBe("");
+    expect(types.iamUser.annotations.map((a) => a.typeUrl)).toContain(capabilityUrl);
+    expect(entitlement.grantableTo).toStrictEqual(
+      [types.iamUser, types.iamRole].map((t) =>
+        create(ResourceTypeSchema, { id: t.id, displayName: t.displayName, traits: t.traits, annotations: t.annotations.filter((a) => a.typeUrl !== capabilityUrl) }),
+      ),
+    );
+    // baton-aws's annotations stay, in order (SkipEntitlements, then V1Identifier).
+    expect(entitlement.grantableTo[0]!.annotations.map((a) => a.typeUrl.split(".").pop())).toEqual(["SkipEntitlements", "V1Identifier"]);
+    // The ListResourceTypes descriptors are untouched.
+    expect(types.iamUser.annotations.map((a) => a.typeUrl)).toContain(capabilityUrl);
   });
 });

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { FeatureConfig } from "../config/config.js";
-import { annotation } from "../connector/annotations.js";
+import { annotation, withoutAnnotation } from "../connector/annotations.js";
 import {
   ChildResourceTypeSchema,
   SkipEntitlementsAndGrantsSchema,
@@ -162,7 +162,6 @@ export function createResourceTypes(features: PermissionFeatures): ResourceTypes
   };
 }
 
-const CAPABILITY_PERMISSIONS_URL = `type.googleapis.com/${CapabilityPermissionsSchema.typeName}`;
 const grantableForms = new WeakMap<ResourceType, ResourceType>();
 
 /**
@@ -178,7 +177,7 @@ export function grantableForm(type: ResourceType): ResourceType {
       id: type.id,
       displayName: type.displayName,
       traits: type.traits,
-      annotations: type.annotations.filter((a) => a.typeUrl !== CAPABILITY_PERMISSIONS_URL),
+      annotations: withoutAnnotation(type.annotations, CapabilityPermissionsSchema),
     });
     grantableForms.set(type, form);
   }

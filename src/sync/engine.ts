@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import { parseSyncStats, type SyncStats } from "../c1z/stats.js";
 import { newSyncId, UNFINISHED_SYNC_MAX_AGE_MS, type SyncRun } from "../c1z/sync-runs.js";
-import { parseC1zTime } from "../c1z/timestamps.js";
+import { formatC1zTime, parseC1zTime } from "../c1z/timestamps.js";
 import type { ConnectorApi } from "../connector/direct-client.js";
 import { silentLogger, type Logger } from "../log.js";
 import { AccessListings } from "./access-phase.js";
@@ -21,7 +22,9 @@ import { ReadRecorder } from "./read-log.js";
 import { loadTypes, syncResources, syncResourceTypes, syncStaticEntitlements } from "./resources-phase.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
 import { ListingScheduler } from "./scheduler.js";
+import type { QueueEntry } from "./store-core.js";
 import { WorkingStore } from "./store.js";
+import { workingPath } from "./working-db.js";
 
 export const DEFAULT_WORKERS = 16;
 
@@ -106,7 +109,18 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   validating.catch(() => undefined); // awaited below, unless the sync ends before it matters
   try {
     const initialRun = () => ({ run: { syncId: newSyncId(), startedAtMs: now().getTime(), syncToken: JSON.stringify(newToken()), keep: options.keepSyncs ?? 2 } });
-    let { created, runs } = await store.call("open", options.target, initialRun());
+    // Taken first, so that whether a working database exists cannot change under this sync.
+    await store.call("lock", options.target);
+    const fresh = !existsSync(workingPath(options.target)) ? initialRun() : undefined;
+    const opening = store.call("open", options.target, fresh ? { ...fresh, mustCreate: true } : initialRun());
+    if (fresh) {
+      // The working database is made from the target with this run in it: nothing to resume or
+      // publish. Making it (decompressing the file, dropping the syncs retention will drop) takes
+      // seconds, so the listings start at once and their writes queue behind it. A failure to
+      // open poisons the store: the sync stops at its next store call with that error.
+      opening.catch(() => undefined);
+    }
+    let { created, runs } = fresh ? { created: true, runs: [pendingRun(fresh.run)] } : await opening;
     if (runs.some(isInterruptedIncremental)) {
       // An interrupted incremental sync had rewritten the previous sync in place: start over from the file.
       log.info("discarding an interrupted incremental sync");
@@ -230,15 +244,16 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
 async function listEverything(ctx: SyncContext): Promise<void> {
   const { token, observer } = ctx;
   if (token.phase !== "resource-types") await loadTypes(ctx);
+  let queued: QueueEntry[] | undefined;
   if (token.phase === "resource-types") {
     observer.phase?.("resource-types", {});
-    await timed(ctx, "list-resource-types", () => syncResourceTypes(ctx));
+    queued = await timed(ctx, "list-resource-types", () => syncResourceTypes(ctx));
   }
   if (token.phase === "done" || token.phase === "finalize" || token.phase === "expansion") return;
   // Fed while resources are listed — from the start only: resuming mid-phase, rows already
   // stored come first, so every job is read back once the phase is over.
   const access = new AccessListings(ctx, { feed: token.phase === "resources" && (token.queue?.done ?? 0) === 0 && !token.queue?.headToken });
-  if (token.phase === "resources") await timed(ctx, "list-resources", () => syncResources(ctx, (resources) => access.place(resources)));
+  if (token.phase === "resources") await timed(ctx, "list-resources", () => syncResources(ctx, (resources) => access.place(resources), queued));
   await access.finishResources();
   if (token.phase === "static-entitlements") await timed(ctx, "list-static-entitlements", () => syncStaticEntitlements(ctx));
   if (token.phase === "entitlements") {
@@ -252,6 +267,11 @@ async function listEverything(ctx: SyncContext): Promise<void> {
     token.access = undefined;
     await ctx.checkpoint.flush();
   }
+}
+
+/** The run `open` is inserting into a new working database, as listSyncRuns will show it. */
+function pendingRun(run: { syncId: string; startedAtMs: number; syncToken: string }): SyncRun {
+  return { syncId: run.syncId, startedAt: formatC1zTime(new Date(run.startedAtMs)), endedAt: null, syncToken: run.syncToken, syncType: "full", parentSyncId: "", stats: null };
 }
 
 /** The newest unfinished full sync we wrote, if recent enough to resume (baton: 7 days). */

@@ -1,6 +1,6 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { EntitlementSchema, type Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
-import { ResourceSchema, ResourceTypeSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
+import { ResourceSchema, ResourceTypeSchema, type Resource, type ResourceType } from "../gen/c1/connector/v2/resource_pb.js";
 import { urgently } from "../aws/call-urgency.js";
 import { acceptedResource, callConnector, describeError, nextPageToken, isWarningError, recorded, warn, type SyncContext } from "./context.js";
 import { externalIdOf, resourcesListing } from "./read-log.js";
@@ -8,40 +8,50 @@ import { childTypeIds, typeFlags } from "./rules.js";
 import type { Page } from "./scheduler.js";
 import type { QueueEntry } from "./store-core.js";
 
-/** Phase 1: ListResourceTypes, every page; then queue one top-level listing per type. */
-export async function syncResourceTypes(ctx: SyncContext): Promise<void> {
+/**
+ * Phase 1: ListResourceTypes, every page; then queue one top-level listing per type. Returns that
+ * queue: a sync that lists every type itself knows the types and the queue without reading them
+ * back, so the resources phase can start while the store is still opening the database.
+ */
+export async function syncResourceTypes(ctx: SyncContext): Promise<QueueEntry[]> {
   let pageToken = ctx.token.typesToken ?? "";
+  const resumed = pageToken !== "";
+  const listed: ResourceType[] = [];
   for (;;) {
     const res = await callConnector(ctx, "list-resource-types", (signal) =>
       ctx.api.resourceTypes.listResourceTypes({ pageToken, activeSyncId: ctx.activeSyncId }, { signal }),
     );
     const valid = res.list.filter((rt) => rt.id !== "");
     ctx.store.send("putResourceTypes", valid);
+    listed.push(...valid);
     ctx.checkpoint.rows(valid.length);
     pageToken = nextPageToken(pageToken, res.nextPageToken, "ListResourceTypes");
     ctx.token.typesToken = pageToken;
     if (pageToken === "") break;
     await ctx.checkpoint.maybe();
   }
-  await loadTypes(ctx);
+  // Pages stored by an interrupted run are only in the database.
+  if (resumed) await loadTypes(ctx);
+  else setTypes(ctx, listed);
   // baton lists every type at top level, child types included.
-  ctx.store.send(
-    "enqueue",
-    [...ctx.types.keys()].map((id) => ({ resourceTypeId: id, parentType: "", parentId: "" })),
-  );
+  const queue = [...ctx.types.keys()].map((id) => ({ resourceTypeId: id, parentType: "", parentId: "" }));
+  ctx.store.send("enqueue", queue);
   ctx.token.completed_actions++;
   ctx.token.phase = "resources";
   ctx.token.queue = { done: 0 };
   await ctx.checkpoint.flush();
+  return queue;
 }
 
 /** Reads this sync's resource types (in listing order) into the context. */
 export async function loadTypes(ctx: SyncContext): Promise<void> {
+  setTypes(ctx, (await ctx.store.call("resourceTypes")).map((data) => fromBinary(ResourceTypeSchema, data)));
+}
+
+/** As the store keeps them: each id where it first came, with the last descriptor listed for it. */
+function setTypes(ctx: SyncContext, types: readonly ResourceType[]): void {
   ctx.types.clear();
-  for (const data of await ctx.store.call("resourceTypes")) {
-    const rt = fromBinary(ResourceTypeSchema, data);
-    ctx.types.set(rt.id, typeFlags(rt));
-  }
+  for (const rt of types) ctx.types.set(rt.id, typeFlags(rt));
 }
 
 interface QueueJob extends QueueEntry {
@@ -57,9 +67,9 @@ const queueKey = (e: QueueEntry) => `${e.resourceTypeId}\u0000${e.parentType}\u0
  * Pages are committed in queue order; `place` writes them (and, on a fresh sync, hands the new
  * rows to the entitlement and grant listings, which start at once).
  */
-export async function syncResources(ctx: SyncContext, place: (resources: Resource[]) => void): Promise<void> {
+export async function syncResources(ctx: SyncContext, place: (resources: Resource[]) => void, queued?: QueueEntry[]): Promise<void> {
   const cursor = (ctx.token.queue ??= { done: 0 });
-  const queue: QueueJob[] = (await ctx.store.call("queue")).map((entry, index) => ({ ...entry, index }));
+  const queue: QueueJob[] = (queued ?? (await ctx.store.call("queue"))).map((entry, index) => ({ ...entry, index }));
   const known = new Set(queue.map(queueKey));
   const done = (job: QueueJob) => {
     cursor.done = job.index + 1;

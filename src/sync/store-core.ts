@@ -12,7 +12,7 @@ import { EarlyExpansion, type GrantsJob } from "./early-expansion.js";
 import { Expander } from "./expansion.js";
 import { advanceLatestSync, IncrementalSession, type ResourceChange } from "./incremental-store.js";
 import { putReadLog, readReadLog, type StoredReadLog } from "./read-log-store.js";
-import { discardWorkingDb, dropScratch, openWorkingDb, publishWorkingDb, QUEUE_TABLE } from "./working-db.js";
+import { discardWorkingDb, dropScratch, lockTarget, openWorkingDb, publishWorkingDb, QUEUE_TABLE, releaseLock, workingPath, WorkingDbBusyError } from "./working-db.js";
 
 /** One entry of the resources phase's listing queue (see resources-phase.ts). */
 export interface QueueEntry {
@@ -55,6 +55,8 @@ export interface ExpansionRun {
 export interface OpenInit {
   /** A full sync's run, started in a new working database; `keep`: its retention, applied at once. */
   run?: { syncId: string; startedAtMs: number; syncToken: string; keep?: number };
+  /** The caller went on as if `run` were started in a new working database: one that exists already is an error. */
+  mustCreate?: boolean;
   /** An incremental sync's run: the latest full sync made with this configuration becomes it. */
   advance?: { syncId: string; startedAtMs: number; syncToken: string; fingerprint: string };
 }
@@ -77,6 +79,7 @@ export interface FinalizeInput {
  */
 export class StoreCore {
   #db: Database | undefined;
+  #lock: Database | undefined;
   #target = "";
   #writer: C1zWriter | undefined;
   #syncId = "";
@@ -116,7 +119,7 @@ export class StoreCore {
    * (incremental-store.ts), while the database is still being made (no journal needed then).
    */
   async open(target: string, init: OpenInit = {}): Promise<{ created: boolean; runs: SyncRun[]; advancedFrom?: SyncRun }> {
-    this.#target = target;
+    this.lock(target);
     let advancedFrom: SyncRun | undefined;
     const { db, created } = await openWorkingDb(target, {
       create: (fresh) => {
@@ -129,6 +132,10 @@ export class StoreCore {
         if (init.advance) advancedFrom = advanceLatestSync(fresh, init.advance);
       },
     });
+    if (init.mustCreate && !created) {
+      db.close();
+      throw new WorkingDbBusyError(`another connector sync made ${workingPath(target)} while this one started; run the sync again to resume it`);
+    }
     this.#db = db;
     if (advancedFrom && init.advance) {
       this.useSync(init.advance.syncId);
@@ -136,6 +143,18 @@ export class StoreCore {
       this.begin();
     }
     return { created, runs: listSyncRuns(db), advancedFrom };
+  }
+
+  /** Takes the file's one-sync lock (working-db.ts), if this store does not hold it yet; `open` takes it too. */
+  lock(target: string): void {
+    if (this.#lock && this.#target !== target) throw new Error(`the store holds the lock of ${this.#target}, not ${target}`);
+    this.#lock ??= lockTarget(target);
+    this.#target = target;
+  }
+
+  #unlock(): void {
+    if (this.#lock) releaseLock(this.#lock, this.#target);
+    this.#lock = undefined;
   }
 
   startRun(run: { syncId: string; startedAtMs: number; syncToken: string; syncType?: string; parentSyncId?: string }): SyncRun[] {
@@ -190,6 +209,11 @@ export class StoreCore {
   }
 
   close(): void {
+    this.#closeDb();
+    this.#unlock();
+  }
+
+  #closeDb(): void {
     if (this.#db?.open) this.#db.close();
   }
 
@@ -359,7 +383,7 @@ export class StoreCore {
 
   /** Closes the working database and deletes it (an interrupted incremental sync starts over from the .c1z). */
   discard(): void {
-    this.close();
+    this.#closeDb();
     this.#statements.clear();
     discardWorkingDb(this.#target);
   }
@@ -443,7 +467,9 @@ export class StoreCore {
   async publish(level: number | undefined): Promise<number> {
     this.#statements.clear();
     this.#expander = undefined;
-    return publishWorkingDb(this.db, this.#target, { level });
+    const size = await publishWorkingDb(this.db, this.#target, { level });
+    this.#unlock();
+    return size;
   }
 }
 

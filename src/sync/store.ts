@@ -59,44 +59,91 @@ export abstract class WorkingStore {
   abstract shutdown(): Promise<void>;
 }
 
-/** The same operations, applied synchronously on the calling thread. */
+/**
+ * A call's failure is also latched in the store's `failure`, which the engine reports: a call
+ * whose caller chains it behind other work (a page placed while the database is still being
+ * opened) must not count as an unhandled rejection meanwhile.
+ */
+function latched<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** The same operations, applied synchronously on the calling thread (after any still in flight). */
 class InlineStore extends WorkingStore {
   readonly #core: StoreCore;
+  /**
+   * Settles once an asynchronous operation (opening, publishing) and everything queued behind it
+   * is applied: until then later operations wait their turn, as they do on the store's thread.
+   */
+  #busy: Promise<void> | undefined;
 
   constructor(options: StoreOptions) {
     super();
     this.#core = new StoreCore((event) => options.onEvent?.(event));
   }
 
-  #apply(op: StoreOp, args: unknown[]): unknown {
+  #applyNow(op: StoreOp, args: unknown[]): unknown {
     if (this.failure && !AFTER_FAILURE.has(op)) throw this.failure;
+    let value: unknown;
     try {
-      return (this.#core[op] as (...a: unknown[]) => unknown).apply(this.#core, args);
+      value = (this.#core[op] as (...a: unknown[]) => unknown).apply(this.#core, args);
     } catch (error) {
       this.fail(asError(error));
       throw error;
     }
+    if (value instanceof Promise) {
+      const failed = value.catch((error: unknown) => {
+        this.fail(asError(error));
+        throw error;
+      });
+      this.#queueBehind(failed);
+      return failed;
+    }
+    return value;
+  }
+
+  #queueBehind(operation: Promise<unknown>): void {
+    const settled = operation.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#busy = settled;
+    void settled.then(() => {
+      if (this.#busy === settled) this.#busy = undefined;
+    });
+  }
+
+  /** Applies at once, or after the operations still in flight. */
+  #apply(op: StoreOp, args: unknown[]): unknown {
+    const busy = this.#busy;
+    if (!busy) return this.#applyNow(op, args);
+    const later = busy.then(() => this.#applyNow(op, args));
+    this.#queueBehind(later);
+    return later;
   }
 
   send<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): void {
     try {
-      this.#apply(op, args);
+      const value = this.#apply(op, args);
+      // Latched in `failure` either way; the engine finds it at its next call or check.
+      if (value instanceof Promise) value.catch(() => undefined);
     } catch {
       // Latched in `failure`; the engine finds it at its next call or check.
     }
   }
 
-  async call<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): Promise<Result<K>> {
-    const value = this.#apply(op, args);
+  call<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): Promise<Result<K>> {
     try {
-      return (await value) as Result<K>;
+      return latched(Promise.resolve(this.#apply(op, args) as Result<K>));
     } catch (error) {
-      this.fail(asError(error));
-      throw error;
+      return latched(Promise.reject(error));
     }
   }
 
-  async drain(): Promise<void> {}
+  async drain(): Promise<void> {
+    await this.#busy;
+  }
 
   get pending(): number {
     return 0;
@@ -206,12 +253,14 @@ class ThreadStore extends WorkingStore {
   }
 
   call<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): Promise<Result<K>> {
-    if (this.failure && !AFTER_FAILURE.has(op)) return Promise.reject(this.failure);
-    if (this.#stopped) return Promise.reject(this.failure ?? new Error("the sync's database thread has stopped"));
-    return new Promise<Result<K>>((resolve, reject) => {
-      const seq = this.#post(op, args, true);
-      this.#replies.set(seq, { resolve: resolve as (value: unknown) => void, reject });
-    });
+    if (this.failure && !AFTER_FAILURE.has(op)) return latched(Promise.reject(this.failure));
+    if (this.#stopped) return latched(Promise.reject(this.failure ?? new Error("the sync's database thread has stopped")));
+    return latched(
+      new Promise<Result<K>>((resolve, reject) => {
+        const seq = this.#post(op, args, true);
+        this.#replies.set(seq, { resolve: resolve as (value: unknown) => void, reject });
+      }),
+    );
   }
 
   get #applied(): number {

@@ -20,11 +20,53 @@ export function workingPath(target: string): string {
 
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
 
+/** The one-sync-per-file lock: `<file>.working.db.lock`. */
+export function lockPath(target: string): string {
+  return `${workingPath(target)}.lock`;
+}
+
 export class WorkingDbBusyError extends C1zFormatError {
   constructor(message: string) {
     super(message);
     this.name = "WorkingDbBusyError";
   }
+}
+
+/**
+ * Takes the one-sync-per-file lock, held until `releaseLock`: an exclusive SQLite lock on a small
+ * file beside the working database (the OS drops it with the process). The working database is
+ * locked too once open, but making it from the target takes seconds, and a second sync starting
+ * then must be refused at once rather than make it again over the first one's.
+ */
+export function lockTarget(target: string): Database {
+  const path = lockPath(target);
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(path, { timeout: 0 });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = MEMORY");
+    // A write takes the exclusive lock, and exclusive locking mode keeps it until close.
+    db.exec("begin exclusive; create table if not exists held (pid integer); commit");
+    return db;
+  } catch (error) {
+    db?.close();
+    throw openFailure(error, target, path, `${path} is locked`, `delete ${path} (no sync of ${target} is running)`);
+  }
+}
+
+/** Another sync holding the lock says so at once (timeout 0); anything else names the file and what to do. */
+function openFailure(error: unknown, target: string, path: string, locked: string, remedy: string): Error {
+  const code = (error as { code?: string }).code ?? "";
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new WorkingDbBusyError(`another connector sync is already writing ${target} (${locked})`);
+  }
+  return new C1zFormatError(`${asFormatError(error, path).message} — ${remedy}`);
+}
+
+/** Removes the lock file, then lets go of the lock (a sync that opens the old file meanwhile still finds it locked). */
+export function releaseLock(lock: Database, target: string): void {
+  removeIfExists(lockPath(target));
+  lock.close();
 }
 
 /** Opens the working database, creating it from `target` (if present) when there is none. */
@@ -101,11 +143,7 @@ function openDb(path: string, target: string): Database {
     return db;
   } catch (error) {
     db?.close();
-    const code = (error as { code?: string }).code ?? "";
-    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
-      throw new WorkingDbBusyError(`another connector sync is already writing ${target} (its working database ${path} is locked)`);
-    }
-    throw new C1zFormatError(`${asFormatError(error, path).message} — delete ${path} to discard the interrupted sync`);
+    throw openFailure(error, target, path, `its working database ${path} is locked`, `delete ${path} to discard the interrupted sync`);
   }
 }
 

@@ -11,7 +11,7 @@ import { RateLimitDescriptionSchema } from "../../src/gen/c1/connector/v2/annota
 import { SyncError } from "../../src/sync/context.js";
 import { runSync, type SyncOptions } from "../../src/sync/engine.js";
 import { retryDelay } from "../../src/sync/retry.js";
-import { workingPath } from "../../src/sync/working-db.js";
+import { lockPath, lockTarget, releaseLock, workingPath } from "../../src/sync/working-db.js";
 import { dumpC1z } from "./dump.js";
 import { createFakeConnector, demoOrg, expectedIds, type FakeOptions, type FakeOrg } from "./fake-connector.js";
 
@@ -139,6 +139,37 @@ describe("sync engine", () => {
     await started;
     await expect(sync(org, {}, { target })).rejects.toThrow(/another connector sync is already writing/);
     await slow;
+  });
+
+  test("the file's lock is taken before its working database is made, and goes with the published file", async () => {
+    const org = demoOrg();
+    const target = newTarget();
+    await sync(org, {}, { target });
+    const published = readFileSync(target);
+    expect(existsSync(lockPath(target))).toBe(false);
+    // Another sync holds the lock while it is still making its working database (none exists yet).
+    const lock = lockTarget(target);
+    try {
+      const refused = sync(org, {}, { target, writerThread: false });
+      await expect(refused).rejects.toThrow(/another connector sync is already writing/);
+      await expect(sync(org, {}, { target })).rejects.toThrow(/another connector sync is already writing/);
+      expect(existsSync(workingPath(target))).toBe(false);
+      expect(existsSync(`${workingPath(target)}.init`)).toBe(false);
+      expect(readFileSync(target).equals(published)).toBe(true);
+    } finally {
+      releaseLock(lock, target);
+    }
+    // Listings start while the working database is made from the file (a new run): same result.
+    const { result } = await sync(org, {}, { target });
+    expect(result.resumed).toBe(false);
+    const reader = await C1zReader.open(target);
+    try {
+      expect(reader.syncs().filter((s) => s.endedAt).map((s) => s.syncId)).toContain(result.syncId);
+      expect(reader.syncs().filter((s) => s.endedAt).length).toBe(2);
+    } finally {
+      reader.close();
+    }
+    expect(existsSync(lockPath(target))).toBe(false);
   });
 });
 

@@ -81,7 +81,7 @@ export const engineScenario: Scenario = {
       tables: [
         {
           title: "Median runs",
-          columns: ["into", "grants", "resources", "entitlements", "wall", "grants/s", "opening (decompress, retention)", "listings", "sealing (indexes, stats, compression)", "CPU time, all threads", "cores busy on average", "peak RSS", "c1z"],
+          columns: ["into", "grants", "resources", "entitlements", "wall", "grants/s", "opening (until the first listing)", "listings", "sealing (indexes, stats, compression)", "CPU time, all threads", "cores busy on average", "peak RSS", "c1z"],
           rows: medians.map(({ label, run, rate: r, rss: peak }) => [
             label,
             int(run.grants),
@@ -109,7 +109,7 @@ export const engineScenario: Scenario = {
         `The worker process sets V8's heap growth as connector sync does (src/cli/heap.ts: --heap-growing-percent=${HEAP_GROWING_PERCENT}); without it V8 lets the heap reach about 4× its live set.`,
         `CPU budget: at ${int(TARGET_GRANTS_PER_SECOND)} grants/s this run would have to finish in ${seconds(budgetSeconds / cores)}, which on this ${cores}-core machine is at most ${seconds(budgetSeconds)} of CPU time, every core busy throughout. The runs into a new file used ${seconds(cpuSeconds)} (median; every thread of the process: the engine and the connector source on the main thread, SQLite on the database thread, zstd's workers, V8's collector), ${pct(cpuSeconds / budgetSeconds)} of that budget, and kept ${pct(busyShare)} of the cores busy on average. ${rate >= TARGET_GRANTS_PER_SECOND ? "" : cpuSeconds > budgetSeconds ? "So the target is out of reach here until the work itself shrinks, however well the threads overlap." : `So the target needs less work, or threads that keep the cores ${pct(cpuSeconds / budgetSeconds)} busy instead of ${pct(busyShare)}.`}`.trim(),
         "A file holding two syncs is what every sync after the second one meets with --keep-syncs 2: opening decompresses it into the working database and deletes the older sync there (its rows' space is reused), the new rows go into indexes that already hold the kept sync's entries, and the published file holds both syncs, so compressing it takes about twice as long.",
-        "Wall = runSync() from start to the published c1z, in a fresh worker process running the tsc-compiled JavaScript, as `connector` runs (peak RSS = its maxRSS). Opening = start to the first phase (Validate runs meanwhile); sealing = finalize to the renamed file.",
+        "Wall = runSync() from start to the published c1z, in a fresh worker process running the tsc-compiled JavaScript, as `connector` runs (peak RSS = its maxRSS). Opening = start to the first phase (Validate runs meanwhile); a sync starting a new run lists while the database thread makes the working database from the file, so decompressing and deleting the oldest sync show in the listings' time, not here; sealing = finalize to the renamed file.",
       ],
       data: { sizes, runs: fresh, existingRuns: existing, medianGrantsPerSecond: rate, medianPeakRssBytes: rss, existingMedianGrantsPerSecond: existingRate, existingWallRatio: wallRatio },
     };

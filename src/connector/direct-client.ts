@@ -11,71 +11,31 @@ import {
   type ServiceImpl,
   type Transport,
 } from "@connectrpc/connect";
-import { ConnectorService } from "../gen/c1/connector/v2/connector_pb.js";
-import { EntitlementsService } from "../gen/c1/connector/v2/entitlement_pb.js";
-import { EventService } from "../gen/c1/connector/v2/event_feed_pb.js";
-import { GrantManagerService, GrantsService } from "../gen/c1/connector/v2/grant_pb.js";
-import {
-  AccountManagerService,
-  ResourceDeleterService,
-  ResourceGetterService,
-  ResourceManagerService,
-  ResourcesService,
-  ResourceTypesService,
-} from "../gen/c1/connector/v2/resource_pb.js";
-import type { ConnectorServices } from "./connector.js";
+import { API_SERVICE_NAMES, API_SERVICES, type ApiServiceImpls, type ApiServiceName, type ApiServices } from "./api-services.js";
 
 /**
  * The connector API as a baton host sees it: one client per service. The sync engine and the CLI
  * talk to the connector only through this, whether it runs in-process (createDirectConnectorApi)
  * or behind a gRPC socket (createRemoteConnectorApi).
  */
-export interface ConnectorApi {
-  connector: Client<typeof ConnectorService>;
-  resourceTypes: Client<typeof ResourceTypesService>;
-  resources: Client<typeof ResourcesService>;
-  resourceGetter: Client<typeof ResourceGetterService>;
-  entitlements: Client<typeof EntitlementsService>;
-  grants: Client<typeof GrantsService>;
-  grantManager: Client<typeof GrantManagerService>;
-  events: Client<typeof EventService>;
-  accountManager: Client<typeof AccountManagerService>;
-  resourceManager: Client<typeof ResourceManagerService>;
-  resourceDeleter: Client<typeof ResourceDeleterService>;
+export type ConnectorApi = { [K in ClientServiceName]: Client<ApiServices[K]> };
+
+/** Every service but the rate limiter, which a baton host asks only through its own middleware. */
+type ClientServiceName = Exclude<ApiServiceName, "rateLimiter">;
+const CLIENT_SERVICE_NAMES = API_SERVICE_NAMES.filter((name): name is ClientServiceName => name !== "rateLimiter");
+
+function clients(make: <K extends ClientServiceName>(name: K) => Client<ApiServices[K]>): ConnectorApi {
+  return Object.fromEntries(CLIENT_SERVICE_NAMES.map((name) => [name, make(name)])) as ConnectorApi;
 }
 
 /** In-process: calls the service implementations directly, without serialising messages. */
-export function createDirectConnectorApi(services: ConnectorServices): ConnectorApi {
-  return {
-    connector: directClient(ConnectorService, services.connector),
-    resourceTypes: directClient(ResourceTypesService, services.resourceTypes),
-    resources: directClient(ResourcesService, services.resources),
-    resourceGetter: directClient(ResourceGetterService, services.resourceGetter),
-    entitlements: directClient(EntitlementsService, services.entitlements),
-    grants: directClient(GrantsService, services.grants),
-    grantManager: directClient(GrantManagerService, services.grantManager),
-    events: directClient(EventService, services.events),
-    accountManager: directClient(AccountManagerService, services.accountManager),
-    resourceManager: directClient(ResourceManagerService, services.resourceManager),
-    resourceDeleter: directClient(ResourceDeleterService, services.resourceDeleter),
-  };
+export function createDirectConnectorApi(services: ApiServiceImpls<ClientServiceName>): ConnectorApi {
+  return clients((name) => directClient(API_SERVICES[name], services[name]));
 }
 
 /** Over any connect transport (gRPC over HTTP/2 to `connector serve`, or another baton connector). */
 export function createRemoteConnectorApi(transport: Transport): ConnectorApi {
-  return {
-    connector: createClient(ConnectorService, transport),
-    resourceTypes: createClient(ResourceTypesService, transport),
-    resources: createClient(ResourcesService, transport),
-    resourceGetter: createClient(ResourceGetterService, transport),
-    entitlements: createClient(EntitlementsService, transport),
-    grants: createClient(GrantsService, transport),
-    events: createClient(EventService, transport),
-    grantManager: createClient(GrantManagerService, transport),
-    accountManager: createClient(AccountManagerService, transport),
-    resourceManager: createClient(ResourceManagerService, transport),
-    resourceDeleter: createClient(ResourceDeleterService, transport),
-  };
+  return clients((name) => createClient(API_SERVICES[name], transport));
 }
 
 type UnaryHandler = (request: unknown, context: HandlerContext) => Promise<unknown>;

@@ -50,6 +50,11 @@ export function lockTarget(target: string): Database {
     return db;
   } catch (error) {
     db?.close();
+    const code = (error as { code?: string }).code ?? "";
+    // Only a file that is there but is no database is a damaged lock; otherwise it could not be made.
+    if (!/^SQLITE_(BUSY|LOCKED|NOTADB|CORRUPT)/.test(code)) {
+      throw new Error(`cannot create ${path}, the lock a sync of ${target} takes: ${(error as Error).message}`);
+    }
     throw openFailure(error, target, path, `${path} is locked`, `delete ${path} (no sync of ${target} is running)`);
   }
 }

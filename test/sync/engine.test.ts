@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -170,6 +170,16 @@ describe("sync engine", () => {
       reader.close();
     }
     expect(existsSync(lockPath(target))).toBe(false);
+    // A lock file that is no database is named, with what to do; nothing else is touched.
+    writeFileSync(lockPath(target), "not a database ".repeat(100));
+    const damaged = (await sync(org, {}, { target }).catch((e: unknown) => e)) as Error;
+    expect(damaged).toBeInstanceOf(C1zFormatError);
+    expect(damaged.message).toMatch(/working\.db\.lock is corrupted: .* — delete .*working\.db\.lock \(no sync of .*sync\.c1z is running\)$/);
+    expect(existsSync(workingPath(target))).toBe(false);
+    rmSync(lockPath(target));
+    // A directory that is not there is said as such, not as a damaged lock.
+    const nowhere = join(target, "..", "missing", "sync.c1z");
+    await expect(sync(org, {}, { target: nowhere })).rejects.toThrow(/^cannot create .*missing\/sync\.c1z\.working\.db\.lock, the lock a sync of .*: .*directory does not exist/);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
 import type { Grant } from "../gen/c1/connector/v2/grant_pb.js";
 import { ResourceSchema, type Resource } from "../gen/c1/connector/v2/resource_pb.js";
 import { resourceExternalId, rowCount, RowEncoder, type EntitlementRows, type GrantRows } from "../c1z/rows.js";
-import type { ResourceCursor } from "./checkpoint.js";
+import type { GrantsCursor, ResourceCursor } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, recorded, warn, type SyncContext } from "./context.js";
 import { accessListing } from "./read-log.js";
 import { hasIdentity, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants } from "./rules.js";
@@ -13,8 +13,11 @@ import type { PlacedResources } from "./store-core.js";
 
 /**
  * Phases 4 and 5: ListEntitlements, then ListGrants, for every resource row of this sync that the
- * Skip* annotations (on the resource or its type) do not exclude — committed in resource row
- * order, entitlements before grants, as baton's phases do.
+ * Skip* annotations (on the resource or its type) do not exclude — entitlements before grants, as
+ * baton's phases do. Entitlements are committed in resource row order; grants in `commitOrder`,
+ * each resource's children right after it, so that a child's grants (a permission set's binding on
+ * an account) are written, and grant expansion can start from them, as soon as its parent's are —
+ * not after every other resource's.
  *
  * The listings themselves start early: each resource becomes a job as soon as the resources
  * phase has stored it (`place`), so grants are being fetched while resources are still listed and
@@ -33,6 +36,8 @@ export interface AccessJob {
   listGrants: boolean;
   /** Listings of this job still fetching. */
   fetching: number;
+  /** The parent resource's key (resourceKey), if it has one. */
+  parent: string | undefined;
 }
 
 /** Jobs fed early and still holding their resource, beyond which rows are read back later instead. */
@@ -66,8 +71,13 @@ export class AccessListings {
   readonly grants: Stream<AccessJob, GrantBatch>;
   readonly #ctx: SyncContext;
   readonly #rows = new RowEncoder();
-  readonly #cursors: { entitlements: ResourceCursor; grants: ResourceCursor };
+  readonly #cursors: { entitlements: ResourceCursor; grants: GrantsCursor };
   readonly #byRow = new Map<number, AccessJob>();
+  /** Every job of the resources phase, in row order. */
+  readonly #jobs: AccessJob[] = [];
+  /** Jobs whose grant listing started while resources were still listed (a fresh sync). */
+  readonly #fed = new Set<AccessJob>();
+  readonly #expandEarly: boolean;
   /** Rows up to this one have jobs. */
   #lastRowId: number;
   #feeding: boolean;
@@ -78,13 +88,16 @@ export class AccessListings {
   /**
    * `feed`: resources are placed through this object while the resources phase runs (a fresh
    * sync); otherwise every job is read back from the database at the end of that phase.
+   * `expandEarly`: grant expansion starts steps as their inputs are written (early-expansion.ts).
    */
-  constructor(ctx: SyncContext, options: { feed: boolean }) {
+  constructor(ctx: SyncContext, options: { feed: boolean; expandEarly: boolean }) {
     this.#ctx = ctx;
-    const access = (ctx.token.access ??= { entitlements: { afterRowId: 0 }, grants: { afterRowId: 0 } });
+    const access = (ctx.token.access ??= { entitlements: { afterRowId: 0 }, grants: { done: 0 } });
     this.#cursors = access;
-    this.#lastRowId = access.grants.afterRowId;
+    // The grants' commit order needs every row, those already done included.
+    this.#lastRowId = 0;
     this.#feeding = options.feed;
+    this.#expandEarly = options.expandEarly;
     // Entitlements are all committed once the grants phase has begun.
     if (ctx.token.phase !== "grants") {
       this.entitlements = this.#stream("entitlements", async (request, signal) => {
@@ -172,6 +185,7 @@ export class AccessListings {
       listEntitlements: false,
       listGrants: false,
       fetching: 0,
+      parent: undefined,
     };
     this.#assign(job, resource);
     return job;
@@ -180,20 +194,28 @@ export class AccessListings {
   /** (Re)computes what the job lists from its resource, as it is stored now. */
   #assign(job: AccessJob, resource: Resource & { id: NonNullable<Resource["id"]> }): void {
     const type = this.#ctx.types.get(resource.id.resourceType);
-    const { entitlements, grants } = this.#cursors;
+    const { entitlements } = this.#cursors;
+    const parent = resource.parentResourceId;
+    job.parent = parent ? resourceKey(parent.resourceType, parent.resource) : undefined;
     job.listEntitlements = !!this.entitlements && job.rowId > entitlements.afterRowId && !skipsEntitlements(resource, type);
-    job.listGrants = job.rowId > grants.afterRowId && !skipsGrants(resource, type);
+    // Grants done before an interruption are known only once the commit order is (finishResources).
+    job.listGrants = !skipsGrants(resource, type);
     job.fetching = Number(job.listEntitlements) + Number(job.listGrants);
     if (job.fetching > 0 && !job.resource) this.#holding++;
     if (job.fetching === 0 && job.resource) this.#holding--;
     job.resource = job.fetching > 0 ? resource : undefined;
   }
 
+  /** A job of the resources phase; its grant listing starts now only while feeding (a fresh sync: nothing done yet). */
   #add(job: AccessJob): void {
     this.#byRow.set(job.rowId, job);
+    this.#jobs.push(job);
     this.#lastRowId = job.rowId;
     this.entitlements?.add(job);
-    this.grants.add(job);
+    if (this.#feeding) {
+      this.grants.add(job);
+      this.#fed.add(job);
+    }
   }
 
   /** Writes a page of the resources phase; while feeding, its new rows become jobs. */
@@ -252,8 +274,35 @@ export class AccessListings {
       }
     }
     this.#byRow.clear();
+    this.#orderGrants();
     this.entitlements?.end();
     this.grants.end();
+  }
+
+  /**
+   * Puts the grant listings in commit order; on a resumed sync, the first `done` of them were
+   * committed before the interruption and are not listed again. Early expansion starts from there.
+   */
+  #orderGrants(): void {
+    const cursor = this.#cursors.grants;
+    cursor.resourcesThrough ??= this.#lastRowId;
+    const through = cursor.resourcesThrough;
+    const jobs = this.#jobs.splice(0);
+    const order = [...commitOrder(jobs.filter((j) => j.rowId <= through)), ...jobs.filter((j) => j.rowId > through)];
+    const done = order.slice(0, cursor.done);
+    for (const job of done) {
+      if (!job.listGrants) continue;
+      job.listGrants = false;
+      if (--job.fetching === 0 && job.resource) {
+        job.resource = undefined;
+        this.#holding--;
+      }
+    }
+    const rest = order.slice(cursor.done);
+    for (const job of rest) if (!this.#fed.has(job)) this.grants.add(job);
+    if (this.#fed.size > 0) this.grants.reorder(rest);
+    this.#fed.clear();
+    if (this.#expandEarly) this.#ctx.store.send("expandEarly", done.map((j) => ({ typeId: j.typeId, resourceId: j.resourceId })));
   }
 
   /** Commits the entitlements of every job, in row order. */
@@ -271,7 +320,7 @@ export class AccessListings {
     );
   }
 
-  /** Commits the grants of every job, in row order. */
+  /** Commits the grants of every job, in commitOrder (then those InsertResourceGrants added, in row order). */
   async commitGrants(): Promise<void> {
     const ctx = this.#ctx;
     ctx.observer.phase?.("grants", { jobs: this.grants.waiting });
@@ -282,14 +331,22 @@ export class AccessListings {
     const ctx = this.#ctx;
     const cursor = this.#cursors[kind];
     const wanted = (job: AccessJob) => (kind === "entitlements" ? job.listEntitlements : job.listGrants);
-    // Resources skipped between two jobs are done too: everything ≤ rowId is.
+    // Entitlements: resources skipped between two jobs are done too, everything ≤ rowId is.
+    // Grants: one more job of the commit order is done.
+    const { entitlements, grants } = this.#cursors;
+    const advance =
+      kind === "grants"
+        ? () => void grants.done++
+        : (job: AccessJob) => {
+            entitlements.afterRowId = Math.max(entitlements.afterRowId, job.rowId);
+          };
     // Grant expansion may begin the steps a finished grants job completes (early-expansion.ts).
     const finished = (job: AccessJob) => {
       if (kind === "grants") ctx.store.send("grantsJobDone", { typeId: job.typeId, resourceId: job.resourceId });
     };
     const done = (job: AccessJob) => {
       finished(job);
-      cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
+      advance(job);
       cursor.headRowId = undefined;
       cursor.headToken = undefined;
       ctx.token.completed_actions++;
@@ -315,7 +372,7 @@ export class AccessListings {
       finishJob: (job: AccessJob, warning?: unknown): Promise<void> | undefined => {
         if (!wanted(job)) {
           finished(job);
-          cursor.afterRowId = Math.max(cursor.afterRowId, job.rowId);
+          advance(job);
           ctx.observer.jobDone?.(kind);
           return undefined;
         }
@@ -347,4 +404,45 @@ export class AccessListings {
     this.#ctx.store.send("writeGrants", batch.rows, { typeId: job.typeId, resourceId: job.resourceId });
     return rowCount(batch.rows);
   }
+}
+
+const resourceKey = (typeId: string, resourceId: string) => `${typeId}\u0000${resourceId}`;
+
+/**
+ * The grants' commit order: depth first, each resource's children right after it (in row order),
+ * roots in row order. It depends only on the rows, so a resumed sync finds it again, and it keeps
+ * a child's grants next to its parent's: a binding's grants are written, and expansion from them
+ * can run, while AWS is still listing the next account's, instead of after the last one's.
+ */
+export function commitOrder(jobs: readonly AccessJob[]): AccessJob[] {
+  const byKey = new Map<string, AccessJob>();
+  for (const job of jobs) byKey.set(resourceKey(job.typeId, job.resourceId), job);
+  const children = new Map<AccessJob, AccessJob[]>();
+  const roots: AccessJob[] = [];
+  for (const job of jobs) {
+    const parent = job.parent === undefined ? undefined : byKey.get(job.parent);
+    if (!parent || parent === job) roots.push(job);
+    else {
+      const siblings = children.get(parent);
+      if (siblings) siblings.push(job);
+      else children.set(parent, [job]);
+    }
+  }
+  const order: AccessJob[] = [];
+  const placed = new Set<AccessJob>();
+  const visit = (root: AccessJob) => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const job = stack.pop()!;
+      if (placed.has(job)) continue;
+      placed.add(job);
+      order.push(job);
+      const kids = children.get(job);
+      if (kids) for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    }
+  };
+  for (const root of roots) visit(root);
+  // Resources whose parents form a cycle are reached from none of the roots: in row order, last.
+  for (const job of jobs) visit(job);
+  return order;
 }

@@ -7,11 +7,25 @@ import type { WorkingStore } from "./store.js";
 export const PHASES = ["resource-types", "resources", "static-entitlements", "entitlements", "grants", "expansion", "finalize", "done", "incremental"] as const;
 export type SyncPhase = (typeof PHASES)[number];
 
-/** Where a per-resource listing stands: every resource row ≤ afterRowId is done; head is mid-listing. */
-export interface ResourceCursor {
-  afterRowId: number;
+/** The listing of one resource's records in progress: the job of row `headRowId` resumes at `headToken`. */
+export interface HeadCursor {
   headRowId?: number;
   headToken?: string;
+}
+
+/** Where a per-resource listing stands: every resource row ≤ afterRowId is done; head is mid-listing. */
+export interface ResourceCursor extends HeadCursor {
+  afterRowId: number;
+}
+
+/**
+ * Where the grant listings stand: the first `done` jobs of their commit order (access-phase.ts
+ * `commitOrder`) are done; head is mid-listing. `resourcesThrough`: the last resource row of the
+ * resources phase, set when it ends (rows past it came from InsertResourceGrants, in row order).
+ */
+export interface GrantsCursor extends HeadCursor {
+  done: number;
+  resourcesThrough?: number;
 }
 
 /** Where the resources phase stands in its listing queue: `done` entries are committed; the next one is at `headToken`. */
@@ -34,15 +48,15 @@ export interface CallStatJson {
  * rows it describes, so after a crash the database and its token always agree.
  */
 export interface SyncToken {
-  version: 2;
+  version: 3;
   writer: "aws-access-connector";
   phase: SyncPhase;
   /** ListResourceTypes page token (resource-types phase). */
   typesToken?: string;
   queue?: QueueCursor;
   staticEntitlements?: { typeIndex: number; token: string };
-  /** ListEntitlements and ListGrants, each committed in resource row order (entitlements first, as baton). */
-  access?: { entitlements: ResourceCursor; grants: ResourceCursor };
+  /** ListEntitlements (committed in resource row order) and ListGrants (in commitOrder), entitlements first, as baton. */
+  access?: { entitlements: ResourceCursor; grants: GrantsCursor };
   expansion?: { round: number; edge: number };
   completed_actions: number;
   warnings: string[];
@@ -65,7 +79,7 @@ const MAX_KEPT_WARNINGS = 50;
 
 export function newToken(): SyncToken {
   return {
-    version: 2,
+    version: 3,
     writer: "aws-access-connector",
     phase: "resource-types",
     completed_actions: 0,
@@ -84,8 +98,8 @@ export function parseToken(text: string): SyncToken | undefined {
   if (!text) return undefined;
   try {
     const token = JSON.parse(text) as Partial<SyncToken>;
-    // Version 1 tokens (an earlier engine's cursors) are not resumable: that sync starts over.
-    if (token.writer !== "aws-access-connector" || token.version !== 2 || !PHASES.includes(token.phase as SyncPhase)) return undefined;
+    // Earlier versions' tokens (other cursors) are not resumable: that sync starts over.
+    if (token.writer !== "aws-access-connector" || token.version !== 3 || !PHASES.includes(token.phase as SyncPhase)) return undefined;
     return { ...newToken(), ...token } as SyncToken;
   } catch {
     return undefined;

@@ -99,12 +99,12 @@ export class EarlyExpansion {
   };
 
   /**
-   * `grantsDoneThrough`: when active, the grants cursor — resources up to this row id have all
-   * their grants written (0 for a fresh sync; a resumed one rebuilds its state from the database).
+   * `grantsDone`: when active, the grants jobs already committed — those resources have all their
+   * grants written (none for a fresh sync; a resumed one rebuilds its state from the database).
    */
   constructor(
     private readonly store: ExpansionStore,
-    options: { active: boolean; grantsDoneThrough?: number },
+    options: { active: boolean; grantsDone?: readonly GrantsJob[] },
   ) {
     const { db } = store;
     createEarlyExpansionTables(db);
@@ -122,14 +122,13 @@ export class EarlyExpansion {
     for (const r of db.prepare(`select from_id, to_id from ${EARLY_CREATED_TABLE} order by from_id`).all() as Array<{ from_id: number; to_id: number }>) {
       this.#created.push({ from: r.from_id, to: r.to_id });
     }
-    if (this.#active && (options.grantsDoneThrough ?? 0) > 0) this.#restore(options.grantsDoneThrough!);
+    if (this.#active && (options.grantsDone?.length ?? 0) > 0) this.#restore(options.grantsDone!);
   }
 
   /** A resumed sync's state, as the interrupted run had it at its last checkpoint. */
-  #restore(grantsDoneThrough: number): void {
+  #restore(grantsDone: readonly GrantsJob[]): void {
     const { db, syncId } = this.store;
-    const resources = db.prepare(`select resource_type_id as t, external_id as x from v1_resources where sync_id = ? and id <= ?`).all(syncId, grantsDoneThrough) as Array<{ t: string; x: string }>;
-    for (const r of resources) this.#complete.add(resourceKey(r.t, r.x.slice(r.t.length + 1)));
+    for (const job of grantsDone) this.#complete.add(resourceKey(job.typeId, job.resourceId));
     const expandable = db
       .prepare(
         `select external_id as id, entitlement_id as e, resource_type_id as t, resource_id as r, principal_resource_type_id as pt, principal_resource_id as pr, expansion

@@ -11,7 +11,6 @@ import {
   isInterruptedIncremental,
   newToken,
   parseToken,
-  PHASES,
   type CallStatJson,
   type CheckpointPolicy,
   type SyncToken,
@@ -159,9 +158,6 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
       const stats = await store.call("countRows");
       observer.resumed({ phase: token.phase, stats, expandedGrants: token.expanded_grants, warnings: token.warning_count, retries: token.retries });
     }
-    // Past the grants phase there is nothing left to start early; the final pass checks what was.
-    const listingGrants = PHASES.indexOf(token.phase) <= PHASES.indexOf("grants");
-    if ((options.expandGrants ?? true) && (options.expandEarly ?? true) && listingGrants) store.send("expandEarly", token.access?.grants.afterRowId ?? 0);
 
     const validation = await validating.catch((error: unknown) => {
       throw new SyncError(`the connector failed validation: ${describeError(error)}`);
@@ -194,7 +190,8 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
 
     store.send("begin");
     try {
-      await listEverything(ctx);
+      // Past the grants phase there is nothing left to start early; the final pass checks what was.
+      await listEverything(ctx, (options.expandGrants ?? true) && (options.expandEarly ?? true));
       if (token.phase === "expansion") {
         await timed(ctx, "grant-expansion", () => expand(ctx, options.expandGrants ?? true, policy));
       }
@@ -241,7 +238,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
  * Phases 1–5. Listings overlap — the entitlement and grant listings of a fresh sync start while
  * resources are still being listed — but writes keep baton's phase order (see access-phase.ts).
  */
-async function listEverything(ctx: SyncContext): Promise<void> {
+async function listEverything(ctx: SyncContext, expandEarly: boolean): Promise<void> {
   const { token, observer } = ctx;
   if (token.phase !== "resource-types") await loadTypes(ctx);
   let queued: QueueEntry[] | undefined;
@@ -252,7 +249,7 @@ async function listEverything(ctx: SyncContext): Promise<void> {
   if (token.phase === "done" || token.phase === "finalize" || token.phase === "expansion") return;
   // Fed while resources are listed — from the start only: resuming mid-phase, rows already
   // stored come first, so every job is read back once the phase is over.
-  const access = new AccessListings(ctx, { feed: token.phase === "resources" && (token.queue?.done ?? 0) === 0 && !token.queue?.headToken });
+  const access = new AccessListings(ctx, { feed: token.phase === "resources" && (token.queue?.done ?? 0) === 0 && !token.queue?.headToken, expandEarly });
   if (token.phase === "resources") await timed(ctx, "list-resources", () => syncResources(ctx, (resources) => access.place(resources), queued));
   await access.finishResources();
   if (token.phase === "static-entitlements") await timed(ctx, "list-static-entitlements", () => syncStaticEntitlements(ctx));

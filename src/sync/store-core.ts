@@ -172,10 +172,10 @@ export class StoreCore {
 
   /**
    * Grant expansion is on: its steps run as soon as their inputs are final (early-expansion.ts).
-   * `grantsDoneThrough`: the grants cursor of a resumed sync still listing grants.
+   * `grantsDone`: the grants jobs a resumed sync committed before it was interrupted.
    */
-  expandEarly(grantsDoneThrough: number): void {
-    this.#early = new EarlyExpansion({ db: this.db, writer: this.#w, syncId: this.#syncId }, { active: true, grantsDoneThrough });
+  expandEarly(grantsDone: GrantsJob[]): void {
+    this.#early = new EarlyExpansion({ db: this.db, writer: this.#w, syncId: this.#syncId }, { active: true, grantsDone });
   }
 
   /** Indexes cheaper to build once at the end than row by row are dropped until finalize (schema.ts). */

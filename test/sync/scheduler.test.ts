@@ -46,4 +46,32 @@ describe("listing scheduler", () => {
     expect(committed).toEqual([...Array.from({ length: 8 }, (_, n) => n), ...Array.from({ length: 20 }, (_, n) => n)]);
     scheduler.close();
   });
+
+  test("reorder sets the commit order of the jobs waiting, keeps what they fetched, and only before commits begin", async () => {
+    const scheduler = new ListingScheduler({ concurrency: 4 });
+    let fetches = 0;
+    const stream = scheduler.stream<Job, number[]>("grants", {
+      lane: (job) => job.lane,
+      startToken: () => "",
+      isWarning: () => false,
+      fetchPage: async (job) => {
+        fetches++;
+        return { content: [job.n], count: 1, next: "" };
+      },
+    });
+    const jobs: Job[] = Array.from({ length: 6 }, (_, n) => ({ lane: "fast", n }));
+    for (const job of jobs) stream.add(job);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(() => stream.reorder(jobs.slice(1))).toThrow(/each of its 6 waiting jobs once/);
+    expect(() => stream.reorder([...jobs.slice(1), jobs[1]!])).toThrow(/each of its 6 waiting jobs once/);
+    stream.reorder([jobs[3]!, jobs[0]!, jobs[5]!, jobs[1]!, jobs[4]!, jobs[2]!]);
+    stream.end();
+    const committed: number[] = [];
+    await stream.commit({ commitPage: (_job, page) => void committed.push(...page.content), finishJob: () => undefined });
+    expect(committed).toEqual([3, 0, 5, 1, 4, 2]);
+    expect(fetches).toBe(6);
+    expect(() => stream.reorder([])).toThrow(/once commits have begun/);
+    scheduler.close();
+  });
 });
+

@@ -93,12 +93,10 @@ class InlineStore extends WorkingStore {
       throw error;
     }
     if (value instanceof Promise) {
-      const failed = value.catch((error: unknown) => {
+      return value.catch((error: unknown) => {
         this.fail(asError(error));
         throw error;
       });
-      this.#queueBehind(failed);
-      return failed;
     }
     return value;
   }
@@ -114,13 +112,13 @@ class InlineStore extends WorkingStore {
     });
   }
 
-  /** Applies at once, or after the operations still in flight. */
+  /** Applies at once, or after the operations still in flight; an asynchronous one holds back those after it. */
   #apply(op: StoreOp, args: unknown[]): unknown {
     const busy = this.#busy;
-    if (!busy) return this.#applyNow(op, args);
-    const later = busy.then(() => this.#applyNow(op, args));
-    this.#queueBehind(later);
-    return later;
+    // Chained behind the queue, it settles only once its own operation has (a promise it returns is awaited).
+    const value = busy ? busy.then(() => this.#applyNow(op, args)) : this.#applyNow(op, args);
+    if (value instanceof Promise) this.#queueBehind(value);
+    return value;
   }
 
   send<K extends StoreOp>(op: K, ...args: Parameters<StoreOps[K]>): void {

@@ -11,6 +11,7 @@ import { C1zReader } from "../../src/c1z/reader.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { lockPath, workingPath } from "../../src/sync/working-db.js";
 import { lines, runCli, simulatorEnv, simulatorFlags } from "../support/cli-process.js";
+import { until } from "../support/until.js";
 
 let sim: Simulator;
 let dir: string;
@@ -26,14 +27,6 @@ afterAll(async () => {
 /** An operator's cap of 2 Identity Store and SSO Admin calls a second keeps a sync going for seconds. */
 const sync = (file: string, ...extra: string[]) =>
   runCli(["sync", "--no-progress", "--file", file, ...simulatorFlags(sim, join(dir, "state")), ...extra], { env: simulatorEnv(sim), timeoutMs: 120_000 });
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("one sync per file", () => {
   it("a second connector sync of a file being synced exits non-zero with one line; the first completes", async () => {

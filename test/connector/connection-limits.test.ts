@@ -13,6 +13,7 @@ import { grpc, GrpcHost } from "./support/grpc-client.js";
 import { envelope } from "./support/raw-http2.js";
 import { serve } from "./support/server.js";
 import { fakeServices } from "./support/services.js";
+import { until } from "../support/until.js";
 
 type Server = Awaited<ReturnType<typeof serve>>;
 const cleanups: Array<() => unknown> = [];
@@ -54,14 +55,6 @@ function watch(s: ClientHttp2Session): WatchOutcome {
   stream.end(WATCH_ALL);
   return { first, stream };
 }
-
-const until = async (condition: () => boolean, timeoutMs: number) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe("health Watch streams", () => {
   it("are capped per connection and in total (ResourceExhausted beyond), and released when they end", async () => {

@@ -11,6 +11,7 @@ import { readPendingGrants } from "../../src/provisioning/ledger.js";
 import { openStateDbReadOnly } from "../../src/provisioning/state-db.js";
 import type { Simulator } from "../../src/simulator/index.js";
 import { fixtures, lifetimeAnnotation, requestIds, simConfig, startService, startSim, tempStateDir, unpack } from "./sim-rig.js";
+import { until } from "../support/until.js";
 
 let sim: Simulator;
 let stateDir: string;
@@ -23,14 +24,6 @@ afterAll(async () => {
   await sim.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 it("revokes at expiry after a restart that happened in between, audited as the scheduler", async () => {
   const fx = fixtures(sim.model);

@@ -13,17 +13,21 @@ import { applySteps, SourceCache, type ExpansionStore } from "./expansion.js";
  * of following them (at AWS's quotas the listings leave the database idle most of the time).
  *
  * A step src → dst gives the same result early as in the final pass when nothing it reads can
- * change any more: every grant of src and of dst is written, src has no edge into it (it is a
- * root, so it is in no cycle and needs no earlier round) and the step's spec is final (every edge
- * into dst is known). Grants are listed per resource, each resource's listing returning the grants
- * of its own entitlements; so a resource's entitlements are complete once its grants job is
- * committed. That is a convention, not a rule of the protocol, so it is checked on every grant:
+ * change any more: every grant of src and of dst is written, every edge into src has already run
+ * early (src is a root, or everything it receives has reached it; a src in a cycle never gets
+ * there) and the step's spec is final (every edge into dst is known). Grants are listed per
+ * resource, each resource's listing returning the grants of its own entitlements; so a
+ * resource's entitlements, and the edges into them, are complete once its grants job is
+ * committed. A step that runs makes the steps out of its destination candidates in turn, so a
+ * chain (group → permission-set binding → policy) runs as soon as its last link is written.
+ * That is a convention, not a rule of the protocol, so it is checked on every grant:
  *
  * - A grant written for another resource's entitlement (a connector that does not follow it)
  *   undoes every early step at once, from the before-images kept of each row early expansion
  *   touched, and early expansion stops; the final pass then does all the work.
- * - When the final pass builds its plan, each early step must be in its first round with the
- *   same spec (a cycle found later could merge specs); otherwise everything early is undone too.
+ * - When the final pass builds its plan, each early step must be in it with the same spec (a
+ *   cycle found later could merge specs) and every step into its source must be early too;
+ *   otherwise everything early is undone.
  *
  * Early steps run at fixed points of the commit order (when a grants job is committed), so the
  * rows, row ids included, still do not depend on timing. Their record and the before-images are
@@ -59,6 +63,13 @@ function edgesOf(expansion: Uint8Array, destination: string, destinationResource
 }
 const pairKey = (source: string, destination: string) => `${source}\u0000${destination}`;
 
+/** The edges of one pair merged, as the graph merges duplicate edges (filters in Go string order, as the plan has them). */
+function mergedSpec(edges: readonly Edge[]): EdgeSpec {
+  let spec: EdgeSpec | undefined;
+  for (const edge of edges) spec = mergeSpec(spec, edge.spec);
+  return { shallow: spec!.shallow, resourceTypeIds: [...spec!.resourceTypeIds].sort(compareGoStrings) };
+}
+
 export function createEarlyExpansionTables(db: Database): void {
   db.exec(`create table if not exists ${EARLY_STEPS_TABLE} (
     seq integer primary key,
@@ -81,8 +92,14 @@ export class EarlyExpansion {
   readonly #edges = new Map<string, Edge[]>();
   /** Grant ids of the edges touching each resource (as destination's or source's resource). */
   readonly #byResource = new Map<string, Set<string>>();
-  /** Edges into each entitlement: an entitlement with any is not a root. */
-  readonly #incoming = new Map<string, number>();
+  /** Edges into each entitlement, by source entitlement (one per grant carrying the pair). */
+  readonly #incoming = new Map<string, Map<string, Edge[]>>();
+  /** Per destination, the source whose step was last found not ready (checked first next time). */
+  readonly #blocker = new Map<string, string>();
+  /** The resource of each source entitlement found in the database (entitlements are written before grants). */
+  readonly #sourceResource = new Map<string, string>();
+  /** Grant ids of the edges out of each source entitlement: candidates once everything into it has run. */
+  readonly #bySource = new Map<string, Set<string>>();
   readonly #complete = new Set<string>();
   readonly #applied = new Set<string>();
   /** Grants of the sources early steps read: final once a step may run, and read again by every step from that source. */
@@ -165,22 +182,69 @@ export class EarlyExpansion {
     }
   }
 
-  /** `job`'s grants are all written: the steps it completes run now. */
+  /** `job`'s grants are all written: the steps it completes run now, then the steps those complete. */
   jobDone(job: GrantsJob): void {
     if (!this.#active) return;
     const key = resourceKey(job.typeId, job.resourceId);
     this.#complete.add(key);
+    let candidates = this.#byResource.get(key);
+    while (candidates && candidates.size > 0) {
+      const steps = this.#readySteps(candidates);
+      if (steps.length === 0) return;
+      this.#run(steps);
+      // What reaches these destinations is now complete wherever every edge into them has run.
+      candidates = new Set<string>();
+      for (const step of steps) for (const id of this.#bySource.get(step.destination) ?? []) candidates.add(id);
+    }
+  }
+
+  /**
+   * The steps of these grants' edges that may run now, in the final pass's order within a round
+   * (destination, source). A step from a root runs as soon as it is ready. Steps from other
+   * sources (a permission-set binding, whose holders come partly from expansion) run only with
+   * every other step into their destination, once all are ready: a destination reached through k
+   * such sources one at a time would have each of its grants rewritten k times, its sources
+   * growing by one each time (a policy reached through the bindings of many accounts).
+   */
+  #readySteps(grantIds: Iterable<string>): ExpansionStep[] {
     const ready = new Map<string, ExpansionStep>();
-    for (const id of this.#byResource.get(key) ?? []) {
+    const groupsSeen = new Set<string>();
+    for (const id of grantIds) {
       for (const edge of this.#edges.get(id)!) {
         const pair = pairKey(edge.source, edge.destination);
         if (ready.has(pair) || this.#applied.has(pair) || !this.#isReady(edge)) continue;
-        ready.set(pair, { source: edge.source, destination: edge.destination, ...this.#mergedSpec(edge) });
+        if (!this.#incoming.has(edge.source)) {
+          ready.set(pair, { source: edge.source, destination: edge.destination, ...mergedSpec(this.#incoming.get(edge.destination)!.get(edge.source)!) });
+          continue;
+        }
+        if (groupsSeen.has(edge.destination)) continue;
+        groupsSeen.add(edge.destination);
+        const into = this.#incoming.get(edge.destination)!;
+        if (!this.#allReady(edge.destination, into)) continue;
+        for (const [source, edges] of into) {
+          const key = pairKey(source, edge.destination);
+          if (!this.#applied.has(key)) ready.set(key, { source, destination: edge.destination, ...mergedSpec(edges) });
+        }
       }
     }
-    if (ready.size === 0) return;
-    // The final pass's order within a round: by destination, then source.
-    const steps = [...ready.values()].sort((a, b) => compareGoStrings(a.destination, b.destination) || compareGoStrings(a.source, b.source));
+    // None of these steps reads another's destination: a step's source had every edge into it run before.
+    return [...ready.values()].sort((a, b) => compareGoStrings(a.destination, b.destination) || compareGoStrings(a.source, b.source));
+  }
+
+  /** Whether every step into `destination` not yet run may run now (the one found blocking last time is asked first). */
+  #allReady(destination: string, into: Map<string, Edge[]>): boolean {
+    const blocker = this.#blocker.get(destination);
+    const order = blocker !== undefined && into.has(blocker) ? [blocker, ...into.keys()] : into.keys();
+    for (const source of order) {
+      if (this.#applied.has(pairKey(source, destination)) || this.#isReady(into.get(source)![0]!)) continue;
+      this.#blocker.set(destination, source);
+      return false;
+    }
+    this.#blocker.delete(destination);
+    return true;
+  }
+
+  #run(steps: ExpansionStep[]): void {
     createIndexes(this.store.db, EXPANSION_INDEXES);
     const { writer, syncId } = this.store;
     // New rows are noted as runs of consecutive ids (a step's new rows take consecutive ids); a row
@@ -226,23 +290,19 @@ export class EarlyExpansion {
     return false;
   }
 
+  /** Both ends' grants are written and everything reaching the source has reached it. */
   #isReady(edge: Edge): boolean {
-    if (!this.#complete.has(edge.destinationResource) || (this.#incoming.get(edge.source) ?? 0) > 0) return false;
-    const source = this.#q.entitlementResource.get(edge.source, this.store.syncId) as { t: string; r: string } | undefined;
-    // A missing or mismatched source is the final pass's to report.
-    if (!source || resourceKey(source.t, source.r) !== edge.principalResource) return false;
-    return this.#complete.has(edge.principalResource);
-  }
-
-  /** Every edge source → destination merged, as the graph merges duplicate edges. */
-  #mergedSpec(edge: Edge): EdgeSpec {
-    let spec: EdgeSpec | undefined;
-    for (const id of this.#byResource.get(edge.destinationResource) ?? []) {
-      for (const other of this.#edges.get(id)!) {
-        if (other.source === edge.source && other.destination === edge.destination) spec = mergeSpec(spec, other.spec);
-      }
+    if (!this.#complete.has(edge.destinationResource)) return false;
+    for (const from of this.#incoming.get(edge.source)?.keys() ?? []) if (!this.#applied.has(pairKey(from, edge.source))) return false;
+    let source = this.#sourceResource.get(edge.source);
+    if (source === undefined) {
+      const row = this.#q.entitlementResource.get(edge.source, this.store.syncId) as { t: string; r: string } | undefined;
+      // A missing source is the final pass's to report (and may still be written: not remembered).
+      if (!row) return false;
+      this.#sourceResource.set(edge.source, (source = resourceKey(row.t, row.r)));
     }
-    return { shallow: spec!.shallow, resourceTypeIds: [...spec!.resourceTypeIds].sort(compareGoStrings) };
+    // A mismatched source is the final pass's to report.
+    return source === edge.principalResource && this.#complete.has(edge.principalResource);
   }
 
   #remember(grantId: string, edges: Edge[]): void {
@@ -254,7 +314,14 @@ export class EarlyExpansion {
         if (!ids) this.#byResource.set(key, (ids = new Set()));
         ids.add(grantId);
       }
-      this.#incoming.set(edge.destination, (this.#incoming.get(edge.destination) ?? 0) + 1);
+      let into = this.#incoming.get(edge.destination);
+      if (!into) this.#incoming.set(edge.destination, (into = new Map()));
+      const pair = into.get(edge.source);
+      if (pair) pair.push(edge);
+      else into.set(edge.source, [edge]);
+      let out = this.#bySource.get(edge.source);
+      if (!out) this.#bySource.set(edge.source, (out = new Set()));
+      out.add(grantId);
     }
   }
 
@@ -265,14 +332,19 @@ export class EarlyExpansion {
     this.#edges.delete(grantId);
     for (const edge of edges) {
       for (const key of [edge.destinationResource, edge.principalResource]) this.#byResource.get(key)?.delete(grantId);
-      this.#incoming.set(edge.destination, this.#incoming.get(edge.destination)! - 1);
+      this.#bySource.get(edge.source)?.delete(grantId);
+      const into = this.#incoming.get(edge.destination)!;
+      const left = into.get(edge.source)!.filter((e) => e !== edge);
+      if (left.length > 0) into.set(edge.source, left);
+      else into.delete(edge.source);
+      if (into.size === 0) this.#incoming.delete(edge.destination);
     }
   }
 
   /**
-   * The plan of the final pass, less the early steps — or, when an early step is not in its first
-   * round with the same spec, the whole plan after undoing every early step. Returns the grants
-   * early steps created that stand.
+   * The plan of the final pass, less the early steps — or, when an early step is not in the plan
+   * with the same spec or a step into its source is not early, the whole plan after undoing every
+   * early step. Returns the grants early steps created that stand.
    */
   reconcile(rounds: ExpansionStep[][]): { rounds: ExpansionStep[][]; created: number } {
     this.#active = false;
@@ -285,17 +357,20 @@ export class EarlyExpansion {
       created: number;
     }>;
     if (early.length === 0) return { rounds, created: 0 };
-    const first = new Map((rounds[0] ?? []).map((s) => [pairKey(s.source, s.destination), s]));
+    const planned = new Map(rounds.flat().map((s) => [pairKey(s.source, s.destination), s]));
+    const done = new Set(early.map((e) => pairKey(e.source, e.destination)));
+    const earlySources = new Set(early.map((e) => e.source));
     const same = early.every((e) => {
-      const step = first.get(pairKey(e.source, e.destination));
+      const step = planned.get(pairKey(e.source, e.destination));
       return !!step && step.shallow === (e.shallow === 1) && JSON.stringify(step.resourceTypeIds) === e.resource_type_ids;
     });
-    if (!same) {
+    // An early step read its source as complete: nothing may still reach that source in the final pass.
+    const sourcesFinal = [...planned.values()].every((s) => !earlySources.has(s.destination) || done.has(pairKey(s.source, s.destination)));
+    if (!same || !sourcesFinal) {
       this.#abandon();
       return { rounds, created: 0 };
     }
-    const done = new Set(early.map((e) => pairKey(e.source, e.destination)));
-    const rest = rounds.map((steps, i) => (i === 0 ? steps.filter((s) => !done.has(pairKey(s.source, s.destination))) : steps));
+    const rest = rounds.map((steps) => steps.filter((s) => !done.has(pairKey(s.source, s.destination))));
     return { rounds: rest, created: early.reduce((n, e) => n + e.created, 0) };
   }
 
@@ -321,6 +396,9 @@ export class EarlyExpansion {
     this.#applied.clear();
     this.#edges.clear();
     this.#byResource.clear();
+    this.#bySource.clear();
     this.#incoming.clear();
+    this.#blocker.clear();
+    this.#sourceResource.clear();
   }
 }

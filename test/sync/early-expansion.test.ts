@@ -59,6 +59,22 @@ describe("grant expansion during the grants phase", () => {
     }
   });
 
+  test("chains run early link by link: without a cycle nothing is left for the final pass", async () => {
+    // demoOrg nests every odd group in the even one before it (g1 ⊂ g0 …) and assigns roles to
+    // groups: member → member → role steps, the second of each chain from a source that is no root.
+    for (const org of [demoOrg(), demoOrg(3)]) {
+      expect(org.groups.some((g) => g.subgroups.length > 0)).toBe(true);
+      const early = await sync(org, { maxLatencyMs: 2, seed: 5 }, {});
+      const late = await sync(org, { maxLatencyMs: 2, seed: 6 }, { expandEarly: false });
+      expect(early.rows).toEqual(late.rows);
+      expect(late.finalPassSteps).toBeGreaterThan(0);
+      expect(early.finalPassSteps).toBe(0);
+    }
+    // A cycle's steps never run early (each waits for the other); the rest still may.
+    const cyclic = await sync(nestedOrg(), { maxLatencyMs: 2, seed: 7 }, {});
+    expect(cyclic.finalPassSteps).toBeGreaterThan(0);
+  });
+
   test("an early step whose spec the final plan merges with a cycle's is undone: the final pass does it all", async () => {
     const org = demoOrg(2);
     const [root, a, b] = [org.groups[8]!, org.groups[6]!, org.groups[7]!];

@@ -6,7 +6,7 @@ import { grantIdAt, rowCount, textAt, type GrantRows } from "../c1z/rows.js";
 import type { ExpandedGrantRow } from "../c1z/writer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { mergeSpec, type EdgeSpec, type ExpansionStep } from "./expansion-graph.js";
-import { applySteps, SourceCache, type ExpansionStore } from "./expansion.js";
+import { applySteps, cacheSourceGrants, SourceCache, type ExpansionStore } from "./expansion.js";
 
 /**
  * Grant expansion begun during the grants phase, so that its writes overlap the listings instead
@@ -195,6 +195,7 @@ export class EarlyExpansion {
       // What reaches these destinations is now complete wherever every edge into them has run.
       candidates = new Set<string>();
       for (const step of steps) for (const id of this.#bySource.get(step.destination) ?? []) candidates.add(id);
+      this.#cacheFinalSources(new Set(steps.map((s) => s.destination)));
     }
   }
 
@@ -242,6 +243,20 @@ export class EarlyExpansion {
     }
     this.#blocker.delete(destination);
     return true;
+  }
+
+  /**
+   * Destinations now final with steps out of them still to run (a binding's, to its policies,
+   * waiting for the policy's other bindings): their grants are read now, while the database has
+   * time, instead of with those steps, which mostly run after AWS's last answer.
+   */
+  #cacheFinalSources(destinations: Set<string>): void {
+    for (const d of destinations) {
+      const into = this.#incoming.get(d);
+      if (into && [...into.keys()].some((source) => !this.#applied.has(pairKey(source, d)))) continue;
+      const waiting = [...(this.#bySource.get(d) ?? [])].some((id) => this.#edges.get(id)!.some((e) => e.source === d && !this.#applied.has(pairKey(d, e.destination))));
+      if (waiting) cacheSourceGrants({ ...this.store, sourceCache: this.#sources }, d);
+    }
   }
 
   #run(steps: ExpansionStep[]): void {

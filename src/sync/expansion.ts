@@ -218,6 +218,15 @@ export function applyExpansion(store: ExpansionStore, rounds: ExpansionStep[][],
   return totals;
 }
 
+/**
+ * Reads a source's grants into the store's cache now, when they can no longer change, so that
+ * steps from it that must wait for other sources find them there instead of reading them then.
+ */
+export function cacheSourceGrants(store: ExpansionStore & { sourceCache: SourceCache }, source: string): void {
+  if (store.sourceCache.get(source)) return;
+  for (const _page of sourceGrantPages(store, new Queries(store.db, store.hiddenRowsTable), source));
+}
+
 /** Runs `steps` in order, telling `after` what each created. */
 export function applySteps(store: ExpansionStore, steps: readonly ExpansionStep[], after: (step: ExpansionStep, created: number) => void): void {
   const runner = new StepRunner(store);

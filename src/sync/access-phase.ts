@@ -7,6 +7,7 @@ import { resourceExternalId, rowCount, RowEncoder, type EntitlementRows, type Gr
 import type { GrantsCursor, ResourceCursor } from "./checkpoint.js";
 import { callConnector, describeError, isWarningError, recorded, warn, type SyncContext } from "./context.js";
 import { accessListing } from "./read-log.js";
+import { resourceKey } from "./resource-key.js";
 import { hasIdentity, keptEntitlements, keptGrants, skipsEntitlements, skipsGrants } from "./rules.js";
 import type { Page, Stream } from "./scheduler.js";
 import type { PlacedResources } from "./store-core.js";
@@ -405,8 +406,6 @@ export class AccessListings {
     return rowCount(batch.rows);
   }
 }
-
-const resourceKey = (typeId: string, resourceId: string) => `${typeId}\u0000${resourceId}`;
 
 /**
  * The grants' commit order: depth first, each resource's children right after it (in row order),

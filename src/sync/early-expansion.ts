@@ -7,6 +7,7 @@ import type { ExpandedGrantRow } from "../c1z/writer.js";
 import { GrantExpandableSchema } from "../gen/c1/connector/v2/annotation_grant_pb.js";
 import { mergeSpec, type EdgeSpec, type ExpansionStep } from "./expansion-graph.js";
 import { applySteps, cacheSourceGrants, SourceCache, type ExpansionStore } from "./expansion.js";
+import { resourceKey } from "./resource-key.js";
 
 /**
  * Grant expansion begun during the grants phase, so that its writes overlap the listings instead
@@ -52,8 +53,6 @@ export interface GrantsJob {
   typeId: string;
   resourceId: string;
 }
-
-const resourceKey = (type: string, id: string) => `${type}\u0000${id}`;
 
 /** One edge per source entitlement of a stored GrantExpandable. */
 function edgesOf(expansion: Uint8Array, destination: string, destinationResource: string, principalResource: string): Edge[] {

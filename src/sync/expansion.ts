@@ -9,6 +9,7 @@ import { encodeGrantParts, encodeGrantSources, grantPrincipalAndSources, sources
 import type { C1zWriter, ExpandedGrantRow } from "../c1z/writer.js";
 import { SyncError } from "./context.js";
 import { EntitlementGraph, type ExpansionStep } from "./expansion-graph.js";
+import { resourceKey } from "./resource-key.js";
 
 /**
  * Grant expansion as baton does it (pkg/sync/expand, SQLite path), over this sync's rows:
@@ -77,7 +78,7 @@ export class SourceCache {
 
   /** The shared SourceGrant for these values; `principal` is copied when first seen (out of its row's buffer). */
   intern(t: string, r: string, principal: Uint8Array, isDirect: boolean): SourceGrant {
-    const k = key(t, r);
+    const k = resourceKey(t, r);
     let variants = this.#byPrincipal.get(k);
     if (!variants) this.#byPrincipal.set(k, (variants = []));
     for (const v of variants) if (v.isDirect === isDirect && Buffer.compare(v.principal, principal) === 0) return v;
@@ -319,7 +320,7 @@ const SINGLE_LOOKUPS = 64;
  */
 function mayHold(store: ExpansionStore, q: Queries, dst: DestinationState, principalKey: string): boolean {
   if (!dst.holders && ++dst.lookups > SINGLE_LOOKUPS) {
-    dst.holders = new Set((q.principalsOf.all(dst.id, store.syncId) as Array<{ t: string; r: string }>).map((p) => key(p.t, p.r)));
+    dst.holders = new Set((q.principalsOf.all(dst.id, store.syncId) as Array<{ t: string; r: string }>).map((p) => resourceKey(p.t, p.r)));
   }
   return dst.holders?.has(principalKey) ?? true;
 }
@@ -345,8 +346,6 @@ class Queries {
     );
   }
 }
-
-const key = (type: string, id: string) => `${type}\u0000${id}`;
 
 /** baton stamps an empty GrantImmutable on every grant expansion derives. */
 const IMMUTABLE_BYTES = toBinary(AnySchema, annotation(GrantImmutableSchema));
@@ -392,7 +391,7 @@ function applyStep(store: ExpansionStore, q: Queries, step: ExpansionStep, dst: 
       if (filter && !filter.has(row.t)) continue;
       const { principal, isDirect } = row;
       if (step.shallow && !isDirect) continue;
-      const k = key(row.t, row.r);
+      const k = resourceKey(row.t, row.r);
       let existing = dst.byPrincipal.get(k);
       if (!existing) {
         existing = mayHold(store, q, dst, k) ? storedHoldings(q, dst, syncId, row.t, row.r) : [];

@@ -192,9 +192,10 @@ export class EarlyExpansion {
       if (steps.length === 0) return;
       this.#run(steps);
       // What reaches these destinations is now complete wherever every edge into them has run.
+      const destinations = new Set(steps.map((s) => s.destination));
       candidates = new Set<string>();
-      for (const step of steps) for (const id of this.#bySource.get(step.destination) ?? []) candidates.add(id);
-      this.#cacheFinalSources(new Set(steps.map((s) => s.destination)));
+      for (const d of destinations) for (const id of this.#bySource.get(d) ?? []) candidates.add(id);
+      this.#cacheFinalSources(destinations);
     }
   }
 
@@ -251,11 +252,16 @@ export class EarlyExpansion {
    */
   #cacheFinalSources(destinations: Set<string>): void {
     for (const d of destinations) {
-      const into = this.#incoming.get(d);
-      if (into && [...into.keys()].some((source) => !this.#applied.has(pairKey(source, d)))) continue;
+      if (!this.#reached(d)) continue;
       const waiting = [...(this.#bySource.get(d) ?? [])].some((id) => this.#edges.get(id)!.some((e) => e.source === d && !this.#applied.has(pairKey(d, e.destination))));
       if (waiting) cacheSourceGrants({ ...this.store, sourceCache: this.#sources }, d);
     }
+  }
+
+  /** Whether every edge into `entitlement` has run early (a root: it has none). */
+  #reached(entitlement: string): boolean {
+    for (const source of this.#incoming.get(entitlement)?.keys() ?? []) if (!this.#applied.has(pairKey(source, entitlement))) return false;
+    return true;
   }
 
   #run(steps: ExpansionStep[]): void {
@@ -307,7 +313,7 @@ export class EarlyExpansion {
   /** Both ends' grants are written and everything reaching the source has reached it. */
   #isReady(edge: Edge): boolean {
     if (!this.#complete.has(edge.destinationResource)) return false;
-    for (const from of this.#incoming.get(edge.source)?.keys() ?? []) if (!this.#applied.has(pairKey(from, edge.source))) return false;
+    if (!this.#reached(edge.source)) return false;
     let source = this.#sourceResource.get(edge.source);
     if (source === undefined) {
       const row = this.#q.entitlementResource.get(edge.source, this.store.syncId) as { t: string; r: string } | undefined;

@@ -72,7 +72,8 @@ export class C1zReader {
     const tempDir = mkdtempSync(join(options.tmpDir ?? tmpdir(), "c1z-read-"));
     const dbPath = join(tempDir, "db");
     try {
-      await readC1zToDb(path, dbPath);
+      // A temporary copy, deleted when the reader closes: nothing to make durable.
+      await readC1zToDb(path, dbPath, { durable: false });
       return C1zReader.openDatabase(path, dbPath, tempDir);
     } catch (error) {
       rmSync(tempDir, { recursive: true, force: true });

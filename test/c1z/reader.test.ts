@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { C1zFormatError, writeC1z } from "../../src/c1z/container.js";
+import { C1zFormatError, readC1zToDb, writeC1z } from "../../src/c1z/container.js";
 import { C1zReader } from "../../src/c1z/reader.js";
 import { defaultSync, type SyncRun } from "../../src/c1z/sync-runs.js";
 import { annotation } from "../../src/connector/annotations.js";
@@ -80,6 +80,30 @@ describe("reader", () => {
     });
     expect(defaultSync([run("a", "2025-01-01 00:00:00", "2025-01-01 01:00:00"), run("b", "2025-01-02 00:00:00", "2025-01-02 01:00:00"), run("c", "2025-01-03 00:00:00", null)])?.syncId).toBe("b");
     expect(defaultSync([run("a", "2025-01-01 00:00:00", "2025-01-05 00:00:00", "partial"), run("c", "2025-01-03 00:00:00", null), run("d", "2025-01-04 00:00:00", null)])?.syncId).toBe("d");
+  });
+});
+
+describe("decompression", () => {
+  test("a database larger than the decompression buffer comes back byte for byte, durable or not", async () => {
+    // Several 4 MiB output chunks, and an end that is no multiple of one.
+    const dbPath = join(dir, "big.db");
+    const db = new BetterSqlite3(dbPath);
+    db.exec(`create table t (id integer primary key, v blob)`);
+    const insert = db.prepare(`insert into t (v) values (randomblob(?))`);
+    db.transaction(() => {
+      for (let i = 0; i < 1300; i++) insert.run(10_000 + i);
+    })();
+    db.close();
+    const original = readFileSync(dbPath);
+    expect(original.length).toBeGreaterThan(3 * 4 * 1024 * 1024);
+    expect(original.length % (4 * 1024 * 1024)).not.toBe(0);
+    const c1z = join(dir, "big.c1z");
+    await writeC1z(dbPath, c1z);
+    for (const durable of [true, false]) {
+      const back = join(dir, `big-back-${durable}.db`);
+      await readC1zToDb(c1z, back, { durable });
+      expect(readFileSync(back).equals(original)).toBe(true);
+    }
   });
 });
 

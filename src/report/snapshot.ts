@@ -139,7 +139,15 @@ export function loadSnapshot(db: Database, sync: SyncRun, label: string): Snapsh
     entitlements[index] = { id, resourceKey: resourceKey(typeId, resourceId), displayName: text(lengthDelimitedField(data, 3)), slug: text(lengthDelimitedField(data, 8)) };
   }
 
-  const count = (db.prepare(`select count(*) from v1_grants where sync_id = ?`).pluck().get(sync.syncId) as number) ?? 0;
+  // The count scans a covering index; its first and last row ids come with it. A sync's rows are
+  // written together, so reading that id range alone skips the other syncs' pages of the table
+  // (most of a file's bytes) instead of reading them once per sync.
+  const span = db.prepare(`select count(*) as count, min(id) as first, max(id) as last from v1_grants where sync_id = ?`).get(sync.syncId) as {
+    count: number;
+    first: number | null;
+    last: number | null;
+  };
+  const count = span.count;
   const grants: GrantTable = { count: 0, entitlement: new Int32Array(count), principal: new Int32Array(count), sources: new Int32Array(count) };
   const sourceListIds = new Interner();
   const sourceLists: number[][] = [];
@@ -158,10 +166,10 @@ export function loadSnapshot(db: Database, sync: SyncRun, label: string): Snapsh
     .prepare(
       `select entitlement_id, resource_type_id, resource_id, principal_resource_type_id, principal_resource_id,
          case when resource_type_id in (${list(POLICY_TYPES)}) and principal_resource_type_id not in (${list(POLICY_HOLDER_TYPES)}) then null else data end
-       from v1_grants where sync_id = ? order by id`,
+       from v1_grants where id between ? and ? and sync_id = ? order by id`,
     )
     .raw()
-    .iterate(sync.syncId) as IterableIterator<[string, string, string, string, string, Buffer | null]>;
+    .iterate(span.first ?? 0, span.last ?? -1, sync.syncId) as IterableIterator<[string, string, string, string, string, Buffer | null]>;
   for (const [entitlementId, typeId, resourceId, principalTypeId, principalId, data] of grantRows) {
     // A file changed under us could hold more rows than counted a moment ago.
     if (grants.count === grants.entitlement.length) break;

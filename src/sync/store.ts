@@ -315,18 +315,18 @@ function asError(error: unknown): Error {
 }
 
 /**
+ * The database thread's young generation. Besides the rows it receives it runs grant expansion,
+ * which makes and drops a derived grant's bytes and its decoded sources per row: with 8 MiB the
+ * thread spent 2.0–2.9 s of CPU in a medium sync in about 1,055 scavenges, with 32 MiB about 1.0 s
+ * in 283, for about 50 MiB more peak RSS; the sync's wall time did not change (docs/sync.md).
+ */
+const STORE_YOUNG_GENERATION_MB = 32;
+
+/**
  * Starts store-worker in a thread. Compiled, it is a sibling .js file; run from TypeScript sources
  * (tests, benchmarks, `tsx`), the thread registers tsx's loader first — Node 20 does not pass a
  * parent's loader hooks on to worker threads.
  */
-/**
- * The database thread's young generation. Besides the rows it receives it runs grant expansion,
- * which makes and drops a derived grant's bytes and its decoded sources per row: with 8 MiB the
- * thread spent 2.0–2.9 s of a medium sync in about 1,055 scavenges, with 32 MiB about 1.0 s in
- * 283, for about 50 MiB more peak RSS (docs/sync.md).
- */
-const STORE_YOUNG_GENERATION_MB = 32;
-
 function startWorker(progress: SharedArrayBuffer): Worker {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith(".ts");

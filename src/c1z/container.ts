@@ -210,6 +210,8 @@ export async function readC1zToDb(c1zPath: string, dbPath: string, options: { du
           // One write in flight at a time keeps them in order.
           await writing;
           writing = output.write(outBuf.subarray(0, produced));
+          // Awaited before the next write or the end; until then a failure (a full disk) must not count as unhandled.
+          writing.catch(() => undefined);
           next = 1 - next;
           producedTotal += produced;
         }

@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import BetterSqlite3 from "better-sqlite3";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -104,6 +104,30 @@ describe("decompression", () => {
       await readC1zToDb(c1z, back, { durable });
       expect(readFileSync(back).equals(original)).toBe(true);
     }
+  });
+
+  // /dev/full (Linux) fails every write with ENOSPC, as a full disk does.
+  test.runIf(existsSync("/dev/full"))("a write that fails (a full disk) is the error reported, not an unhandled rejection", async () => {
+    const dbPath = join(dir, "full.db");
+    const db = new BetterSqlite3(dbPath);
+    db.exec(`create table t (id integer primary key, v blob)`);
+    const insert = db.prepare(`insert into t (v) values (randomblob(100000))`);
+    db.transaction(() => {
+      for (let i = 0; i < 200; i++) insert.run();
+    })();
+    db.close();
+    const c1z = join(dir, "full.c1z");
+    await writeC1z(dbPath, c1z);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await expect(readC1zToDb(c1z, "/dev/full", { durable: false })).rejects.toMatchObject({ code: "ENOSPC" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
 

@@ -83,17 +83,23 @@ describe("reader", () => {
   });
 });
 
+/** A database of `rows` random blobs (incompressible), row i of `size(i)` bytes. */
+function blobDatabase(name: string, rows: number, size: (i: number) => number): string {
+  const dbPath = join(dir, name);
+  const db = new BetterSqlite3(dbPath);
+  db.exec(`create table t (id integer primary key, v blob)`);
+  const insert = db.prepare(`insert into t (v) values (randomblob(?))`);
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(size(i));
+  })();
+  db.close();
+  return dbPath;
+}
+
 describe("decompression", () => {
   test("a database larger than the decompression buffer comes back byte for byte, durable or not", async () => {
     // Several 4 MiB output chunks, and an end that is no multiple of one.
-    const dbPath = join(dir, "big.db");
-    const db = new BetterSqlite3(dbPath);
-    db.exec(`create table t (id integer primary key, v blob)`);
-    const insert = db.prepare(`insert into t (v) values (randomblob(?))`);
-    db.transaction(() => {
-      for (let i = 0; i < 1300; i++) insert.run(10_000 + i);
-    })();
-    db.close();
+    const dbPath = blobDatabase("big.db", 1300, (i) => 10_000 + i);
     const original = readFileSync(dbPath);
     expect(original.length).toBeGreaterThan(3 * 4 * 1024 * 1024);
     expect(original.length % (4 * 1024 * 1024)).not.toBe(0);
@@ -108,14 +114,7 @@ describe("decompression", () => {
 
   // /dev/full (Linux) fails every write with ENOSPC, as a full disk does.
   test.runIf(existsSync("/dev/full"))("a write that fails (a full disk) is the error reported, not an unhandled rejection", async () => {
-    const dbPath = join(dir, "full.db");
-    const db = new BetterSqlite3(dbPath);
-    db.exec(`create table t (id integer primary key, v blob)`);
-    const insert = db.prepare(`insert into t (v) values (randomblob(100000))`);
-    db.transaction(() => {
-      for (let i = 0; i < 200; i++) insert.run();
-    })();
-    db.close();
+    const dbPath = blobDatabase("full.db", 200, () => 100_000);
     const c1z = join(dir, "full.c1z");
     await writeC1z(dbPath, c1z);
     const unhandled: unknown[] = [];

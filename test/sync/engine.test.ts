@@ -101,10 +101,17 @@ describe("sync engine", () => {
     try {
       expect(reader.syncs().map((s) => s.syncId)).toEqual([second.result.syncId, third.result.syncId]);
       expect(reader.resolveSync().syncId).toBe(third.result.syncId);
+      // Into a file holding syncs, the grant indexes wait for the end (schema.ts): expansion built
+      // its own, sealing the rest, and each covers both syncs' rows.
+      const indexes = reader.database.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants' and sql is not null`).pluck().all();
+      expect(indexes).toHaveLength(7);
+      expect(reader.database.pragma("integrity_check", { simple: true })).toBe("ok");
     } finally {
       reader.close();
     }
     expect(first.result.syncId).not.toBe(second.result.syncId);
+    expect(third.result.expandedGrants).toBe(second.result.expandedGrants);
+    expect(await idsOf(target)).toEqual(expectedIds(org));
     // The third sync dropped the first as it started: the kept sync's rows are untouched.
     expect(await syncRows(target, second.result.syncId)).toEqual(rowsOfSecond);
     expect(await syncRows(target, first.result.syncId)).toEqual({ v1_resource_types: [], v1_resources: [], v1_entitlements: [], v1_grants: [] });

@@ -82,7 +82,8 @@ export async function openWorkingDb(target: string, options: { create: (db: Data
     const init = `${path}.init`;
     for (const suffix of SIDE_FILES) removeIfExists(init + suffix);
     if ((await fileSize(target)) ?? 0) {
-      await readC1zToDb(target, init).catch((error: unknown) => {
+      // Not synced here: the one fsync below, before the rename, covers these writes and SQLite's.
+      await readC1zToDb(target, init, { durable: false }).catch((error: unknown) => {
         for (const suffix of SIDE_FILES) removeIfExists(init + suffix);
         if (error instanceof C1zFormatError) {
           throw new C1zFormatError(`${error.message} — refusing to sync over it; move it away or pass another --file`);

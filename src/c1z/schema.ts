@@ -175,19 +175,22 @@ export const EXPANSION_INDEXES = ["idx_grants_entitlement_id_principal_id_v1", "
  *
  * - `always`: a grant's principal has nothing to do with listing order, so every insert into the
  *   principal index lands somewhere else in it.
- * - `filled`: grants are written listing by listing, each listing's grants sharing an entitlement
- *   and its resource, so in a new file inserts into the indexes that start with those columns
- *   append, and upkeep costs less than a rebuild. In a file that holds earlier syncs they land
- *   between the kept sync's entries, and deleting the oldest sync at the start costs a delete per
- *   grant per index: there a rebuild is cheaper. Engine benchmark into a file holding two syncs
- *   (1M grants each, AMD EPYC, medians of 3): 45.6 → 36.8 s; deleting the oldest sync alone
- *   10.0 → 5.2 s. Nothing a full sync reads goes through them before expansion, which builds its
- *   own first (early-expansion.ts, store-core.ts' startExpansion).
+ * - `deleting`: grants are written listing by listing, each listing's grants sharing an entitlement
+ *   and its resource, so inserts into the indexes that start with those columns stay on a page or
+ *   two per listing and upkeep costs less than a rebuild — unless the sync starts by deleting the
+ *   oldest sync (every sync after the second one, with --keep-syncs 2): upkeep then costs a delete
+ *   per grant per index first. Engine benchmark into a file holding two syncs (1M grants each, AMD
+ *   EPYC, four interleaved pairs): 52.9 → 43.5 s with these deferred, the deletion alone 10.0 →
+ *   5.2 s; a medium simulator sync into a file holding two: 104.6 / 105.4 → 95.0 / 100.5 s (two
+ *   pairs). Into a file holding one sync (nothing deleted) the medium sync was slower with them
+ *   deferred (83.0 → 91.5 s, medians of three pairs): there they stay. Nothing a full sync reads
+ *   goes through them before expansion, which builds its own first (early-expansion.ts,
+ *   store-core.ts).
  * - `empty`: the small resource and entitlement indexes, while their tables hold no rows.
  */
-const DEFERRED_INDEXES: Array<{ table: string; names: string[]; when: "always" | "filled" | "empty" }> = [
+const DEFERRED_INDEXES: Array<{ table: string; names: string[]; when: "always" | "deleting" | "empty" }> = [
   { table: TABLES.grants, names: ["idx_grants_principal_id_v1"], when: "always" },
-  { table: TABLES.grants, names: ["idx_grants_resource_type_id_resource_id_v1", ...EXPANSION_INDEXES], when: "filled" },
+  { table: TABLES.grants, names: ["idx_grants_resource_type_id_resource_id_v1", ...EXPANSION_INDEXES], when: "deleting" },
   { table: TABLES.resources, names: ["idx_resources_resource_type_id_v1", "idx_resources_external_sync_v1"], when: "empty" },
   { table: TABLES.entitlements, names: ["idx_entitlements_resource_id_v1"], when: "empty" },
 ];
@@ -222,14 +225,16 @@ export function createIndexes(db: Database, only?: readonly string[]): void {
 
 const indexName = (ddl: string) => /index if not exists (\w+)/.exec(ddl)![1]!;
 
-/** Drops the indexes a sync builds at the end (DEFERRED_INDEXES); createIndexes puts them back. Returns whether any were dropped. */
-export function deferIndexes(db: Database): boolean {
+/**
+ * Drops the indexes a sync builds at the end (DEFERRED_INDEXES); createIndexes puts them back.
+ * `deleting`: the sync is about to delete older syncs' rows (retention, at its start). Returns
+ * whether any were dropped.
+ */
+export function deferIndexes(db: Database, options: { deleting?: boolean } = {}): boolean {
   let dropped = false;
   for (const { table, names, when } of DEFERRED_INDEXES) {
-    if (when !== "always") {
-      const empty = db.prepare(`select 1 from ${table} limit 1`).get() === undefined;
-      if (empty !== (when === "empty")) continue;
-    }
+    if (when === "deleting" && !options.deleting) continue;
+    if (when === "empty" && db.prepare(`select 1 from ${table} limit 1`).get() !== undefined) continue;
     for (const name of names) db.exec(`drop index if exists ${name}`);
     dropped = true;
   }

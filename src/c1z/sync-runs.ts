@@ -98,21 +98,24 @@ export function syncsToDelete(runs: readonly SyncRun[], keep: number): string[] 
   return doomed;
 }
 
-/**
- * Deletes now the syncs retention will delete once the unfinished sync `finishing` ends (baton
- * cleans up at the start of a sync too): its rows then go into the space theirs leave, instead of
- * the file growing by a sync and shrinking again by a VACUUM (which rewrites the whole database:
- * seconds per million grants). Deleted rows and freed pages are zeroed, so pages still free when
- * the file is published cost next to nothing compressed. Returns the deleted syncs' ids.
- */
-export function deleteSyncsRetentionWillDrop(db: Database, finishing: string, keep: number, now = new Date()): string[] {
+/** The syncs retention will delete once the unfinished sync `finishing` ends (baton cleans up at the start of a sync too). */
+export function syncsRetentionWillDrop(db: Database, finishing: string, keep: number, now = new Date()): string[] {
   const runs = listSyncRuns(db).map((r) => (r.syncId === finishing ? { ...r, endedAt: formatC1zTime(now) } : r));
-  const doomed = syncsToDelete(runs, keep).filter((id) => id !== finishing);
-  if (doomed.length === 0) return doomed;
+  return syncsToDelete(runs, keep).filter((id) => id !== finishing);
+}
+
+/**
+ * Deletes these syncs now, at the start of a sync that retention would make drop them at its end:
+ * its rows then go into the space theirs leave, instead of the file growing by a sync and
+ * shrinking again by a VACUUM (which rewrites the whole database: seconds per million grants).
+ * Deleted rows and freed pages are zeroed, so pages still free when the file is published cost
+ * next to nothing compressed.
+ */
+export function deleteSyncsZeroed(db: Database, syncIds: readonly string[]): void {
+  if (syncIds.length === 0) return;
   db.pragma("secure_delete = ON");
-  for (const id of doomed) deleteSyncRun(db, id);
+  for (const id of syncIds) deleteSyncRun(db, id);
   db.pragma("secure_delete = OFF");
-  return doomed;
 }
 
 /** Deletes a sync's run row and every record it owns. Call inside a transaction. */

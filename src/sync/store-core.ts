@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Database, Statement } from "better-sqlite3";
 import { createIndexes, deferIndexes, EXPANSION_INDEXES } from "../c1z/schema.js";
 import { computeSyncStats, syncStatsJson, type SyncStats } from "../c1z/stats.js";
-import { deleteSyncRun, deleteSyncsRetentionWillDrop, endSyncRun, insertSyncRun, listSyncRuns, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
+import { deleteSyncRun, deleteSyncsZeroed, endSyncRun, insertSyncRun, listSyncRuns, syncsRetentionWillDrop, syncsToDelete, updateSyncToken, type SyncRun } from "../c1z/sync-runs.js";
 import { RowEncoder, type EntitlementRows, type GrantRows, type ResourceRows } from "../c1z/rows.js";
 import { C1zWriter } from "../c1z/writer.js";
 import type { Entitlement } from "../gen/c1/connector/v2/entitlement_pb.js";
@@ -126,8 +126,9 @@ export class StoreCore {
         const run = init.run;
         if (run) {
           insertSyncRun(fresh, { syncId: run.syncId, startedAt: new Date(run.startedAtMs), syncToken: run.syncToken });
-          deferIndexes(fresh);
-          if (run.keep !== undefined) deleteSyncsRetentionWillDrop(fresh, run.syncId, run.keep, new Date(run.startedAtMs));
+          const doomed = run.keep === undefined ? [] : syncsRetentionWillDrop(fresh, run.syncId, run.keep, new Date(run.startedAtMs));
+          deferIndexes(fresh, { deleting: doomed.length > 0 });
+          deleteSyncsZeroed(fresh, doomed);
         }
         if (init.advance) advancedFrom = advanceLatestSync(fresh, init.advance);
       },

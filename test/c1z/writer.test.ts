@@ -29,25 +29,19 @@ const res = (type: string, id: string, parent?: [string, string]) =>
   create(ResourceSchema, { id: { resourceType: type, resource: id }, displayName: id, parentResourceId: parent ? { resourceType: parent[0], resource: parent[1] } : undefined });
 
 describe("schema", () => {
-  test("a sync defers the listing-ordered grant indexes only in a file that holds grants; the principal index always", () => {
+  test("a sync defers the listing-ordered grant indexes only when it starts by deleting older syncs; the principal index always", () => {
     const grantIndexes = (db: BetterSqlite3.Database) =>
       db.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants' and sql is not null order by name`).pluck().all();
-    const empty = newDb();
-    expect(deferIndexes(empty)).toBe(true);
-    expect(grantIndexes(empty)).toEqual([
-      "idx_grants_entitlement_id_principal_id_v1",
-      "idx_grants_entitlement_sync_grant_v1",
-      "idx_grants_external_sync_v1",
-      "idx_grants_resource_type_id_resource_id_v1",
-      "idx_grants_sync_expansion_v1",
-      "idx_grants_sync_needs_expansion_v1",
-    ]);
-    const filled = newDb();
-    filled.prepare(`insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) values ('g', '1', 'e', 'u', '2', 'x', x'', 'S1', '')`).run();
-    deferIndexes(filled);
-    expect(grantIndexes(filled)).toEqual(["idx_grants_external_sync_v1", "idx_grants_sync_expansion_v1", "idx_grants_sync_needs_expansion_v1"]);
-    createIndexes(filled);
-    expect(grantIndexes(filled)).toHaveLength(7);
+    const listingOrdered = ["idx_grants_entitlement_id_principal_id_v1", "idx_grants_entitlement_sync_grant_v1", "idx_grants_resource_type_id_resource_id_v1"];
+    const staying = ["idx_grants_external_sync_v1", "idx_grants_sync_expansion_v1", "idx_grants_sync_needs_expansion_v1"];
+    const kept = newDb();
+    expect(deferIndexes(kept)).toBe(true);
+    expect(grantIndexes(kept)).toEqual([...listingOrdered, ...staying].sort());
+    const deleting = newDb();
+    deferIndexes(deleting, { deleting: true });
+    expect(grantIndexes(deleting)).toEqual(staying);
+    createIndexes(deleting);
+    expect(grantIndexes(deleting)).toHaveLength(7);
   });
 
   test("tables, columns and index names are baton's v1 ones (including the swapped resource index names)", () => {

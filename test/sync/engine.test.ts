@@ -101,8 +101,8 @@ describe("sync engine", () => {
     try {
       expect(reader.syncs().map((s) => s.syncId)).toEqual([second.result.syncId, third.result.syncId]);
       expect(reader.resolveSync().syncId).toBe(third.result.syncId);
-      // Into a file holding syncs, the grant indexes wait for the end (schema.ts): expansion built
-      // its own, sealing the rest, and each covers both syncs' rows.
+      // A sync that deletes an older one as it starts defers the grant indexes (schema.ts):
+      // expansion built its own, sealing the rest, and each covers both kept syncs' rows.
       const indexes = reader.database.prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants' and sql is not null`).pluck().all();
       expect(indexes).toHaveLength(7);
       expect(reader.database.pragma("integrity_check", { simple: true })).toBe("ok");
